@@ -1,0 +1,325 @@
+//! Commands: what a user asks the ledger to do. Every way in (CLI, API,
+//! importer, scanner) builds these, and one service posts them.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValueError;
+use crate::ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
+use crate::item::ItemSpec;
+use crate::location::LocationKind;
+use crate::lot::{LotDetails, LotStatus};
+use crate::quantity::{Qty, Scale};
+
+/// A non-negative decimal quantity as the user wrote it (`"1.5"`), kept as
+/// text until the item's scale turns it into exact units. Keeping the
+/// user's words makes the stored request an honest record of what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Amount(String);
+
+impl Amount {
+    /// Checks decimal syntax: digits with at most one decimal point, no sign.
+    /// The item's scale is applied later, when the item is known.
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        let ok = s.len() <= 40 && !(int.is_empty() && frac.is_empty()) && !s.ends_with('.') && digits(int) && digits(frac);
+        if !ok {
+            return Err(ValueError::new("decimal", format!("{s:?} is not an unsigned decimal number")));
+        }
+        Ok(Amount(s.to_owned()))
+    }
+
+    /// Whole units, for callers that already hold an integer count.
+    pub fn whole(n: u64) -> Self {
+        Amount(n.to_string())
+    }
+
+    /// Exact units in `scale`, which must be positive.
+    pub fn to_qty(&self, scale: Scale) -> Result<Qty, ValueError> {
+        Qty::parse(&self.0, scale)
+    }
+
+    /// Exact units in `scale`, zero allowed (a count of an empty bin).
+    pub fn to_units(&self, scale: Scale) -> Result<i64, ValueError> {
+        scale.parse_signed(&self.0)
+    }
+
+    /// The text as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Amount {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Amount::parse(&s)
+    }
+}
+
+impl From<Amount> for String {
+    fn from(a: Amount) -> String {
+        a.0
+    }
+}
+
+/// Which units of an item a line moves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Units {
+    /// A quantity of a non-serial item.
+    Quantity(Amount),
+    /// These serials, one unit each.
+    Serials(Vec<Serial>),
+}
+
+/// One item's part of a movement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    /// The item.
+    pub sku: Sku,
+    /// The lot; for serials inside lots it may be left out (the serial knows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<LotCode>,
+    /// What moves.
+    pub units: Units,
+}
+
+/// The units a receipt brings in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReceiveUnits {
+    /// A quantity of a non-serial item.
+    Quantity(Amount),
+    /// These serials.
+    Serials(Vec<Serial>),
+    /// This many new serials numbered by the item's serial pattern.
+    Generate(u32),
+}
+
+/// One item's part of a receipt, with the lot's details when it is new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveLine {
+    /// The item.
+    pub sku: Sku,
+    /// The lot, created if new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<LotCode>,
+    /// Details of the lot; checked against a lot that already exists.
+    #[serde(default, skip_serializing_if = "LotDetails::is_empty")]
+    pub details: LotDetails,
+    /// Status of a new lot (default `released`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LotStatus>,
+    /// What arrives.
+    pub units: ReceiveUnits,
+}
+
+/// Whether an adjustment adds or removes stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Found stock: from `adjustment` into the location.
+    In,
+    /// Lost stock: from the location to `adjustment`.
+    Out,
+}
+
+/// What a count found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Counted {
+    /// The quantity on the shelf (zero allowed).
+    Quantity(Amount),
+    /// Exactly these serials are on the shelf.
+    Serials(Vec<Serial>),
+}
+
+/// Everything the ledger can be asked to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Add an item.
+    DefineItem(ItemSpec),
+    /// Add a location (and any missing ancestors, of the same kind).
+    DefineLocation {
+        /// Where in the tree.
+        path: LocationPath,
+        /// What it is.
+        kind: LocationKind,
+    },
+    /// Add a supplier or customer with its own virtual location.
+    DefinePartner {
+        /// The partner's code.
+        code: PartnerCode,
+        /// A human name.
+        name: String,
+        /// `supplier` or `customer`.
+        kind: LocationKind,
+    },
+    /// Add a lot before any of it arrives.
+    DefineLot {
+        /// The item.
+        sku: Sku,
+        /// The lot code.
+        lot: LotCode,
+        /// Its details.
+        #[serde(default)]
+        details: LotDetails,
+        /// Its first status (default `released`).
+        #[serde(default)]
+        status: Option<LotStatus>,
+    },
+    /// Change a lot's status (needs a reason).
+    SetLotStatus {
+        /// The item.
+        sku: Sku,
+        /// The lot.
+        lot: LotCode,
+        /// The new status.
+        status: LotStatus,
+    },
+    /// Goods in from a supplier.
+    Receive {
+        /// The supplier (default: the `SUPPLIERS` location).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<PlaceRef>,
+        /// The internal location that receives.
+        to: PlaceRef,
+        /// What arrives.
+        lines: Vec<ReceiveLine>,
+    },
+    /// Between internal (or transit) locations.
+    Transfer {
+        /// Source.
+        from: PlaceRef,
+        /// Destination.
+        to: PlaceRef,
+        /// What moves.
+        lines: Vec<Line>,
+    },
+    /// Goods out to a customer.
+    Ship {
+        /// Source.
+        from: PlaceRef,
+        /// The customer.
+        to: PlaceRef,
+        /// What ships.
+        lines: Vec<Line>,
+        /// Ship expired lots anyway; needs a reason, and is recorded.
+        #[serde(default)]
+        allow_expired: bool,
+    },
+    /// Goods back from a customer (needs a reason).
+    Return {
+        /// The customer.
+        from: PlaceRef,
+        /// The internal location that takes them back.
+        to: PlaceRef,
+        /// What comes back.
+        lines: Vec<Line>,
+    },
+    /// A correction against `adjustment` (needs a reason code).
+    Adjust {
+        /// The internal location.
+        at: PlaceRef,
+        /// In or out.
+        direction: Direction,
+        /// What is adjusted.
+        lines: Vec<Line>,
+    },
+    /// A stock count: the difference is posted against `adjustment`.
+    Count {
+        /// The internal location counted.
+        at: PlaceRef,
+        /// The item.
+        sku: Sku,
+        /// The lot, for lot-tracked items.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot: Option<LotCode>,
+        /// What was found.
+        counted: Counted,
+    },
+    /// Destroy stock: to `scrap`.
+    Scrap {
+        /// The internal location.
+        at: PlaceRef,
+        /// What is scrapped.
+        lines: Vec<Line>,
+    },
+    /// Undo an earlier transaction with a new one that points at it.
+    Reverse {
+        /// The transaction to undo.
+        tx: TxId,
+    },
+}
+
+impl Command {
+    /// The stable name of the command, stored with the transaction.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::DefineItem(_) => "define_item",
+            Command::DefineLocation { .. } => "define_location",
+            Command::DefinePartner { .. } => "define_partner",
+            Command::DefineLot { .. } => "define_lot",
+            Command::SetLotStatus { .. } => "set_lot_status",
+            Command::Receive { .. } => "receive",
+            Command::Transfer { .. } => "transfer",
+            Command::Ship { .. } => "ship",
+            Command::Return { .. } => "return",
+            Command::Adjust { .. } => "adjust",
+            Command::Count { .. } => "count",
+            Command::Scrap { .. } => "scrap",
+            Command::Reverse { .. } => "reverse",
+        }
+    }
+}
+
+/// What a client submits: a command with its client-chosen id. Everything
+/// here is the request's content for idempotency: posting the same id with
+/// the same content returns the first result; different content is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// The client-chosen transaction id.
+    pub id: TxId,
+    /// What to do.
+    pub command: Command,
+    /// When it happened on the floor; `None` means when it is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
+    /// The document behind it (PO, SO, RMA ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Why (required for returns, adjustments, status changes and overrides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Request {
+    /// A request with a fresh id and no document, reason or back-dating.
+    pub fn new(command: Command) -> Self {
+        Request { id: TxId::generate(), command, occurred_at: None, reference: None, reason: None }
+    }
+
+    /// The canonical JSON of the request: stored, hashed for idempotency and
+    /// chained. serde_json writes struct fields in declaration order and the
+    /// maps here are `BTreeMap`s, so equal requests give equal bytes.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A request together with who posts it. The user is recorded on the
+/// transaction but is not part of the idempotent content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// What is asked.
+    pub request: Request,
+    /// Who asks.
+    pub user: UserName,
+}

@@ -1,0 +1,27 @@
+//! The tracelot domain.
+//!
+//! Everything here is pure: values are parsed once into types that carry
+//! their rules ([`Sku`], [`LotCode`], [`Serial`], [`Qty`] ...), commands say
+//! what a user asked for, and [`rules::plan`] turns a command plus the state it
+//! reads through a [`rules::LedgerView`] into the effects a store must write.
+//! No I/O, no SQL: stores call in here from inside their write transaction.
+
+pub mod chain;
+pub mod command;
+pub mod error;
+pub mod ids;
+pub mod item;
+pub mod location;
+pub mod lot;
+pub mod quantity;
+pub mod rules;
+pub mod serial_range;
+pub mod time;
+
+pub use command::{Command, Request, Transaction};
+pub use error::{DomainError, Rule, ValueError};
+pub use ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
+pub use item::{ItemSpec, SerialKind, SerialPattern, Tracking};
+pub use location::LocationKind;
+pub use lot::{LotDetails, LotStatus};
+pub use quantity::{Qty, Scale};

@@ -1,0 +1,86 @@
+//! Locations: where stock is held, and the virtual places it comes from or
+//! goes to, so that every stock change is a movement between two of them.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValueError;
+
+/// What a location is. Only `internal` locations hold stock that we own and
+/// can never go below zero; the others are counter-entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    /// A site, area or bin that holds our stock.
+    Internal,
+    /// Where receipts come from.
+    Supplier,
+    /// Where shipments go.
+    Customer,
+    /// Where production consumes and produces.
+    Production,
+    /// Count differences and corrections.
+    Adjustment,
+    /// Destroyed stock.
+    Scrap,
+    /// Stock on the way between sites.
+    Transit,
+}
+
+impl LocationKind {
+    /// Every kind, in display order.
+    pub const ALL: [LocationKind; 7] = [
+        LocationKind::Internal,
+        LocationKind::Supplier,
+        LocationKind::Customer,
+        LocationKind::Production,
+        LocationKind::Adjustment,
+        LocationKind::Scrap,
+        LocationKind::Transit,
+    ];
+
+    /// Whether balances here must stay at or above zero.
+    pub fn is_internal(self) -> bool {
+        self == LocationKind::Internal
+    }
+
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::Internal => "internal",
+            LocationKind::Supplier => "supplier",
+            LocationKind::Customer => "customer",
+            LocationKind::Production => "production",
+            LocationKind::Adjustment => "adjustment",
+            LocationKind::Scrap => "scrap",
+            LocationKind::Transit => "transit",
+        }
+    }
+
+    /// The root path under which `init` creates the default virtual location
+    /// of this kind (`None` for internal). Partners live under these roots.
+    pub fn default_root(self) -> Option<&'static str> {
+        match self {
+            LocationKind::Internal => None,
+            LocationKind::Supplier => Some("SUPPLIERS"),
+            LocationKind::Customer => Some("CUSTOMERS"),
+            LocationKind::Production => Some("PRODUCTION"),
+            LocationKind::Adjustment => Some("ADJUSTMENT"),
+            LocationKind::Scrap => Some("SCRAP"),
+            LocationKind::Transit => Some("TRANSIT"),
+        }
+    }
+}
+
+impl FromStr for LocationKind {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LocationKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            ValueError::new(
+                "location_kind",
+                format!("location kind is internal, supplier, customer, production, adjustment, scrap or transit, not {s:?}"),
+            )
+        })
+    }
+}

@@ -1,0 +1,993 @@
+//! The rules: a [`Request`] plus the state read through a [`LedgerView`]
+//! becomes a [`Plan`] of effects, or a [`DomainError`] naming the rule.
+//!
+//! Stores call [`plan`] inside their write transaction, so what the rules
+//! read cannot change before the effects are written; the database's
+//! constraints then check the result a second time.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use tracelot_gs1::Gtin;
+
+use crate::command::{Command, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Request, Units};
+use crate::error::{DomainError, Rule};
+use crate::ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId};
+use crate::item::ItemSpec;
+use crate::location::LocationKind;
+use crate::lot::{LotDetails, LotStatus};
+use crate::time::ClockPolicy;
+
+/// The most units one transaction may name by serial.
+pub const MAX_SERIALS_PER_TRANSACTION: usize = 1_000_000;
+
+/// A failure of the store underneath a view (I/O, corruption).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ViewError(pub String);
+
+/// What a view read returns.
+pub type ViewResult<T> = Result<T, ViewError>;
+
+/// An item as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRecord {
+    /// Store id.
+    pub id: i64,
+    /// Definition.
+    pub spec: ItemSpec,
+}
+
+/// A location as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRecord {
+    /// Store id.
+    pub id: i64,
+    /// Path.
+    pub path: LocationPath,
+    /// Kind.
+    pub kind: LocationKind,
+}
+
+/// A lot as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotRecord {
+    /// Store id.
+    pub id: i64,
+    /// The item it belongs to.
+    pub item_id: i64,
+    /// Code.
+    pub code: LotCode,
+    /// Details.
+    pub details: LotDetails,
+    /// Current status.
+    pub status: LotStatus,
+}
+
+/// A serial as stored, with where it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialRecord {
+    /// Store id.
+    pub id: i64,
+    /// The lot it belongs to, for `lot_serial` items.
+    pub lot_id: Option<i64>,
+    /// The one location holding it, if any holds it.
+    pub at: Option<Arc<LocationRecord>>,
+}
+
+/// A stored movement, by ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovementRecord {
+    /// Item.
+    pub item_id: i64,
+    /// Lot.
+    pub lot_id: Option<i64>,
+    /// Serial.
+    pub serial_id: Option<i64>,
+    /// Source.
+    pub from_id: i64,
+    /// Destination.
+    pub to_id: i64,
+    /// Smallest units.
+    pub qty: i64,
+}
+
+/// A stored transaction, as a reversal needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxRecord {
+    /// Chain position.
+    pub seq: i64,
+    /// Command kind.
+    pub kind: String,
+    /// The transaction it reverses.
+    pub reverses: Option<i64>,
+    /// The transaction that reversed it.
+    pub reversed_by: Option<i64>,
+    /// Its movements in order.
+    pub movements: Vec<MovementRecord>,
+}
+
+/// Balance key: item, lot, serial, location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BalanceKey {
+    /// Item.
+    pub item_id: i64,
+    /// Lot, if any.
+    pub lot_id: Option<i64>,
+    /// Serial, if any.
+    pub serial_id: Option<i64>,
+    /// Location.
+    pub location_id: i64,
+}
+
+/// Read access to the ledger's state from inside the write transaction.
+pub trait LedgerView {
+    /// Item by SKU.
+    fn item(&mut self, sku: &Sku) -> ViewResult<Option<Arc<ItemRecord>>>;
+    /// Item by id (for reversals).
+    fn item_by_id(&mut self, id: i64) -> ViewResult<Arc<ItemRecord>>;
+    /// Item by GTIN.
+    fn item_by_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<Arc<ItemRecord>>>;
+    /// Location by path.
+    fn location(&mut self, path: &LocationPath) -> ViewResult<Option<Arc<LocationRecord>>>;
+    /// Location by id (for reversals).
+    fn location_by_id(&mut self, id: i64) -> ViewResult<Arc<LocationRecord>>;
+    /// A partner's virtual location.
+    fn partner_location(&mut self, code: &PartnerCode) -> ViewResult<Option<Arc<LocationRecord>>>;
+    /// Lot by item and code.
+    fn lot(&mut self, item_id: i64, code: &LotCode) -> ViewResult<Option<Arc<LotRecord>>>;
+    /// Lot by id.
+    fn lot_by_id(&mut self, id: i64) -> ViewResult<Arc<LotRecord>>;
+    /// Serial by item and number, with its location.
+    fn serial(&mut self, item_id: i64, serial: &Serial) -> ViewResult<Option<SerialRecord>>;
+    /// Serial number by id (for reversals).
+    fn serial_by_id(&mut self, id: i64) -> ViewResult<Serial>;
+    /// One balance (0 when absent).
+    fn balance(&mut self, key: BalanceKey) -> ViewResult<i64>;
+    /// The serials of an item held at a location, with their lots.
+    fn serials_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<(i64, Serial, Option<i64>)>>;
+    /// A transaction by id.
+    fn transaction(&mut self, id: &TxId) -> ViewResult<Option<TxRecord>>;
+    /// The next value of an item's serial counter.
+    fn serial_counter(&mut self, item_id: i64) -> ViewResult<u64>;
+}
+
+/// A lot a movement refers to: one that exists, or one this plan creates
+/// (the index among the plan's [`Effect::CreateLot`]s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LotRef {
+    /// Stored already.
+    Existing(Arc<LotRecord>),
+    /// Created by this plan.
+    New(usize, LotCode),
+}
+
+impl LotRef {
+    /// The lot's code.
+    pub fn code(&self) -> &LotCode {
+        match self {
+            LotRef::Existing(l) => &l.code,
+            LotRef::New(_, c) => c,
+        }
+    }
+}
+
+/// A serial a movement refers to: stored, or created by this plan (the
+/// index among the plan's [`Effect::CreateSerial`]s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialRef {
+    /// Stored already.
+    Existing(i64, Serial),
+    /// Created by this plan.
+    New(usize, Serial),
+}
+
+impl SerialRef {
+    /// The serial number.
+    pub fn serial(&self) -> &Serial {
+        match self {
+            SerialRef::Existing(_, s) | SerialRef::New(_, s) => s,
+        }
+    }
+}
+
+/// One movement to write. It carries the records so that the store can
+/// hash natural keys and word errors without reading again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMove {
+    /// Item.
+    pub item: Arc<ItemRecord>,
+    /// Lot.
+    pub lot: Option<LotRef>,
+    /// Serial.
+    pub serial: Option<SerialRef>,
+    /// Source.
+    pub from: Arc<LocationRecord>,
+    /// Destination.
+    pub to: Arc<LocationRecord>,
+    /// Smallest units, always > 0.
+    pub qty: i64,
+    /// The request field this movement comes from, for error messages.
+    pub field: String,
+}
+
+/// One thing the store must write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Insert an item.
+    CreateItem(ItemSpec),
+    /// Insert a location.
+    CreateLocation {
+        /// Path.
+        path: LocationPath,
+        /// Kind.
+        kind: LocationKind,
+    },
+    /// Insert a partner; its location is created by an earlier effect.
+    CreatePartner {
+        /// Code.
+        code: PartnerCode,
+        /// Name.
+        name: String,
+        /// Supplier or customer.
+        kind: LocationKind,
+        /// Its virtual location.
+        location: LocationPath,
+    },
+    /// Insert a lot.
+    CreateLot {
+        /// Item.
+        item_id: i64,
+        /// Code.
+        code: LotCode,
+        /// Details (expiry already defaulted from shelf life).
+        details: LotDetails,
+        /// First status.
+        status: LotStatus,
+    },
+    /// Change a lot's current status (the transaction is the history).
+    SetLotStatus {
+        /// Lot.
+        lot_id: i64,
+        /// New status.
+        status: LotStatus,
+    },
+    /// Insert a serial.
+    CreateSerial {
+        /// Item.
+        item_id: i64,
+        /// Number.
+        serial: Serial,
+        /// Its lot, for `lot_serial` items.
+        lot: Option<LotRef>,
+    },
+    /// Advance an item's serial counter.
+    SetSerialCounter {
+        /// Item.
+        item_id: i64,
+        /// The next value.
+        next: u64,
+    },
+    /// Write a movement and its two balance changes.
+    Move(PlannedMove),
+}
+
+/// A rule that was deliberately overridden, with the reason. Stored with the
+/// transaction and covered by the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Override {
+    /// The rule overridden.
+    pub rule: String,
+    /// What it concerned.
+    pub subject: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a request turns into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Command kind.
+    pub kind: &'static str,
+    /// The effects, in the order they must be written.
+    pub effects: Vec<Effect>,
+    /// The transaction this one reverses, by chain position.
+    pub reverses: Option<i64>,
+    /// Rules overridden, with reasons.
+    pub overrides: Vec<Override>,
+    /// Serials generated from the item's pattern.
+    pub generated: Vec<Serial>,
+}
+
+/// Why planning failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A rule refused the request.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store could not be read.
+    #[error("store read failed: {0}")]
+    View(#[from] ViewError),
+}
+
+/// The clocks a plan is made under.
+#[derive(Debug, Clone, Copy)]
+pub struct Clocks {
+    /// When the store records the transaction.
+    pub recorded_at: Timestamp,
+    /// The back-dating policy.
+    pub policy: ClockPolicy,
+}
+
+impl Clocks {
+    /// `occurred_at` for `req`: the client's, checked against the policy, or now.
+    pub fn occurred_at(&self, req: &Request) -> Result<Timestamp, DomainError> {
+        match req.occurred_at {
+            Some(t) => {
+                self.policy.check(t, self.recorded_at)?;
+                Ok(t)
+            }
+            None => Ok(self.recorded_at),
+        }
+    }
+}
+
+type PResult<T> = Result<T, PlanError>;
+
+fn err<T>(rule: Rule, field: impl Into<String>, message: impl Into<String>) -> PResult<T> {
+    Err(DomainError::at(rule, field, message).into())
+}
+
+/// Turns a request into the effects to write, or refuses it.
+pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) -> PResult<Plan> {
+    check_texts(req)?;
+    let mut p = Planner {
+        view,
+        req,
+        today: occurred_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        plan: Plan { kind: req.command.kind(), effects: Vec::new(), reverses: None, overrides: Vec::new(), generated: Vec::new() },
+        new_lots: HashMap::new(),
+        lot_count: 0,
+        new_serials: HashSet::new(),
+        serial_count: 0,
+        overridden: HashSet::new(),
+    };
+    p.run()?;
+    Ok(p.plan)
+}
+
+fn check_texts(req: &Request) -> PResult<()> {
+    let bounded = |field: &str, v: &Option<String>, max: usize| -> PResult<()> {
+        match v {
+            Some(s) if s.trim().is_empty() || s.chars().count() > max || s.chars().any(char::is_control) => {
+                err(Rule::InvalidValue, field, format!("{field} is 1 to {max} printable characters"))
+            }
+            _ => Ok(()),
+        }
+    };
+    bounded("reference", &req.reference, 100)?;
+    bounded("reason", &req.reason, 500)
+}
+
+struct Planner<'a> {
+    view: &'a mut dyn LedgerView,
+    req: &'a Request,
+    today: Date,
+    plan: Plan,
+    new_lots: HashMap<(i64, LotCode), (usize, LotDetails)>,
+    lot_count: usize,
+    new_serials: HashSet<(i64, Serial)>,
+    serial_count: usize,
+    overridden: HashSet<i64>,
+}
+
+/// Extra checks on lots leaving by a line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leaving {
+    /// No lot checks (transfers, scrap, adjustments).
+    Plain,
+    /// A shipment: released and unexpired lots only.
+    Shipment { allow_expired: bool },
+    /// A return: no more than the customer holds.
+    Return,
+}
+
+impl Planner<'_> {
+    fn run(&mut self) -> PResult<()> {
+        let req = self.req;
+        match &req.command {
+            Command::DefineItem(spec) => self.define_item(spec),
+            Command::DefineLocation { path, kind } => self.define_location(path, *kind),
+            Command::DefinePartner { code, name, kind } => self.define_partner(code, name, *kind),
+            Command::DefineLot { sku, lot, details, status } => self.define_lot(sku, lot, details, *status),
+            Command::SetLotStatus { sku, lot, status } => self.set_lot_status(sku, lot, *status),
+            Command::Receive { from, to, lines } => self.receive(from.as_ref(), to, lines),
+            Command::Transfer { from, to, lines } => {
+                let from = self.place(from, "from")?;
+                let to = self.place(to, "to")?;
+                for (field, loc) in [("from", &from), ("to", &to)] {
+                    self.expect_kind(loc, &[LocationKind::Internal, LocationKind::Transit], field, "a transfer moves between internal or transit locations")?;
+                }
+                if from.id == to.id {
+                    return err(Rule::WrongLocationKind, "to", format!("a transfer needs two different locations, both are {}", from.path));
+                }
+                self.lines(lines, &from, &to, Leaving::Plain)
+            }
+            Command::Ship { from, to, lines, allow_expired } => {
+                let from = self.place(from, "from")?;
+                let to = self.place(to, "to")?;
+                self.expect_kind(&from, &[LocationKind::Internal], "from", "a shipment leaves from an internal location")?;
+                self.expect_kind(&to, &[LocationKind::Customer], "to", "a shipment goes to a customer")?;
+                if *allow_expired {
+                    self.reason("allow_expired")?;
+                }
+                self.lines(lines, &from, &to, Leaving::Shipment { allow_expired: *allow_expired })
+            }
+            Command::Return { from, to, lines } => {
+                self.reason("reason")?;
+                let from = self.place(from, "from")?;
+                let to = self.place(to, "to")?;
+                self.expect_kind(&from, &[LocationKind::Customer], "from", "a return comes from a customer")?;
+                self.expect_kind(&to, &[LocationKind::Internal], "to", "a return goes to an internal location")?;
+                self.lines(lines, &from, &to, Leaving::Return)
+            }
+            Command::Adjust { at, direction, lines } => {
+                self.reason("reason")?;
+                let at = self.internal(at, "at")?;
+                let adj = self.root(LocationKind::Adjustment)?;
+                match direction {
+                    Direction::Out => self.lines(lines, &at, &adj, Leaving::Plain),
+                    Direction::In => self.found_lines(lines, &adj, &at),
+                }
+            }
+            Command::Count { at, sku, lot, counted } => self.count(at, sku, lot.as_ref(), counted),
+            Command::Scrap { at, lines } => {
+                let at = self.internal(at, "at")?;
+                let scrap = self.root(LocationKind::Scrap)?;
+                self.lines(lines, &at, &scrap, Leaving::Plain)
+            }
+            Command::Reverse { tx } => self.reverse(tx),
+        }
+    }
+
+    fn reason(&self, field: &str) -> PResult<&str> {
+        match &self.req.reason {
+            Some(r) => Ok(r),
+            None => err(Rule::ReasonRequired, "reason", format!("{} needs a reason (required by {field})", self.req.command.kind())),
+        }
+    }
+
+    fn item(&mut self, sku: &Sku, field: &str) -> PResult<Arc<ItemRecord>> {
+        match self.view.item(sku)? {
+            Some(i) => Ok(i),
+            None => err(Rule::NotFound, field, format!("unknown item {sku}")),
+        }
+    }
+
+    fn place(&mut self, place: &PlaceRef, field: &str) -> PResult<Arc<LocationRecord>> {
+        if let Some(l) = self.view.location(place.as_path())? {
+            return Ok(l);
+        }
+        if let Some(code) = place.as_partner()
+            && let Some(l) = self.view.partner_location(&code)?
+        {
+            return Ok(l);
+        }
+        err(Rule::NotFound, field, format!("unknown location or partner {place}"))
+    }
+
+    fn internal(&mut self, place: &PlaceRef, field: &str) -> PResult<Arc<LocationRecord>> {
+        let loc = self.place(place, field)?;
+        self.expect_kind(&loc, &[LocationKind::Internal], field, "stock is counted, adjusted and scrapped at internal locations")?;
+        Ok(loc)
+    }
+
+    fn root(&mut self, kind: LocationKind) -> PResult<Arc<LocationRecord>> {
+        let path = LocationPath::parse(kind.default_root().unwrap_or("INTERNAL")).map_err(|e| DomainError::invalid("location", e))?;
+        match self.view.location(&path)? {
+            Some(l) if l.kind == kind => Ok(l),
+            _ => err(Rule::NotFound, "location", format!("the {path} location is missing; run `tracelot init`")),
+        }
+    }
+
+    fn expect_kind(&self, loc: &LocationRecord, allowed: &[LocationKind], field: &str, rule: &str) -> PResult<()> {
+        if allowed.contains(&loc.kind) {
+            return Ok(());
+        }
+        err(Rule::WrongLocationKind, field, format!("{} is a {} location; {rule}", loc.path, loc.kind.as_str()))
+    }
+
+    fn define_item(&mut self, spec: &ItemSpec) -> PResult<()> {
+        spec.check()?;
+        if self.view.item(&spec.sku)?.is_some() {
+            return err(Rule::AlreadyExists, "sku", format!("item {} already exists", spec.sku));
+        }
+        if let Some(g) = &spec.gtin
+            && let Some(other) = self.view.item_by_gtin(g)?
+        {
+            return err(Rule::AlreadyExists, "gtin", format!("GTIN {g} already belongs to item {}", other.spec.sku));
+        }
+        self.plan.effects.push(Effect::CreateItem(spec.clone()));
+        Ok(())
+    }
+
+    fn define_location(&mut self, path: &LocationPath, kind: LocationKind) -> PResult<()> {
+        if self.view.location(path)?.is_some() {
+            return err(Rule::AlreadyExists, "path", format!("location {path} already exists"));
+        }
+        self.create_lineage(path, kind)
+    }
+
+    /// Creates `path` and any missing ancestors with the same kind; an
+    /// existing ancestor of another kind is refused.
+    fn create_lineage(&mut self, path: &LocationPath, kind: LocationKind) -> PResult<()> {
+        for p in path.lineage() {
+            match self.view.location(&p)? {
+                Some(l) if l.kind != kind => {
+                    return err(
+                        Rule::WrongLocationKind,
+                        "path",
+                        format!("{} is a {} location; a {} location cannot sit inside it", l.path, l.kind.as_str(), kind.as_str()),
+                    );
+                }
+                Some(_) => {}
+                None => self.plan.effects.push(Effect::CreateLocation { path: p, kind }),
+            }
+        }
+        Ok(())
+    }
+
+    fn define_partner(&mut self, code: &PartnerCode, name: &str, kind: LocationKind) -> PResult<()> {
+        let Some(root) = kind.default_root().filter(|_| matches!(kind, LocationKind::Supplier | LocationKind::Customer)) else {
+            return err(Rule::WrongLocationKind, "kind", format!("a partner is a supplier or a customer, not {}", kind.as_str()));
+        };
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return err(Rule::InvalidValue, "name", "name must be 1 to 200 characters");
+        }
+        if self.view.partner_location(code)?.is_some() {
+            return err(Rule::AlreadyExists, "code", format!("partner {code} already exists"));
+        }
+        let path = LocationPath::for_partner(root, code);
+        if self.view.location(&path)?.is_some() {
+            return err(Rule::AlreadyExists, "code", format!("location {path} already exists"));
+        }
+        self.create_lineage(&path, kind)?;
+        self.plan.effects.push(Effect::CreatePartner { code: code.clone(), name: name.to_owned(), kind, location: path });
+        Ok(())
+    }
+
+    fn define_lot(&mut self, sku: &Sku, code: &LotCode, details: &LotDetails, status: Option<LotStatus>) -> PResult<()> {
+        let item = self.item(sku, "sku")?;
+        if !item.spec.tracking.needs_lot() {
+            return err(Rule::LotNotTracked, "lot", format!("item {sku} is not tracked by lot"));
+        }
+        if self.view.lot(item.id, code)?.is_some() {
+            return err(Rule::AlreadyExists, "lot", format!("lot {code} of {sku} already exists"));
+        }
+        self.lot_ref(&item, code, details, status, "details")?;
+        Ok(())
+    }
+
+    fn set_lot_status(&mut self, sku: &Sku, code: &LotCode, status: LotStatus) -> PResult<()> {
+        self.reason("reason")?;
+        let item = self.item(sku, "sku")?;
+        let Some(lot) = self.view.lot(item.id, code)? else {
+            return err(Rule::NotFound, "lot", format!("unknown lot {code} of {sku}"));
+        };
+        self.plan.effects.push(Effect::SetLotStatus { lot_id: lot.id, status });
+        Ok(())
+    }
+
+    /// An existing lot (its details must not contradict `details`) or a new
+    /// one created by this plan.
+    fn lot_ref(&mut self, item: &ItemRecord, code: &LotCode, details: &LotDetails, status: Option<LotStatus>, field: &str) -> PResult<LotRef> {
+        if let Some(lot) = self.view.lot(item.id, code)? {
+            if let Some((name, stored, given)) = details.conflict_with(&lot.details) {
+                return err(
+                    Rule::LotConflict,
+                    format!("{field}.{name}"),
+                    format!("lot {code} of {} records {name} {stored}; this request says {given}", item.spec.sku),
+                );
+            }
+            if let Some(s) = status.filter(|s| *s != lot.status) {
+                return err(
+                    Rule::LotConflict,
+                    "status",
+                    format!("lot {code} is {}; change it with set-status, not {}", lot.status.as_str(), s.as_str()),
+                );
+            }
+            return Ok(LotRef::Existing(lot));
+        }
+        if let Some((idx, first)) = self.new_lots.get(&(item.id, code.clone())) {
+            if let Some((name, stored, given)) = details.conflict_with(first) {
+                return err(Rule::LotConflict, format!("{field}.{name}"), format!("lot {code} is given {name} {stored} and {given} in one request"));
+            }
+            return Ok(LotRef::New(*idx, code.clone()));
+        }
+        details.check().map_err(|e| DomainError::invalid(field, e))?;
+        let mut details = details.clone();
+        if details.expires_on.is_none()
+            && let Some(days) = item.spec.shelf_life_days
+        {
+            let base = details.produced_on.unwrap_or(self.today);
+            details.expires_on = base.checked_add(jiff::Span::new().days(i64::from(days))).ok();
+        }
+        let idx = self.lot_count;
+        self.lot_count += 1;
+        self.new_lots.insert((item.id, code.clone()), (idx, details.clone()));
+        self.plan.effects.push(Effect::CreateLot { item_id: item.id, code: code.clone(), details, status: status.unwrap_or(LotStatus::Released) });
+        Ok(LotRef::New(idx, code.clone()))
+    }
+
+    fn existing_lot(&mut self, item: &ItemRecord, code: &LotCode, field: &str) -> PResult<Arc<LotRecord>> {
+        match self.view.lot(item.id, code)? {
+            Some(l) => Ok(l),
+            None => err(Rule::NotFound, field, format!("unknown lot {code} of {}", item.spec.sku)),
+        }
+    }
+
+    /// Checks a line's lot against the item's tracking mode.
+    fn check_lot_presence(&self, item: &ItemRecord, lot: Option<&LotCode>, serial_line: bool, field: &str) -> PResult<()> {
+        let t = item.spec.tracking;
+        match lot {
+            Some(_) if !t.needs_lot() => err(Rule::LotNotTracked, format!("{field}.lot"), format!("item {} is not tracked by lot", item.spec.sku)),
+            // A serial inside a lot knows its lot; only new serials need one.
+            None if t.needs_lot() && !serial_line => err(Rule::LotRequired, format!("{field}.lot"), format!("item {} is tracked by lot: give a lot", item.spec.sku)),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_units(&self, item: &ItemRecord, by_serial: bool, field: &str) -> PResult<()> {
+        let sku = &item.spec.sku;
+        match (item.spec.tracking.needs_serial(), by_serial) {
+            (true, false) => err(Rule::SerialRequired, format!("{field}.units"), format!("item {sku} is serial-tracked: it moves only by serial")),
+            (false, true) => err(Rule::SerialNotTracked, format!("{field}.units"), format!("item {sku} is not serial-tracked: give a quantity")),
+            _ => Ok(()),
+        }
+    }
+
+    fn serial_count_ok(&self, n: usize, field: &str) -> PResult<()> {
+        if n == 0 || n > MAX_SERIALS_PER_TRANSACTION {
+            return err(Rule::InvalidValue, field, format!("give 1 to {MAX_SERIALS_PER_TRANSACTION} serials, not {n}"));
+        }
+        Ok(())
+    }
+
+    fn push_move(&mut self, item: &Arc<ItemRecord>, lot: Option<LotRef>, serial: Option<SerialRef>, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, qty: i64, field: String) {
+        self.plan.effects.push(Effect::Move(PlannedMove { item: item.clone(), lot, serial, from: from.clone(), to: to.clone(), qty, field }));
+    }
+
+    fn receive(&mut self, from: Option<&PlaceRef>, to: &PlaceRef, lines: &[ReceiveLine]) -> PResult<()> {
+        let from = match from {
+            Some(f) => self.place(f, "from")?,
+            None => self.root(LocationKind::Supplier)?,
+        };
+        self.expect_kind(&from, &[LocationKind::Supplier], "from", "a receipt comes from a supplier")?;
+        let to = self.place(to, "to")?;
+        self.expect_kind(&to, &[LocationKind::Internal], "to", "a receipt goes to an internal location")?;
+        if lines.is_empty() {
+            return err(Rule::InvalidValue, "lines", "a receipt needs at least one line");
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let field = format!("lines[{i}]");
+            self.receive_line(line, &from, &to, &field)?;
+        }
+        Ok(())
+    }
+
+    fn receive_line(&mut self, line: &ReceiveLine, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, field: &str) -> PResult<()> {
+        let item = self.item(&line.sku, &format!("{field}.sku"))?;
+        let by_serial = !matches!(line.units, ReceiveUnits::Quantity(_));
+        self.check_units(&item, by_serial, field)?;
+        self.check_lot_presence(&item, line.lot.as_ref(), false, field)?;
+        let lot = match &line.lot {
+            Some(code) => Some(self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"))?),
+            None if !line.details.is_empty() || line.status.is_some() => {
+                return err(Rule::LotNotTracked, format!("{field}.details"), format!("item {} has no lots to carry details", item.spec.sku));
+            }
+            None => None,
+        };
+        match &line.units {
+            ReceiveUnits::Quantity(a) => {
+                let qty = a.to_qty(item.spec.scale).map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
+                self.push_move(&item, lot, None, from, to, qty.units(), field.to_owned());
+            }
+            ReceiveUnits::Serials(serials) => {
+                self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+                for (j, s) in serials.iter().enumerate() {
+                    let f = format!("{field}.units.serials[{j}]");
+                    let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
+                    self.push_move(&item, lot.clone(), Some(r), from, to, 1, f);
+                }
+            }
+            ReceiveUnits::Generate(n) => {
+                let f = format!("{field}.units.generate");
+                self.serial_count_ok(*n as usize, &f)?;
+                let Some(pattern) = item.spec.serial_pattern.clone() else {
+                    return err(Rule::InvalidValue, f, format!("item {} has no serial pattern to generate from", item.spec.sku));
+                };
+                let mut counter = self.view.serial_counter(item.id)?;
+                let mut made = 0;
+                while made < *n {
+                    let text = pattern.render(counter, self.today);
+                    counter += 1;
+                    let s = Serial::parse(&text).map_err(|e| DomainError::invalid(f.clone(), e))?;
+                    if self.view.serial(item.id, &s)?.is_some() || self.new_serials.contains(&(item.id, s.clone())) {
+                        continue;
+                    }
+                    let r = self.arriving_serial(&item, &s, lot.as_ref(), &f)?;
+                    self.push_move(&item, lot.clone(), Some(r), from, to, 1, f.clone());
+                    self.plan.generated.push(s);
+                    made += 1;
+                }
+                self.plan.effects.push(Effect::SetSerialCounter { item_id: item.id, next: counter });
+            }
+        }
+        Ok(())
+    }
+
+    /// A serial coming into stock from outside (receipt or found in a
+    /// count): new, or known but held nowhere (its receipt was reversed).
+    fn arriving_serial(&mut self, item: &ItemRecord, s: &Serial, lot: Option<&LotRef>, field: &str) -> PResult<SerialRef> {
+        let sku = &item.spec.sku;
+        if !self.new_serials.insert((item.id, s.clone())) {
+            return err(Rule::SerialExists, field, format!("serial {s} of {sku} appears twice in this request"));
+        }
+        item.spec.serial_kind.check(s).map_err(|e| DomainError::invalid(field, e))?;
+        match self.view.serial(item.id, s)? {
+            Some(rec) => {
+                if let Some(at) = &rec.at {
+                    return err(
+                        Rule::SerialExists,
+                        field,
+                        format!("serial {s} of {sku} already exists (at {}); a unit coming back from a customer arrives through `return`", at.path),
+                    );
+                }
+                let same_lot = match (rec.lot_id, lot) {
+                    (None, None) => true,
+                    (Some(id), Some(LotRef::Existing(l))) => id == l.id,
+                    _ => false,
+                };
+                if !same_lot {
+                    return err(Rule::LotConflict, field, format!("serial {s} of {sku} belongs to another lot"));
+                }
+                Ok(SerialRef::Existing(rec.id, s.clone()))
+            }
+            None => {
+                let idx = self.serial_count;
+                self.serial_count += 1;
+                self.plan.effects.push(Effect::CreateSerial { item_id: item.id, serial: s.clone(), lot: lot.cloned() });
+                Ok(SerialRef::New(idx, s.clone()))
+            }
+        }
+    }
+
+    fn lines(&mut self, lines: &[Line], from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, leaving: Leaving) -> PResult<()> {
+        if lines.is_empty() {
+            return err(Rule::InvalidValue, "lines", "give at least one line");
+        }
+        for (i, line) in lines.iter().enumerate() {
+            self.line(line, &format!("lines[{i}]"), from, to, leaving)?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line: &Line, field: &str, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, leaving: Leaving) -> PResult<()> {
+        let item = self.item(&line.sku, &format!("{field}.sku"))?;
+        let by_serial = matches!(line.units, Units::Serials(_));
+        self.check_units(&item, by_serial, field)?;
+        self.check_lot_presence(&item, line.lot.as_ref(), by_serial, field)?;
+        match &line.units {
+            Units::Quantity(a) => {
+                let qty = a.to_qty(item.spec.scale).map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
+                let lot = match &line.lot {
+                    Some(code) => Some(self.existing_lot(&item, code, &format!("{field}.lot"))?),
+                    None => None,
+                };
+                if let Some(l) = &lot {
+                    self.check_leaving(l, leaving, field)?;
+                }
+                if leaving == Leaving::Return {
+                    let held = self.view.balance(BalanceKey { item_id: item.id, lot_id: lot.as_ref().map(|l| l.id), serial_id: None, location_id: from.id })?;
+                    if held < qty.units() {
+                        return err(
+                            Rule::ReturnExceedsShipped,
+                            format!("{field}.units.quantity"),
+                            format!("{} holds {} of {}; {} cannot come back", from.path, item.spec.scale.format(held.max(0)), item.spec.sku, a.as_str()),
+                        );
+                    }
+                }
+                self.push_move(&item, lot.map(LotRef::Existing), None, from, to, qty.units(), field.to_owned());
+            }
+            Units::Serials(serials) => {
+                self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+                let mut seen = HashSet::with_capacity(serials.len());
+                for (j, s) in serials.iter().enumerate() {
+                    let f = format!("{field}.units.serials[{j}]");
+                    if !seen.insert(s) {
+                        return err(Rule::SerialExists, f, format!("serial {s} appears twice in this line"));
+                    }
+                    let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, &f)?;
+                    if let Some(l) = &lot {
+                        self.check_leaving(l, leaving, &f)?;
+                    }
+                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), from, to, 1, f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A serial that must be at `from` now; returns it with its lot.
+    fn serial_at(&mut self, item: &ItemRecord, s: &Serial, lot: Option<&LotCode>, from: &LocationRecord, field: &str) -> PResult<(SerialRef, Option<Arc<LotRecord>>)> {
+        let sku = &item.spec.sku;
+        let Some(rec) = self.view.serial(item.id, s)? else {
+            return err(Rule::NotFound, field, format!("unknown serial {s} of {sku}"));
+        };
+        match &rec.at {
+            Some(at) if at.id == from.id => {}
+            Some(at) => return err(Rule::SerialNotThere, field, format!("serial {s} of {sku} is at {}, not at {}", at.path, from.path)),
+            None => return err(Rule::SerialNotThere, field, format!("serial {s} of {sku} is not in stock anywhere")),
+        }
+        let lot_rec = match rec.lot_id {
+            Some(id) => Some(self.view.lot_by_id(id)?),
+            None => None,
+        };
+        if let Some(code) = lot
+            && lot_rec.as_ref().is_none_or(|l| &l.code != code)
+        {
+            return err(Rule::LotConflict, field, format!("serial {s} of {sku} is not in lot {code}"));
+        }
+        Ok((SerialRef::Existing(rec.id, s.clone()), lot_rec))
+    }
+
+    fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: &str) -> PResult<()> {
+        let Leaving::Shipment { allow_expired } = leaving else {
+            return Ok(());
+        };
+        if lot.status != LotStatus::Released {
+            return err(Rule::LotNotReleased, field, format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()));
+        }
+        if let Some(by) = lot.details.ship_by()
+            && by < self.today
+        {
+            if !allow_expired {
+                return err(
+                    Rule::LotExpired,
+                    field,
+                    format!("lot {} expired on {by}; ship it only with allow_expired and a reason", lot.code),
+                );
+            }
+            if self.overridden.insert(lot.id) {
+                let reason = self.reason("allow_expired")?.to_owned();
+                self.plan.overrides.push(Override { rule: Rule::LotExpired.code().into(), subject: format!("lot {} expired on {by}", lot.code), reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adjustments in: quantities of known lots, and serials that are new
+    /// or held nowhere.
+    fn found_lines(&mut self, lines: &[Line], adj: &Arc<LocationRecord>, at: &Arc<LocationRecord>) -> PResult<()> {
+        if lines.is_empty() {
+            return err(Rule::InvalidValue, "lines", "give at least one line");
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let field = format!("lines[{i}]");
+            let Units::Serials(serials) = &line.units else {
+                self.line(line, &field, adj, at, Leaving::Plain)?;
+                continue;
+            };
+            let item = self.item(&line.sku, &format!("{field}.sku"))?;
+            self.check_units(&item, true, &field)?;
+            self.check_lot_presence(&item, line.lot.as_ref(), false, &field)?;
+            let lot = match &line.lot {
+                Some(code) => Some(LotRef::Existing(self.existing_lot(&item, code, &format!("{field}.lot"))?)),
+                None => None,
+            };
+            self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+            for (j, s) in serials.iter().enumerate() {
+                let f = format!("{field}.units.serials[{j}]");
+                let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
+                self.push_move(&item, lot.clone(), Some(r), adj, at, 1, f);
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, at: &PlaceRef, sku: &Sku, lot: Option<&LotCode>, counted: &Counted) -> PResult<()> {
+        let at = self.internal(at, "at")?;
+        let adj = self.root(LocationKind::Adjustment)?;
+        let item = self.item(sku, "sku")?;
+        let by_serial = matches!(counted, Counted::Serials(_));
+        self.check_units(&item, by_serial, "counted")?;
+        self.check_lot_presence(&item, lot, by_serial, "counted")?;
+        let lot = match lot {
+            Some(code) => Some(self.existing_lot(&item, code, "lot")?),
+            None => None,
+        };
+        match counted {
+            Counted::Quantity(a) => {
+                let units = a.to_units(item.spec.scale).map_err(|e| DomainError::invalid("counted.quantity", e))?;
+                let key = BalanceKey { item_id: item.id, lot_id: lot.as_ref().map(|l| l.id), serial_id: None, location_id: at.id };
+                let diff = units - self.view.balance(key)?;
+                let lot = lot.map(LotRef::Existing);
+                if diff > 0 {
+                    self.push_move(&item, lot, None, &adj, &at, diff, "counted".into());
+                } else if diff < 0 {
+                    self.push_move(&item, lot, None, &at, &adj, -diff, "counted".into());
+                }
+            }
+            Counted::Serials(found) => {
+                if found.len() > MAX_SERIALS_PER_TRANSACTION {
+                    return err(Rule::InvalidValue, "counted.serials", format!("at most {MAX_SERIALS_PER_TRANSACTION} serials per count"));
+                }
+                let here = self.view.serials_at(item.id, at.id)?;
+                let found_set: HashSet<&Serial> = found.iter().collect();
+                if found_set.len() != found.len() {
+                    return err(Rule::SerialExists, "counted.serials", "a serial appears twice in the count");
+                }
+                let in_scope = |l: Option<i64>| lot.as_ref().is_none_or(|lr| Some(lr.id) == l);
+                let here_set: HashSet<&Serial> = here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
+                for (id, s, lot_id) in here.iter().filter(|(_, s, l)| in_scope(*l) && !found_set.contains(s)) {
+                    let lot = match lot_id {
+                        Some(l) => Some(LotRef::Existing(self.view.lot_by_id(*l)?)),
+                        None => None,
+                    };
+                    self.push_move(&item, lot, Some(SerialRef::Existing(*id, s.clone())), &at, &adj, 1, format!("counted.serials (missing {s})"));
+                }
+                for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
+                    let f = format!("counted.serials[{j}]");
+                    match self.view.serial(item.id, s)? {
+                        Some(SerialRecord { id, lot_id, at: Some(elsewhere) }) if elsewhere.kind == LocationKind::Internal => {
+                            let lot = match lot_id {
+                                Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
+                                None => None,
+                            };
+                            self.push_move(&item, lot, Some(SerialRef::Existing(id, s.clone())), &elsewhere, &at, 1, f);
+                        }
+                        _ => {
+                            let lot = lot.clone().map(LotRef::Existing);
+                            let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
+                            self.push_move(&item, lot, Some(r), &adj, &at, 1, f);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reverse(&mut self, id: &TxId) -> PResult<()> {
+        let Some(tx) = self.view.transaction(id)? else {
+            return err(Rule::NotFound, "tx", format!("unknown transaction {id}"));
+        };
+        if tx.reverses.is_some() {
+            return err(Rule::NotReversible, "tx", format!("transaction {id} is itself a reversal; post the original command again instead"));
+        }
+        if let Some(by) = tx.reversed_by {
+            return err(Rule::NotReversible, "tx", format!("transaction {id} was already reversed by transaction #{by}"));
+        }
+        if tx.movements.is_empty() {
+            return err(Rule::NotReversible, "tx", format!("transaction {id} ({}) moved no stock; correct it with a new command", tx.kind));
+        }
+        self.plan.reverses = Some(tx.seq);
+        for (i, m) in tx.movements.iter().enumerate().rev() {
+            let item = self.view.item_by_id(m.item_id)?;
+            let lot = match m.lot_id {
+                Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
+                None => None,
+            };
+            let serial = match m.serial_id {
+                Some(s) => Some(SerialRef::Existing(s, self.view.serial_by_id(s)?)),
+                None => None,
+            };
+            let from = self.view.location_by_id(m.to_id)?;
+            let to = self.view.location_by_id(m.from_id)?;
+            self.push_move(&item, lot, serial, &from, &to, m.qty, format!("tx.movements[{i}]"));
+        }
+        Ok(())
+    }
+}
