@@ -132,3 +132,9 @@ mod tests {
         assert_ne!(base, hash(&GENESIS, &tx("{}"), [swapped]));
     }
 }
+
+/// SHA-256 of a request's canonical JSON: the content that idempotency
+/// compares when an id is posted again.
+pub fn request_hash(canonical_json: &str) -> [u8; 32] {
+    Sha256::digest(canonical_json.as_bytes()).into()
+}

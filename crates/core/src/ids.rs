@@ -141,6 +141,13 @@ impl Serial {
     }
 }
 
+impl FromStr for Serial {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Serial::parse(s)
+    }
+}
+
 impl fmt::Display for Serial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -204,6 +211,13 @@ impl LocationPath {
     /// The virtual location that a partner's movements go to or come from.
     pub fn for_partner(kind_root: &str, code: &PartnerCode) -> LocationPath {
         LocationPath(format!("{kind_root}/{code}"))
+    }
+}
+
+impl FromStr for LocationPath {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LocationPath::parse(s)
     }
 }
 

@@ -1,1 +1,310 @@
+//! The store: one trait that every tracelot backend implements, the rows
+//! its queries return, and (feature `conformance`) the test suite that every
+//! backend must pass.
+//!
+//! Writes have exactly one entry point, [`Store::submit_batch`] (and its
+//! one-transaction form [`Store::submit`]): the CLI, the API, the importer
+//! and scanner flows all build [`Transaction`]s and hand them here.
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+use tracelot_core::rules::Override;
+use tracelot_core::{DomainError, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, Serial, Sku, TxId};
+
+pub use tracelot_core::Transaction;
+pub use tracelot_core::item::ItemSpec;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+/// Why a submitted transaction was not posted. Nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// A rule refused it (the error names the rule and field). Includes
+    /// `idempotency_conflict` for an id reused with other content.
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    /// The database failed; the transaction was not committed.
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+/// A query or maintenance failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("storage failure: {0}")]
+    Storage(String),
+    /// The database was made by another program or a newer tracelot.
+    #[error("incompatible database: {0}")]
+    Incompatible(String),
+}
+
+/// The durable result of a posted transaction. A retry with the same id
+/// and content gets the same result back with `replayed` set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Posted {
+    /// The client-chosen id.
+    pub id: TxId,
+    /// Position in the ledger and hash chain.
+    pub seq: i64,
+    /// Command kind.
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// When the ledger recorded it.
+    pub recorded_at: Timestamp,
+    /// How many movements it wrote.
+    pub movements: u64,
+    /// Its chain hash (hex).
+    pub hash: String,
+    /// True when this is the stored result of an earlier identical post.
+    pub replayed: bool,
+    /// Serials generated from the item's pattern.
+    pub generated_serials: Vec<Serial>,
+    /// Rules overridden, with reasons.
+    pub overrides: Vec<Override>,
+}
+
+/// An item as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRow {
+    /// Definition.
+    #[serde(flatten)]
+    pub spec: ItemSpec,
+}
+
+/// A location as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocationRow {
+    /// Path.
+    pub path: LocationPath,
+    /// Kind.
+    pub kind: LocationKind,
+    /// The partner it belongs to, if it is a partner's location.
+    pub partner: Option<String>,
+}
+
+/// A partner as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartnerRow {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Supplier or customer.
+    pub kind: LocationKind,
+    /// Its virtual location.
+    pub location: LocationPath,
+}
+
+/// A lot with its status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotRow {
+    /// Item.
+    pub sku: Sku,
+    /// Code.
+    pub code: LotCode,
+    /// Details.
+    #[serde(flatten)]
+    pub details: LotDetails,
+    /// Current status.
+    pub status: LotStatus,
+    /// Every status change: when, who, why.
+    pub status_history: Vec<StatusChange>,
+}
+
+/// One recorded lot status change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    /// The transaction that changed it.
+    pub tx_id: TxId,
+    /// The new status.
+    pub status: LotStatus,
+    /// When it took effect.
+    pub occurred_at: Timestamp,
+    /// Who changed it.
+    pub user: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Which balances [`Store::stock`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StockQuery {
+    /// Only this item.
+    pub sku: Option<Sku>,
+    /// Only this lot (needs `sku` to be unambiguous, but works without).
+    pub lot: Option<LotCode>,
+    /// Only this serial.
+    pub serial: Option<Serial>,
+    /// Only this location and everything under it.
+    pub location: Option<LocationPath>,
+    /// The stock at this past instant (by `occurred_at`) instead of now.
+    pub as_of: Option<Timestamp>,
+    /// Include virtual locations (suppliers, customers, adjustment ...).
+    pub include_virtual: bool,
+}
+
+/// One non-zero balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockRow {
+    /// Location path.
+    pub location: LocationPath,
+    /// Location kind.
+    pub location_kind: LocationKind,
+    /// Item.
+    pub sku: Sku,
+    /// Lot.
+    pub lot: Option<LotCode>,
+    /// Serial.
+    pub serial: Option<Serial>,
+    /// Smallest units.
+    pub units: i64,
+    /// The quantity as a decimal in the item's unit.
+    pub quantity: String,
+    /// Unit of measure.
+    pub uom: String,
+}
+
+/// Where one serial is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhereRow {
+    /// Item.
+    pub sku: Sku,
+    /// Serial.
+    pub serial: Serial,
+    /// Its lot.
+    pub lot: Option<LotCode>,
+    /// The location holding it, or `None` when nothing does (receipt reversed).
+    pub location: Option<LocationPath>,
+    /// That location's kind.
+    pub location_kind: Option<LocationKind>,
+    /// When it arrived there.
+    pub since: Option<Timestamp>,
+}
+
+/// Which movements [`Store::history`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// The item.
+    pub sku: Sku,
+    /// Only this lot.
+    pub lot: Option<LotCode>,
+    /// Only this serial.
+    pub serial: Option<Serial>,
+}
+
+/// One movement with its transaction's context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryRow {
+    /// Chain position.
+    pub seq: i64,
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// Command kind.
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Who posted it.
+    pub user: String,
+    /// The document.
+    pub reference: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The transaction it reverses.
+    pub reverses: Option<TxId>,
+    /// Item.
+    pub sku: Sku,
+    /// Lot.
+    pub lot: Option<LotCode>,
+    /// Serial.
+    pub serial: Option<Serial>,
+    /// Source.
+    pub from: LocationPath,
+    /// Destination.
+    pub to: LocationPath,
+    /// Smallest units.
+    pub units: i64,
+    /// Decimal quantity.
+    pub quantity: String,
+}
+
+/// A lot with stock on hand that expires soon (or has expired).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpiringRow {
+    /// Item.
+    pub sku: Sku,
+    /// Lot.
+    pub lot: LotCode,
+    /// The date after which it may not ship (expiry, else best-before).
+    pub ship_by: Date,
+    /// Status.
+    pub status: LotStatus,
+    /// Stock on hand in internal locations, smallest units.
+    pub units: i64,
+    /// Decimal quantity.
+    pub quantity: String,
+    /// Unit of measure.
+    pub uom: String,
+}
+
+/// The outcome of [`Store::verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Transactions checked.
+    pub transactions: u64,
+    /// Movements checked.
+    pub movements: u64,
+    /// Balances checked.
+    pub balances: u64,
+    /// The last hash of the chain (hex).
+    pub head: String,
+    /// What does not match, first problem first. Empty means OK.
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    /// True when the chain and every balance match the ledger.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A tracelot backend.
+pub trait Store: Send + Sync {
+    /// Posts transactions, group-committed; one result each, in order. A
+    /// refused transaction writes nothing and does not affect its neighbours.
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Posted, SubmitError>>;
+
+    /// Posts one transaction and returns once it is durable.
+    fn submit(&self, tx: Transaction) -> Result<Posted, SubmitError> {
+        self.submit_batch(vec![tx])
+            .pop()
+            .unwrap_or_else(|| Err(SubmitError::Storage("the writer returned no result".into())))
+    }
+
+    /// All items, by SKU.
+    fn items(&self) -> Result<Vec<ItemRow>, StoreError>;
+    /// One item.
+    fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError>;
+    /// All locations, by path.
+    fn locations(&self) -> Result<Vec<LocationRow>, StoreError>;
+    /// All partners, by code.
+    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError>;
+    /// One lot with its status history.
+    fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError>;
+    /// Non-zero balances, now or as of an instant.
+    fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError>;
+    /// Where a serial is now (`None` if the serial is unknown).
+    fn where_is(&self, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>, StoreError>;
+    /// Every movement of an item, lot or serial, oldest first.
+    fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError>;
+    /// Lots on hand whose ship-by date is on or before `until`.
+    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError>;
+    /// Recomputes the hash chain and every balance from the ledger.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+}

@@ -1,0 +1,75 @@
+//! Opening connections and migrating the schema.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use tracelot_store::StoreError;
+
+/// `PRAGMA application_id` of a tracelot database ("trlt").
+const APPLICATION_ID: i64 = 0x7472_6c74;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts them.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+
+pub(crate) fn storage(e: rusqlite::Error) -> StoreError {
+    StoreError::Storage(e.to_string())
+}
+
+/// Settings shared by every connection: WAL for concurrent readers, full
+/// fsync on commit so that an acknowledged write survives power loss.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Opens the write connection, creating and migrating the database when
+/// `create` is set.
+pub(crate) fn open_writer(path: &Path, create: bool) -> Result<Connection, StoreError> {
+    if !create && !path.exists() {
+        return Err(StoreError::Storage(format!("no database at {}; run `tracelot init` first", path.display())));
+    }
+    let conn = Connection::open(path).map_err(storage)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(storage)?;
+    if mode != "wal" {
+        return Err(StoreError::Storage(format!("could not switch {} to WAL mode (got {mode})", path.display())));
+    }
+    configure(&conn).map_err(storage)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(storage)?;
+    configure(&conn).map_err(storage)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(storage)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(storage)?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(storage)?;
+    if app != APPLICATION_ID && tables > 0 {
+        return Err(StoreError::Incompatible("this SQLite file is not a tracelot database".into()));
+    }
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::Incompatible(format!("schema version {version} is newer than this tracelot ({known})")));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let n = i as i64 + 1;
+        let batch = format!("BEGIN IMMEDIATE; {sql}; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {n}; COMMIT;");
+        if let Err(e) = conn.execute_batch(&batch) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(StoreError::Storage(format!("migration {n} failed: {e}")));
+        }
+    }
+    Ok(())
+}

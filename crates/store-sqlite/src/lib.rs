@@ -1,0 +1,174 @@
+//! The embedded SQLite backend, tracelot's default.
+//!
+//! One database file in WAL mode with `synchronous=FULL`. A single writer
+//! thread owns the write connection and group-commits whatever callers
+//! queue (one SAVEPOINT and one result per client transaction); queries run
+//! on their own read-only connections and never wait for the writer.
+
+mod db;
+mod queries;
+mod rows;
+mod verify;
+mod view;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+
+use jiff::civil::Date;
+use rusqlite::Connection;
+use tracelot_core::time::ClockPolicy;
+use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
+use tracelot_store::{
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockQuery, StockRow, Store,
+    StoreError, SubmitError, VerifyReport, WhereRow,
+};
+
+use crate::writer::{Job, Writer};
+
+/// Tuning of a [`SqliteStore`].
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    /// How far `occurred_at` may be back-dated.
+    pub clock_policy: ClockPolicy,
+    /// The most client transactions group-committed in one database transaction.
+    pub max_batch: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { clock_policy: ClockPolicy::default(), max_batch: 1024 }
+    }
+}
+
+/// A tracelot ledger in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    jobs: Option<Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Creates (or upgrades) the database at `path` and makes sure the
+    /// default virtual locations exist. Safe to run again.
+    pub fn init(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        let store = Self::start(path, true, options)?;
+        let existing: Vec<LocationPath> = store.locations()?.into_iter().map(|l| l.path).collect();
+        let user = UserName::parse("system").map_err(|e| StoreError::Storage(e.to_string()))?;
+        let missing: Vec<Transaction> = LocationKind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind, LocationPath::parse(kind.default_root()?).ok()?)))
+            .filter(|(_, path)| !existing.contains(path))
+            .map(|(kind, path)| Transaction { request: Request::new(Command::DefineLocation { path, kind }), user: user.clone() })
+            .collect();
+        for r in store.submit_batch(missing) {
+            r.map_err(|e| StoreError::Storage(format!("creating default locations: {e}")))?;
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database (upgrading its schema if it is older).
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        Self::start(path, false, options)
+    }
+
+    fn start(path: &Path, create: bool, options: SqliteOptions) -> Result<Self, StoreError> {
+        let conn = db::open_writer(path, create)?;
+        let writer = Writer::new(conn, options.clock_policy, options.max_batch).map_err(db::storage)?;
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("tracelot-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore { path: path.to_owned(), jobs: Some(tx), writer: Some(handle), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a pooled read-only connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let conn = match pooled {
+            Some(c) => c,
+            None => db::open_reader(&self.path)?,
+        };
+        let out = f(&conn).map_err(db::storage);
+        if let Ok(mut v) = self.readers.lock() {
+            v.push(conn);
+        }
+        out
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closes the queue and waits for the writer to finish what it took, so
+    /// no acknowledged write is lost at shutdown.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Posted, SubmitError>> {
+        let n = txs.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let gone = || (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect();
+        let (reply, results) = mpsc::channel();
+        let Some(jobs) = &self.jobs else { return gone() };
+        if jobs.send(Job { txs, reply }).is_err() {
+            return gone();
+        }
+        results.recv().unwrap_or_else(|_| gone())
+    }
+
+    fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
+        self.read(queries::items)
+    }
+
+    fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError> {
+        self.read(|c| queries::item(c, sku))
+    }
+
+    fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
+        self.read(queries::locations)
+    }
+
+    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError> {
+        self.read(queries::partners)
+    }
+
+    fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError> {
+        self.read(|c| queries::lot(c, sku, code))
+    }
+
+    fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError> {
+        self.read(|c| queries::stock(c, q))
+    }
+
+    fn where_is(&self, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>, StoreError> {
+        self.read(|c| queries::where_is(c, sku, serial))
+    }
+
+    fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.read(|c| queries::history(c, q))
+    }
+
+    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError> {
+        self.read(|c| queries::expiring(c, until))
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.read(verify::verify)
+    }
+}

@@ -1,0 +1,217 @@
+//! Read queries, each on a read-only connection of its own.
+
+use jiff::civil::Date;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use tracelot_core::time::to_micros;
+use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Scale, Serial, Sku};
+use tracelot_store::{
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, StatusChange, StockQuery, StockRow,
+    WhereRow,
+};
+
+use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
+
+fn scale(r: &Row, idx: usize) -> rusqlite::Result<Scale> {
+    let v: u8 = r.get(idx)?;
+    Scale::new(v).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))
+}
+
+pub(crate) fn items(c: &Connection) -> rusqlite::Result<Vec<ItemRow>> {
+    let mut stmt = c.prepare_cached(&format!("SELECT {} FROM items ORDER BY sku", rows::ITEM_COLS))?;
+    stmt.query_map([], |r| Ok(ItemRow { spec: rows::item(r)?.spec }))?.collect()
+}
+
+pub(crate) fn item(c: &Connection, sku: &Sku) -> rusqlite::Result<Option<ItemRow>> {
+    let sql = format!("SELECT {} FROM items WHERE sku = ?1", rows::ITEM_COLS);
+    c.prepare_cached(&sql)?.query_row([sku.as_str()], |r| Ok(ItemRow { spec: rows::item(r)?.spec })).optional()
+}
+
+pub(crate) fn locations(c: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id ORDER BY l.path",
+    )?;
+    stmt.query_map([], |r| Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.get(2)? }))?.collect()
+}
+
+pub(crate) fn partners(c: &Connection) -> rusqlite::Result<Vec<PartnerRow>> {
+    let mut stmt =
+        c.prepare_cached("SELECT p.code, p.name, p.kind, l.path FROM partners p JOIN locations l ON l.id = p.location_id ORDER BY p.code")?;
+    stmt.query_map([], |r| Ok(PartnerRow { code: r.get(0)?, name: r.get(1)?, kind: parsed(r, 2)?, location: parsed(r, 3)? }))?
+        .collect()
+}
+
+pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result<Option<LotRow>> {
+    let sql = format!(
+        "SELECT {} FROM lots WHERE item_id = (SELECT id FROM items WHERE sku = ?1) AND code = ?2",
+        rows::LOT_COLS
+    );
+    let Some(lot) = c.prepare_cached(&sql)?.query_row(params![sku.as_str(), code.as_str()], rows::lot).optional()? else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT t.id, c.status, t.occurred_at, t.user_name, t.reason FROM lot_status_changes c
+         JOIN transactions t ON t.seq = c.tx_seq WHERE c.lot_id = ?1 ORDER BY c.tx_seq",
+    )?;
+    let status_history = stmt
+        .query_map([lot.id], |r| {
+            Ok(StatusChange {
+                tx_id: tx_id(r, 0)?,
+                status: parsed::<LotStatus>(r, 1)?,
+                occurred_at: instant(r, 2)?,
+                user: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(LotRow { sku: sku.clone(), code: lot.code, details: lot.details, status: lot.status, status_history }))
+}
+
+/// Adds `AND <clause>` with its parameter when a filter is given.
+fn filter(sql: &mut String, args: &mut Vec<Value>, clause: &str, value: Option<String>) {
+    if let Some(v) = value {
+        args.push(Value::Text(v));
+        sql.push_str(&format!(" AND {}", clause.replace('?', &format!("?{}", args.len()))));
+    }
+}
+
+pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<StockRow>> {
+    let mut args: Vec<Value> = Vec::new();
+    let source = match q.as_of {
+        // Stock at an instant: replay every movement that had occurred by then.
+        Some(t) => {
+            args.push(Value::Integer(to_micros(t)));
+            "(SELECT item_id, lot_id, serial_id, location_id, sum(qty) AS qty FROM (
+                SELECT item_id, lot_id, serial_id, to_id AS location_id, qty FROM movements WHERE occurred_at <= ?1
+                UNION ALL
+                SELECT item_id, lot_id, serial_id, from_id, -qty FROM movements WHERE occurred_at <= ?1)
+              GROUP BY item_id, lot_id, serial_id, location_id)"
+        }
+        None => "balances",
+    };
+    let mut sql = format!(
+        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom
+         FROM {source} b JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id
+         LEFT JOIN lots lo ON lo.id = b.lot_id LEFT JOIN serials s ON s.id = b.serial_id
+         WHERE b.qty <> 0"
+    );
+    if !q.include_virtual {
+        sql.push_str(" AND l.kind = 'internal'");
+    }
+    filter(&mut sql, &mut args, "i.sku = ?", q.sku.as_ref().map(|s| s.to_string()));
+    filter(&mut sql, &mut args, "lo.code = ?", q.lot.as_ref().map(|s| s.to_string()));
+    filter(&mut sql, &mut args, "s.serial = ?", q.serial.as_ref().map(|s| s.to_string()));
+    if let Some(p) = &q.location {
+        args.push(Value::Text(p.to_string()));
+        let n = args.len();
+        sql.push_str(&format!(" AND (l.path = ?{n} OR substr(l.path, 1, length(?{n}) + 1) = ?{n} || '/')"));
+    }
+    sql.push_str(" ORDER BY l.path, i.sku, lo.code, s.serial");
+    let mut stmt = c.prepare(&sql)?;
+    stmt.query_map(params_from_iter(args), |r| {
+        let units: i64 = r.get(5)?;
+        Ok(StockRow {
+            location: parsed(r, 0)?,
+            location_kind: parsed(r, 1)?,
+            sku: parsed(r, 2)?,
+            lot: parsed_opt(r, 3)?,
+            serial: parsed_opt(r, 4)?,
+            units,
+            quantity: scale(r, 6)?.format(units),
+            uom: r.get(7)?,
+        })
+    })?
+    .collect()
+}
+
+pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::Result<Option<WhereRow>> {
+    c.prepare_cached(
+        "SELECT lo.code, l.path, l.kind,
+                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id)
+         FROM serials s JOIN items i ON i.id = s.item_id
+         LEFT JOIN lots lo ON lo.id = s.lot_id
+         LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.qty > 0
+         LEFT JOIN locations l ON l.id = b.location_id
+         WHERE i.sku = ?1 AND s.serial = ?2",
+    )?
+    .query_row(params![sku.as_str(), serial.as_str()], |r| {
+        let since: Option<i64> = r.get(3)?;
+        Ok(WhereRow {
+            sku: sku.clone(),
+            serial: serial.clone(),
+            lot: parsed_opt(r, 0)?,
+            location: parsed_opt::<LocationPath>(r, 1)?,
+            location_kind: parsed_opt::<LocationKind>(r, 2)?,
+            since: since.map(tracelot_core::time::from_micros),
+        })
+    })
+    .optional()
+}
+
+pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
+    let mut args: Vec<Value> = vec![Value::Text(q.sku.to_string())];
+    let mut sql = String::from(
+        "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
+                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale
+         FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
+         LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
+         JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
+         LEFT JOIN transactions rt ON rt.seq = t.reverses
+         WHERE m.item_id = (SELECT id FROM items WHERE sku = ?1)",
+    );
+    filter(&mut sql, &mut args, "m.lot_id = (SELECT id FROM lots WHERE item_id = m.item_id AND code = ?)", q.lot.as_ref().map(|l| l.to_string()));
+    filter(
+        &mut sql,
+        &mut args,
+        "m.serial_id = (SELECT id FROM serials WHERE item_id = m.item_id AND serial = ?)",
+        q.serial.as_ref().map(|s| s.to_string()),
+    );
+    sql.push_str(" ORDER BY t.occurred_at, m.tx_seq, m.line");
+    let mut stmt = c.prepare(&sql)?;
+    stmt.query_map(params_from_iter(args), |r| {
+        let units: i64 = r.get(14)?;
+        let reverses: Option<Vec<u8>> = r.get(8)?;
+        Ok(HistoryRow {
+            seq: r.get(0)?,
+            tx_id: tx_id(r, 1)?,
+            kind: r.get(2)?,
+            occurred_at: instant(r, 3)?,
+            recorded_at: instant(r, 4)?,
+            user: r.get(5)?,
+            reference: r.get(6)?,
+            reason: r.get(7)?,
+            reverses: reverses.and_then(|b| <[u8; 16]>::try_from(b).ok()).map(tracelot_core::TxId::from_bytes),
+            sku: parsed(r, 9)?,
+            lot: parsed_opt(r, 10)?,
+            serial: parsed_opt(r, 11)?,
+            from: parsed(r, 12)?,
+            to: parsed(r, 13)?,
+            units,
+            quantity: scale(r, 15)?.format(units),
+        })
+    })?
+    .collect()
+}
+
+pub(crate) fn expiring(c: &Connection, until: Date) -> rusqlite::Result<Vec<ExpiringRow>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT i.sku, lo.code, coalesce(lo.expires_on, lo.best_before) AS ship_by, lo.status, sum(b.qty), i.scale, i.uom
+         FROM lots lo JOIN items i ON i.id = lo.item_id
+         JOIN balances b ON b.item_id = lo.item_id AND b.lot_id = lo.id AND b.internal = 1 AND b.qty > 0
+         WHERE coalesce(lo.expires_on, lo.best_before) <= ?1
+         GROUP BY lo.id ORDER BY ship_by, i.sku, lo.code",
+    )?;
+    stmt.query_map([until.to_string()], |r| {
+        let units: i64 = r.get(4)?;
+        Ok(ExpiringRow {
+            sku: parsed(r, 0)?,
+            lot: parsed(r, 1)?,
+            ship_by: parsed(r, 2)?,
+            status: parsed(r, 3)?,
+            units,
+            quantity: scale(r, 5)?.format(units),
+            uom: r.get(6)?,
+        })
+    })?
+    .collect()
+}

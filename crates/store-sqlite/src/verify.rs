@@ -1,0 +1,206 @@
+//! `verify`: recompute the hash chain and every balance from the ledger and
+//! name the first row that does not match.
+
+use rusqlite::Connection;
+use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_store::VerifyReport;
+
+/// At most this many problems are listed; the first is what matters.
+const MAX_PROBLEMS: usize = 20;
+
+struct MoveRow {
+    seq: i64,
+    line: i64,
+    sku: String,
+    lot: Option<String>,
+    serial: Option<String>,
+    from: String,
+    to: String,
+    qty: i64,
+    occurred_at: i64,
+}
+
+pub(crate) fn verify(c: &Connection) -> rusqlite::Result<VerifyReport> {
+    // One read transaction: every check sees the same snapshot.
+    let snapshot = c.unchecked_transaction()?;
+    let mut problems = Vec::new();
+    let (transactions, movements, head) = chain_check(c, &mut problems)?;
+    balance_checks(c, &mut problems)?;
+    let balances: i64 = c.query_row("SELECT count(*) FROM balances", [], |r| r.get(0))?;
+    snapshot.finish()?;
+    problems.truncate(MAX_PROBLEMS);
+    Ok(VerifyReport { transactions, movements, balances: balances as u64, head: hex::encode(head), problems })
+}
+
+fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(u64, u64, [u8; 32])> {
+    let mut txs = c.prepare(
+        "SELECT seq, id, kind, request, occurred_at, recorded_at, user_name, reverses, overrides, movement_count, prev_hash, hash
+         FROM transactions ORDER BY seq",
+    )?;
+    let mut mvs = c.prepare(
+        "SELECT m.tx_seq, m.line, i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, m.occurred_at
+         FROM movements m JOIN items i ON i.id = m.item_id
+         LEFT JOIN lots lo ON lo.id = m.lot_id AND m.lot_id <> 0
+         LEFT JOIN serials s ON s.id = m.serial_id AND m.serial_id <> 0
+         JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
+         ORDER BY m.tx_seq, m.line",
+    )?;
+    let mut move_rows = mvs.query([])?;
+    let mut next_move = read_move(&mut move_rows)?;
+    let mut rows = txs.query([])?;
+    let mut prev = chain::GENESIS;
+    let mut expected_seq = 1;
+    let (mut n_tx, mut n_mv) = (0u64, 0u64);
+    let mut chain_broken = false;
+    while let Some(r) = rows.next()? {
+        n_tx += 1;
+        let seq: i64 = r.get(0)?;
+        let id: Vec<u8> = r.get(1)?;
+        let kind: String = r.get(2)?;
+        let request: String = r.get(3)?;
+        let occurred_at: i64 = r.get(4)?;
+        let user: String = r.get(6)?;
+        let overrides: String = r.get(8)?;
+        let count: i64 = r.get(9)?;
+        let prev_hash: Vec<u8> = r.get(10)?;
+        let stored: Vec<u8> = r.get(11)?;
+        let mut own = Vec::new();
+        while let Some(m) = next_move.take_if(|m| m.seq <= seq) {
+            next_move = read_move(&mut move_rows)?;
+            n_mv += 1;
+            if m.seq < seq {
+                problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
+                continue;
+            }
+            own.push(m);
+        }
+        if chain_broken {
+            continue;
+        }
+        let tx = ChainTx {
+            seq,
+            id: id.as_slice().try_into().unwrap_or([0; 16]),
+            kind: &kind,
+            request: &request,
+            occurred_at,
+            recorded_at: r.get(5)?,
+            user: &user,
+            reverses: r.get(7)?,
+            overrides: &overrides,
+        };
+        let recomputed = chain::hash(
+            &prev,
+            &tx,
+            own.iter().map(|m| ChainMove {
+                line: m.line,
+                sku: &m.sku,
+                lot: m.lot.as_deref(),
+                serial: m.serial.as_deref(),
+                from: &m.from,
+                to: &m.to,
+                qty: m.qty,
+            }),
+        );
+        let id_text = tracelot_core::TxId::from_bytes(tx.id);
+        let problem = if seq != expected_seq {
+            Some(format!("transaction #{seq} ({id_text}): expected #{expected_seq} next; a transaction is missing"))
+        } else if prev_hash != prev {
+            Some(format!("transaction #{seq} ({id_text}): its prev_hash does not match the hash of #{}", seq - 1))
+        } else if own.len() as i64 != count || own.iter().enumerate().any(|(i, m)| m.line != i as i64) {
+            Some(format!("transaction #{seq} ({id_text}): records {count} movements, the ledger holds {}", own.len()))
+        } else if let Some(m) = own.iter().find(|m| m.occurred_at != occurred_at) {
+            Some(format!("movement {seq}/{}: occurred_at differs from its transaction's", m.line))
+        } else if stored != recomputed {
+            Some(format!("transaction #{seq} ({id_text}, {kind}): hash mismatch; its content or movements were altered"))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            problems.push(p);
+            chain_broken = true;
+        }
+        prev = stored.as_slice().try_into().unwrap_or(chain::GENESIS);
+        expected_seq = seq + 1;
+    }
+    while let Some(m) = next_move {
+        next_move = read_move(&mut move_rows)?;
+        n_mv += 1;
+        problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
+    }
+    Ok((n_tx, n_mv, prev))
+}
+
+fn read_move(rows: &mut rusqlite::Rows<'_>) -> rusqlite::Result<Option<MoveRow>> {
+    let Some(r) = rows.next()? else { return Ok(None) };
+    Ok(Some(MoveRow {
+        seq: r.get(0)?,
+        line: r.get(1)?,
+        sku: r.get(2)?,
+        lot: r.get(3)?,
+        serial: r.get(4)?,
+        from: r.get(5)?,
+        to: r.get(6)?,
+        qty: r.get(7)?,
+        occurred_at: r.get(8)?,
+    }))
+}
+
+/// Describes a balance key by natural keys.
+const KEY_NAME: &str = "(SELECT sku FROM items WHERE id = k.item_id)
+    || coalesce(' lot ' || (SELECT code FROM lots WHERE id = k.lot_id), '')
+    || coalesce(' serial ' || (SELECT serial FROM serials WHERE id = k.serial_id), '')";
+
+fn balance_checks(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<()> {
+    let checks = [
+        // Every stored balance equals the sum of the ledger's movements.
+        format!(
+            "WITH m AS (SELECT item_id, lot_id, serial_id, to_id AS location_id, qty FROM movements
+                        UNION ALL SELECT item_id, lot_id, serial_id, from_id, -qty FROM movements),
+                  calc AS (SELECT item_id, lot_id, serial_id, location_id, sum(qty) AS qty FROM m GROUP BY 1, 2, 3, 4),
+                  k AS (SELECT c.item_id, c.lot_id, c.serial_id, c.location_id, c.qty AS ledger, coalesce(b.qty, 0) AS stored
+                        FROM calc c LEFT JOIN balances b USING (item_id, lot_id, serial_id, location_id)
+                        WHERE coalesce(b.qty, 0) <> c.qty
+                        UNION ALL
+                        SELECT b.item_id, b.lot_id, b.serial_id, b.location_id, 0, b.qty
+                        FROM balances b LEFT JOIN calc c USING (item_id, lot_id, serial_id, location_id)
+                        WHERE c.qty IS NULL AND b.qty <> 0)
+             SELECT 'balance of ' || {KEY_NAME} || ' at ' || (SELECT path FROM locations WHERE id = k.location_id)
+                    || ' is ' || k.stored || ' but the ledger says ' || k.ledger FROM k LIMIT {MAX_PROBLEMS}"
+        ),
+        // Each (item, lot, serial) sums to zero over all locations.
+        format!(
+            "SELECT 'balances of ' || {KEY_NAME} || ' sum to ' || k.total || ', not zero'
+             FROM (SELECT item_id, lot_id, serial_id, sum(qty) AS total FROM balances GROUP BY 1, 2, 3 HAVING total <> 0) k
+             LIMIT {MAX_PROBLEMS}"
+        ),
+        // No internal balance is negative, and the internal flag is right.
+        format!(
+            "SELECT 'balance of ' || {KEY_NAME} || ' at ' || l.path || ' is ' || k.qty
+                    || CASE WHEN k.internal <> (l.kind = 'internal') THEN ' and its internal flag is wrong' ELSE ', below zero' END
+             FROM balances k JOIN locations l ON l.id = k.location_id
+             WHERE (k.internal = 1 AND k.qty < 0) OR k.internal <> (l.kind = 'internal') LIMIT {MAX_PROBLEMS}"
+        ),
+        // A serial is held in one place at most.
+        format!(
+            "SELECT {KEY_NAME} || ' is held in ' || k.n || ' places'
+             FROM (SELECT item_id, 0 AS lot_id, serial_id, count(*) AS n FROM balances
+                   WHERE serial_id <> 0 AND qty > 0 GROUP BY item_id, serial_id HAVING n > 1) k LIMIT {MAX_PROBLEMS}"
+        ),
+        // A lot's status is the last status the ledger recorded for it.
+        format!(
+            "SELECT 'lot ' || lo.code || ' of ' || (SELECT sku FROM items WHERE id = lo.item_id) || ' has status ' || lo.status
+                    || ' but the ledger last recorded ' || coalesce(last, 'none')
+             FROM (SELECT lo.*, (SELECT c.status FROM lot_status_changes c WHERE c.lot_id = lo.id ORDER BY c.tx_seq DESC LIMIT 1) AS last
+                   FROM lots lo) lo
+             WHERE last IS NOT lo.status LIMIT {MAX_PROBLEMS}"
+        ),
+    ];
+    for sql in checks {
+        let mut stmt = c.prepare(&sql)?;
+        let found = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for p in found {
+            problems.push(p?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! The writer's view of the ledger: reads inside the open write
+//! transaction, through read-through caches of master data.
+//!
+//! Caches are only filled from reads, emptied whenever a savepoint or batch
+//! rolls back (it may have read rows that no longer exist), and emptied when
+//! another process has committed (`PRAGMA data_version`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tracelot_core::rules::{
+    BalanceKey, ItemRecord, LedgerView, LocationRecord, LotRecord, MovementRecord, SerialRecord, TxRecord, ViewError,
+    ViewResult,
+};
+use tracelot_core::{LocationPath, LotCode, PartnerCode, Serial, Sku, TxId};
+use tracelot_gs1::Gtin;
+
+use crate::rows;
+
+/// Master data read by the writer, shared across its batches.
+#[derive(Default)]
+pub(crate) struct Cache {
+    items: HashMap<Sku, Arc<ItemRecord>>,
+    items_by_id: HashMap<i64, Arc<ItemRecord>>,
+    locations: HashMap<LocationPath, Arc<LocationRecord>>,
+    locations_by_id: HashMap<i64, Arc<LocationRecord>>,
+    partners: HashMap<PartnerCode, Arc<LocationRecord>>,
+    lots: HashMap<(i64, LotCode), Arc<LotRecord>>,
+    lots_by_id: HashMap<i64, Arc<LotRecord>>,
+}
+
+impl Cache {
+    /// Forgets everything.
+    pub(crate) fn clear(&mut self) {
+        *self = Cache::default();
+    }
+
+    /// Forgets one lot (its status changed).
+    pub(crate) fn forget_lot(&mut self, id: i64) {
+        if let Some(l) = self.lots_by_id.remove(&id) {
+            self.lots.remove(&(l.item_id, l.code.clone()));
+        }
+    }
+
+    fn keep_item(&mut self, r: ItemRecord) -> Arc<ItemRecord> {
+        let r = Arc::new(r);
+        self.items.insert(r.spec.sku.clone(), r.clone());
+        self.items_by_id.insert(r.id, r.clone());
+        r
+    }
+
+    fn keep_location(&mut self, r: LocationRecord) -> Arc<LocationRecord> {
+        let r = Arc::new(r);
+        self.locations.insert(r.path.clone(), r.clone());
+        self.locations_by_id.insert(r.id, r.clone());
+        r
+    }
+
+    fn keep_lot(&mut self, r: LotRecord) -> Arc<LotRecord> {
+        let r = Arc::new(r);
+        self.lots.insert((r.item_id, r.code.clone()), r.clone());
+        self.lots_by_id.insert(r.id, r.clone());
+        r
+    }
+}
+
+fn view_err(e: rusqlite::Error) -> ViewError {
+    ViewError(e.to_string())
+}
+
+/// A [`LedgerView`] over the write connection.
+pub(crate) struct WriteView<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) cache: &'a mut Cache,
+}
+
+impl WriteView<'_> {
+    fn missing(what: &str, id: i64) -> ViewError {
+        ViewError(format!("{what} {id} is referenced but missing"))
+    }
+
+    fn location_where(&mut self, clause: &str, arg: &dyn rusqlite::ToSql) -> ViewResult<Option<Arc<LocationRecord>>> {
+        let sql = format!("SELECT {} FROM locations WHERE {clause}", rows::LOCATION_COLS);
+        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([arg], rows::location).optional().map_err(view_err)?;
+        Ok(r.map(|r| self.cache.keep_location(r)))
+    }
+}
+
+impl LedgerView for WriteView<'_> {
+    fn item(&mut self, sku: &Sku) -> ViewResult<Option<Arc<ItemRecord>>> {
+        if let Some(i) = self.cache.items.get(sku) {
+            return Ok(Some(i.clone()));
+        }
+        let sql = format!("SELECT {} FROM items WHERE sku = ?1", rows::ITEM_COLS);
+        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([sku.as_str()], rows::item).optional().map_err(view_err)?;
+        Ok(r.map(|r| self.cache.keep_item(r)))
+    }
+
+    fn item_by_id(&mut self, id: i64) -> ViewResult<Arc<ItemRecord>> {
+        if let Some(i) = self.cache.items_by_id.get(&id) {
+            return Ok(i.clone());
+        }
+        let sql = format!("SELECT {} FROM items WHERE id = ?1", rows::ITEM_COLS);
+        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([id], rows::item).optional().map_err(view_err)?;
+        r.map(|r| self.cache.keep_item(r)).ok_or_else(|| Self::missing("item", id))
+    }
+
+    fn item_by_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<Arc<ItemRecord>>> {
+        let sql = format!("SELECT {} FROM items WHERE gtin = ?1", rows::ITEM_COLS);
+        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([gtin.as_str()], rows::item).optional().map_err(view_err)?;
+        Ok(r.map(|r| self.cache.keep_item(r)))
+    }
+
+    fn location(&mut self, path: &LocationPath) -> ViewResult<Option<Arc<LocationRecord>>> {
+        if let Some(l) = self.cache.locations.get(path) {
+            return Ok(Some(l.clone()));
+        }
+        self.location_where("path = ?1", &path.as_str())
+    }
+
+    fn location_by_id(&mut self, id: i64) -> ViewResult<Arc<LocationRecord>> {
+        if let Some(l) = self.cache.locations_by_id.get(&id) {
+            return Ok(l.clone());
+        }
+        self.location_where("id = ?1", &id)?.ok_or_else(|| Self::missing("location", id))
+    }
+
+    fn partner_location(&mut self, code: &PartnerCode) -> ViewResult<Option<Arc<LocationRecord>>> {
+        if let Some(l) = self.cache.partners.get(code) {
+            return Ok(Some(l.clone()));
+        }
+        let loc = self.location_where("id = (SELECT location_id FROM partners WHERE code = ?1)", &code.as_str())?;
+        if let Some(l) = &loc {
+            self.cache.partners.insert(code.clone(), l.clone());
+        }
+        Ok(loc)
+    }
+
+    fn lot(&mut self, item_id: i64, code: &LotCode) -> ViewResult<Option<Arc<LotRecord>>> {
+        if let Some(l) = self.cache.lots.get(&(item_id, code.clone())) {
+            return Ok(Some(l.clone()));
+        }
+        let sql = format!("SELECT {} FROM lots WHERE item_id = ?1 AND code = ?2", rows::LOT_COLS);
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row(params![item_id, code.as_str()], rows::lot)
+            .optional()
+            .map_err(view_err)?;
+        Ok(r.map(|r| self.cache.keep_lot(r)))
+    }
+
+    fn lot_by_id(&mut self, id: i64) -> ViewResult<Arc<LotRecord>> {
+        if let Some(l) = self.cache.lots_by_id.get(&id) {
+            return Ok(l.clone());
+        }
+        let sql = format!("SELECT {} FROM lots WHERE id = ?1", rows::LOT_COLS);
+        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([id], rows::lot).optional().map_err(view_err)?;
+        r.map(|r| self.cache.keep_lot(r)).ok_or_else(|| Self::missing("lot", id))
+    }
+
+    fn serial(&mut self, item_id: i64, serial: &Serial) -> ViewResult<Option<SerialRecord>> {
+        let row: Option<(i64, Option<i64>, Option<i64>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.lot_id, b.location_id FROM serials s
+                 LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.qty > 0
+                 WHERE s.item_id = ?1 AND s.serial = ?2",
+            )
+            .map_err(view_err)?
+            .query_row(params![item_id, serial.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(view_err)?;
+        let Some((id, lot_id, loc)) = row else { return Ok(None) };
+        let at = loc.map(|l| self.location_by_id(l)).transpose()?;
+        Ok(Some(SerialRecord { id, lot_id, at }))
+    }
+
+    fn serial_by_id(&mut self, id: i64) -> ViewResult<Serial> {
+        self.conn
+            .prepare_cached("SELECT serial FROM serials WHERE id = ?1")
+            .map_err(view_err)?
+            .query_row([id], |r| rows::serial(r, 0))
+            .optional()
+            .map_err(view_err)?
+            .ok_or_else(|| Self::missing("serial", id))
+    }
+
+    fn balance(&mut self, key: BalanceKey) -> ViewResult<i64> {
+        let q: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT qty FROM balances WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4")
+            .map_err(view_err)?
+            .query_row(params![key.item_id, key.lot_id.unwrap_or(0), key.serial_id.unwrap_or(0), key.location_id], |r| r.get(0))
+            .optional()
+            .map_err(view_err)?;
+        Ok(q.unwrap_or(0))
+    }
+
+    fn serials_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<(i64, Serial, Option<i64>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.serial, s.lot_id FROM balances b JOIN serials s ON s.id = b.serial_id
+                 WHERE b.item_id = ?1 AND b.location_id = ?2 AND b.serial_id <> 0 AND b.qty > 0 ORDER BY s.serial",
+            )
+            .map_err(view_err)?;
+        let rows = stmt
+            .query_map(params![item_id, location_id], |r| Ok((r.get(0)?, rows::serial(r, 1)?, r.get(2)?)))
+            .map_err(view_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(view_err)
+    }
+
+    fn transaction(&mut self, id: &TxId) -> ViewResult<Option<TxRecord>> {
+        let head: Option<(i64, String, Option<i64>, Option<i64>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT t.seq, t.kind, t.reverses, (SELECT r.seq FROM transactions r WHERE r.reverses = t.seq)
+                 FROM transactions t WHERE t.id = ?1",
+            )
+            .map_err(view_err)?
+            .query_row([&id.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()
+            .map_err(view_err)?;
+        let Some((seq, kind, reverses, reversed_by)) = head else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT item_id, lot_id, serial_id, from_id, to_id, qty FROM movements WHERE tx_seq = ?1 ORDER BY line")
+            .map_err(view_err)?;
+        let nz = |v: i64| (v != 0).then_some(v);
+        let movements = stmt
+            .query_map([seq], |r| {
+                Ok(MovementRecord {
+                    item_id: r.get(0)?,
+                    lot_id: nz(r.get(1)?),
+                    serial_id: nz(r.get(2)?),
+                    from_id: r.get(3)?,
+                    to_id: r.get(4)?,
+                    qty: r.get(5)?,
+                })
+            })
+            .map_err(view_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(view_err)?;
+        Ok(Some(TxRecord { seq, kind, reverses, reversed_by, movements }))
+    }
+
+    fn serial_counter(&mut self, item_id: i64) -> ViewResult<u64> {
+        let next: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT next FROM serial_counters WHERE item_id = ?1")
+            .map_err(view_err)?
+            .query_row([item_id], |r| r.get(0))
+            .optional()
+            .map_err(view_err)?;
+        Ok(next.map_or(1, |n| n.max(0) as u64))
+    }
+}

@@ -1,0 +1,516 @@
+//! The single writer: a thread that owns the write connection and drains a
+//! queue of submissions into `BEGIN IMMEDIATE` transactions, one SAVEPOINT
+//! per client transaction, one result per caller. Throughput comes from
+//! sharing one fsync among many transactions, never from weakening it.
+
+use std::sync::mpsc::{Receiver, Sender};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::command::{Command, ReceiveUnits};
+use tracelot_core::rules::{self, Clocks, Effect, LedgerView, LotRef, Plan, PlanError, PlannedMove, SerialRef};
+use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
+use tracelot_core::{DomainError, Request, Rule, Transaction};
+use tracelot_store::{Posted, SubmitError};
+
+use crate::view::{Cache, WriteView};
+
+/// One caller's submission and where its results go.
+pub(crate) struct Job {
+    pub(crate) txs: Vec<Transaction>,
+    pub(crate) reply: Sender<Vec<Result<Posted, SubmitError>>>,
+}
+
+/// The end of the chain, advanced only when a transaction's savepoint is released.
+#[derive(Clone, Copy)]
+struct Head {
+    seq: i64,
+    hash: [u8; 32],
+    recorded_at: i64,
+}
+
+/// The writer's state between batches.
+pub(crate) struct Writer {
+    conn: Connection,
+    cache: Cache,
+    head: Head,
+    data_version: i64,
+    policy: ClockPolicy,
+    max_batch: usize,
+    #[cfg(debug_assertions)]
+    touched: std::collections::HashSet<(i64, i64, i64)>,
+}
+
+fn storage(e: impl std::fmt::Display) -> SubmitError {
+    SubmitError::Storage(e.to_string())
+}
+
+impl Writer {
+    pub(crate) fn new(conn: Connection, policy: ClockPolicy, max_batch: usize) -> rusqlite::Result<Self> {
+        let mut w = Writer {
+            conn,
+            cache: Cache::default(),
+            head: Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+            data_version: 0,
+            policy,
+            max_batch: max_batch.max(1),
+            #[cfg(debug_assertions)]
+            touched: Default::default(),
+        };
+        w.reload()?;
+        Ok(w)
+    }
+
+    /// Re-reads the chain head and forgets cached master data.
+    fn reload(&mut self) -> rusqlite::Result<()> {
+        self.cache.clear();
+        self.data_version = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let head: Option<(i64, Vec<u8>, i64)> = self
+            .conn
+            .query_row("SELECT seq, hash, recorded_at FROM transactions ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        self.head = match head {
+            Some((seq, hash, recorded_at)) => Head { seq, hash: hash.try_into().unwrap_or(chain::GENESIS), recorded_at },
+            None => Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+        };
+        Ok(())
+    }
+
+    /// Serves jobs until every sender is gone.
+    pub(crate) fn run(mut self, rx: Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut n = first.txs.len();
+            let mut jobs = vec![first];
+            while n < self.max_batch {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        n += j.txs.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let results = self.batch(&mut jobs);
+            for (job, res) in jobs.into_iter().zip(results) {
+                // A caller that gave up waiting is no reason to stop serving others.
+                let _ = job.reply.send(res);
+            }
+        }
+    }
+
+    fn batch(&mut self, jobs: &mut [Job]) -> Vec<Vec<Result<Posted, SubmitError>>> {
+        let fail_all = |jobs: &[Job], e: SubmitError| jobs.iter().map(|j| j.txs.iter().map(|_| Err(e.clone())).collect()).collect();
+        let changed = self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).map(|v| v != self.data_version);
+        if changed.unwrap_or(true)
+            && let Err(e) = self.reload()
+        {
+            return fail_all(jobs, storage(e));
+        }
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            return fail_all(jobs, storage(e));
+        }
+        let mut results: Vec<Vec<Result<Posted, SubmitError>>> = jobs
+            .iter_mut()
+            .map(|job| std::mem::take(&mut job.txs).into_iter().map(|tx| self.post(tx)).collect())
+            .collect();
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            // The chain head and caches may hold rows that were never committed.
+            let _ = self.reload();
+            for r in results.iter_mut().flatten() {
+                if r.is_ok() {
+                    *r = Err(storage(format!("commit failed: {e}")));
+                }
+            }
+            return results;
+        }
+        self.data_version = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or(self.data_version);
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
+        results
+    }
+
+    /// Posts one transaction inside its own savepoint.
+    fn post(&mut self, tx: Transaction) -> Result<Posted, SubmitError> {
+        self.conn.execute_batch("SAVEPOINT tx").map_err(storage)?;
+        match self.apply(&tx) {
+            Ok((posted, head)) => {
+                self.conn.execute_batch("RELEASE tx").map_err(storage)?;
+                if let Some(h) = head {
+                    self.head = h;
+                }
+                Ok(posted)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+                // The failed savepoint may have cached rows it created.
+                self.cache.clear();
+                Err(e)
+            }
+        }
+    }
+
+    fn apply(&mut self, tx: &Transaction) -> Result<(Posted, Option<Head>), SubmitError> {
+        let req = &tx.request;
+        let request = req.canonical_json();
+        let request_hash = chain::request_hash(&request);
+        let seen: Option<(i64, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT seq, request_hash FROM transactions WHERE id = ?1")
+            .and_then(|mut s| s.query_row([&req.id.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(storage)?;
+        if let Some((seq, stored)) = seen {
+            if stored != request_hash {
+                return Err(DomainError::at(
+                    Rule::IdempotencyConflict,
+                    "id",
+                    format!("transaction {} was already posted with different content", req.id),
+                )
+                .into());
+            }
+            return Ok((self.replay(seq, req)?, None));
+        }
+        let recorded_at = Timestamp::now().max(from_micros(self.head.recorded_at));
+        let occurred_at = Clocks { recorded_at, policy: self.policy }.occurred_at(req)?;
+        let plan = {
+            let mut view = WriteView { conn: &self.conn, cache: &mut self.cache };
+            rules::plan(req, occurred_at, &mut view).map_err(|e| match e {
+                PlanError::Domain(d) => SubmitError::Refused(d),
+                PlanError::View(v) => storage(v),
+            })?
+        };
+        let seq = self.head.seq + 1;
+        let overrides = serde_json::to_string(&plan.overrides).map_err(storage)?;
+        let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
+        let movement_count = moves(&plan).count() as i64;
+        let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
+            line: i as i64,
+            sku: m.item.spec.sku.as_str(),
+            lot: m.lot.as_ref().map(|l| l.code().as_str()),
+            serial: m.serial.as_ref().map(|s| s.serial().as_str()),
+            from: m.from.path.as_str(),
+            to: m.to.path.as_str(),
+            qty: m.qty,
+        });
+        let chain_tx = ChainTx {
+            seq,
+            id: *req.id.as_bytes(),
+            kind: plan.kind,
+            request: &request,
+            occurred_at: occ,
+            recorded_at: rec,
+            user: tx.user.as_str(),
+            reverses: plan.reverses,
+            overrides: &overrides,
+        };
+        let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO transactions (seq, id, kind, request, request_hash, occurred_at, recorded_at, user_name,
+                  reference, reason, reverses, overrides, movement_count, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    seq,
+                    &req.id.as_bytes()[..],
+                    plan.kind,
+                    request,
+                    &request_hash[..],
+                    occ,
+                    rec,
+                    tx.user.as_str(),
+                    req.reference,
+                    req.reason,
+                    plan.reverses,
+                    overrides,
+                    movement_count,
+                    &self.head.hash[..],
+                    &hash[..],
+                ])
+            })
+            .map_err(|e| constraint(e, || DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed")))?;
+        self.write_effects(seq, occ, &plan)?;
+        let posted = Posted {
+            id: req.id,
+            seq,
+            kind: plan.kind.to_owned(),
+            occurred_at,
+            recorded_at,
+            movements: movement_count as u64,
+            hash: hex::encode(hash),
+            replayed: false,
+            generated_serials: plan.generated,
+            overrides: plan.overrides,
+        };
+        Ok((posted, Some(Head { seq, hash, recorded_at: rec })))
+    }
+
+    fn write_effects(&mut self, seq: i64, occurred_at: i64, plan: &Plan) -> Result<(), SubmitError> {
+        let mut new_lots: Vec<i64> = Vec::new();
+        let mut new_serials: Vec<i64> = Vec::new();
+        let lot_id = |l: &Option<LotRef>, new_lots: &[i64]| match l {
+            Some(LotRef::Existing(l)) => l.id,
+            Some(LotRef::New(i, _)) => new_lots[*i],
+            None => 0,
+        };
+        let mut line = 0i64;
+        for effect in &plan.effects {
+            match effect {
+                Effect::CreateItem(spec) => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
+                              serial_kind, serial_pattern, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                spec.sku.as_str(),
+                                spec.name,
+                                spec.tracking.as_str(),
+                                spec.gtin.as_ref().map(|g| g.as_str()),
+                                spec.uom,
+                                spec.scale.places(),
+                                spec.shelf_life_days,
+                                spec.warranty_months,
+                                spec.serial_kind.as_str(),
+                                spec.serial_pattern.as_ref().map(|p| p.as_str()),
+                                seq
+                            ])
+                        })
+                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "sku", format!("item {} or its GTIN already exists", spec.sku))))?;
+                }
+                Effect::CreateLocation { path, kind } => {
+                    let parent = match path.parent() {
+                        Some(p) => WriteView { conn: &self.conn, cache: &mut self.cache }.location(&p).map_err(storage)?.map(|l| l.id),
+                        None => None,
+                    };
+                    self.conn
+                        .prepare_cached("INSERT INTO locations (path, kind, parent_id, created_seq) VALUES (?1, ?2, ?3, ?4)")
+                        .and_then(|mut s| s.execute(params![path.as_str(), kind.as_str(), parent, seq]))
+                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "path", format!("location {path} already exists"))))?;
+                }
+                Effect::CreatePartner { code, name, kind, location } => {
+                    let loc = WriteView { conn: &self.conn, cache: &mut self.cache }
+                        .location(location)
+                        .map_err(storage)?
+                        .ok_or_else(|| storage(format!("location {location} vanished")))?;
+                    self.conn
+                        .prepare_cached("INSERT INTO partners (code, name, kind, location_id, created_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
+                        .and_then(|mut s| s.execute(params![code.as_str(), name, kind.as_str(), loc.id, seq]))
+                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "code", format!("partner {code} already exists"))))?;
+                }
+                Effect::CreateLot { item_id, code, details, status } => {
+                    let attrs = serde_json::to_string(&details.attributes).map_err(storage)?;
+                    let id: i64 = self
+                        .conn
+                        .prepare_cached(
+                            "INSERT INTO lots (item_id, code, produced_on, expires_on, best_before, supplier_lot, attributes, status, created_seq)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                        )
+                        .and_then(|mut s| {
+                            s.query_row(
+                                params![
+                                    item_id,
+                                    code.as_str(),
+                                    details.produced_on.map(|d| d.to_string()),
+                                    details.expires_on.map(|d| d.to_string()),
+                                    details.best_before.map(|d| d.to_string()),
+                                    details.supplier_lot,
+                                    attrs,
+                                    status.as_str(),
+                                    seq
+                                ],
+                                |r| r.get(0),
+                            )
+                        })
+                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists"))))?;
+                    self.status_change(id, seq, status.as_str())?;
+                    new_lots.push(id);
+                }
+                Effect::SetLotStatus { lot_id, status } => {
+                    self.conn
+                        .prepare_cached("UPDATE lots SET status = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![status.as_str(), lot_id]))
+                        .map_err(storage)?;
+                    self.cache.forget_lot(*lot_id);
+                    self.status_change(*lot_id, seq, status.as_str())?;
+                }
+                Effect::CreateSerial { item_id, serial, lot } => {
+                    let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
+                    let id: i64 = self
+                        .conn
+                        .prepare_cached("INSERT INTO serials (item_id, serial, lot_id, created_seq) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+                        .and_then(|mut s| s.query_row(params![item_id, serial.as_str(), lot, seq], |r| r.get(0)))
+                        .map_err(|e| constraint(e, || DomainError::at(Rule::SerialExists, "serial", format!("serial {serial} already exists"))))?;
+                    new_serials.push(id);
+                }
+                Effect::SetSerialCounter { item_id, next } => {
+                    self.conn
+                        .prepare_cached("INSERT INTO serial_counters (item_id, next) VALUES (?1, ?2) ON CONFLICT (item_id) DO UPDATE SET next = excluded.next")
+                        .and_then(|mut s| s.execute(params![item_id, i64::try_from(*next).unwrap_or(i64::MAX)]))
+                        .map_err(storage)?;
+                }
+                Effect::Move(m) => {
+                    let lot = lot_id(&m.lot, &new_lots);
+                    let serial = match &m.serial {
+                        Some(SerialRef::Existing(id, _)) => *id,
+                        Some(SerialRef::New(i, _)) => new_serials[*i],
+                        None => 0,
+                    };
+                    self.write_move(seq, line, occurred_at, m, lot, serial)?;
+                    line += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn status_change(&self, lot_id: i64, seq: i64, status: &str) -> Result<(), SubmitError> {
+        self.conn
+            .prepare_cached("INSERT INTO lot_status_changes (lot_id, tx_seq, status) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![lot_id, seq, status]))
+            .map(|_| ())
+            .map_err(storage)
+    }
+
+    /// Writes one ledger row and its two balance changes: the source first,
+    /// so a serial leaves one place before it arrives at the next.
+    fn write_move(&mut self, seq: i64, line: i64, occurred_at: i64, m: &PlannedMove, lot: i64, serial: i64) -> Result<(), SubmitError> {
+        let item = m.item.id;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| s.execute(params![seq, line, item, lot, serial, m.from.id, m.to.id, m.qty, occurred_at]))
+            .map_err(storage)?;
+        let mut upsert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (item_id, lot_id, serial_id, location_id) DO UPDATE SET qty = qty + excluded.qty",
+            )
+            .map_err(storage)?;
+        let out = upsert.execute(params![item, lot, serial, m.from.id, m.from.kind.is_internal(), -m.qty]);
+        let into = out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
+        drop(upsert);
+        if let Err(e) = into {
+            return Err(self.explain_balance_failure(e, m, lot, serial));
+        }
+        #[cfg(debug_assertions)]
+        self.touched.insert((item, lot, serial));
+        Ok(())
+    }
+
+    /// Words a balance constraint failure for the user who caused it.
+    fn explain_balance_failure(&mut self, e: rusqlite::Error, m: &PlannedMove, lot: i64, serial: i64) -> SubmitError {
+        let msg = e.to_string();
+        if !is_constraint(&e) {
+            return storage(e);
+        }
+        let what = describe(m);
+        if msg.contains("internal_not_negative") {
+            let key = rules::BalanceKey {
+                item_id: m.item.id,
+                lot_id: (lot != 0).then_some(lot),
+                serial_id: (serial != 0).then_some(serial),
+                location_id: m.from.id,
+            };
+            let have = WriteView { conn: &self.conn, cache: &mut self.cache }.balance(key).unwrap_or(0);
+            let scale = m.item.spec.scale;
+            return DomainError::at(
+                Rule::InsufficientStock,
+                m.field.clone(),
+                format!("not enough {what} at {}: {} on hand, {} needed", m.from.path, scale.format(have), scale.format(m.qty)),
+            )
+            .into();
+        }
+        DomainError::at(Rule::SerialExists, m.field.clone(), format!("{what} is already held at another location")).into()
+    }
+
+    fn replay(&self, seq: i64, req: &Request) -> Result<Posted, SubmitError> {
+        let (id, kind, occ, rec, count, hash, overrides): (_, String, i64, i64, i64, Vec<u8>, String) = self
+            .conn
+            .query_row(
+                "SELECT id, kind, occurred_at, recorded_at, movement_count, hash, overrides FROM transactions WHERE seq = ?1",
+                [seq],
+                |r| Ok((crate::rows::tx_id(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )
+            .map_err(storage)?;
+        let generates = matches!(&req.command, Command::Receive { lines, .. } if lines.iter().any(|l| matches!(l.units, ReceiveUnits::Generate(_))));
+        let generated_serials = if generates {
+            let mut stmt = self.conn.prepare_cached("SELECT serial FROM serials WHERE created_seq = ?1 ORDER BY id").map_err(storage)?;
+            stmt.query_map([seq], |r| crate::rows::serial(r, 0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(storage)?
+        } else {
+            Vec::new()
+        };
+        Ok(Posted {
+            id,
+            seq,
+            kind,
+            occurred_at: from_micros(occ),
+            recorded_at: from_micros(rec),
+            movements: count as u64,
+            hash: hex::encode(hash),
+            replayed: true,
+            generated_serials,
+            overrides: serde_json::from_str(&overrides).map_err(storage)?,
+        })
+    }
+
+    /// Debug builds re-check the ledger's invariants for everything a batch
+    /// touched: each (item, lot, serial) sums to zero over all locations, no
+    /// internal balance is negative, and a serial is held in one place at most.
+    #[cfg(debug_assertions)]
+    fn assert_invariants(&mut self) {
+        let touched = std::mem::take(&mut self.touched);
+        for (item, lot, serial) in touched {
+            let (sum, negative, held): (i64, i64, i64) = self
+                .conn
+                .query_row(
+                    "SELECT coalesce(sum(qty), 0), coalesce(sum(internal = 1 AND qty < 0), 0), coalesce(sum(qty > 0), 0)
+                     FROM balances WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3",
+                    params![item, lot, serial],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .expect("invariant query");
+            assert_eq!(sum, 0, "balances of (item {item}, lot {lot}, serial {serial}) do not sum to zero");
+            assert_eq!(negative, 0, "an internal balance of (item {item}, lot {lot}, serial {serial}) is negative");
+            assert!(serial == 0 || held <= 1, "serial {serial} is held in {held} places");
+        }
+    }
+}
+
+fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
+    plan.effects.iter().filter_map(|e| match e {
+        Effect::Move(m) => Some(m),
+        _ => None,
+    })
+}
+
+fn describe(m: &PlannedMove) -> String {
+    let mut s = m.item.spec.sku.to_string();
+    if let Some(l) = &m.lot {
+        s.push_str(&format!(" lot {}", l.code()));
+    }
+    if let Some(sr) = &m.serial {
+        s.push_str(&format!(" serial {}", sr.serial()));
+    }
+    s
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+}
+
+/// Maps a constraint violation to the domain refusal it stands for; any
+/// other failure is a storage error.
+fn constraint(e: rusqlite::Error, refusal: impl FnOnce() -> DomainError) -> SubmitError {
+    if is_constraint(&e) { refusal().into() } else { storage(e) }
+}
