@@ -183,6 +183,14 @@ impl fmt::Display for SerialPattern {
     }
 }
 
+/// Parses a GTIN, wording its failure as a value error.
+pub fn parse_gtin(s: &str) -> Result<Gtin, ValueError> {
+    Gtin::parse(s).map_err(|e| {
+        let rule = if e == tracelot_gs1::GtinError::CheckDigit { "gtin_check_digit" } else { "gtin_format" };
+        ValueError::new(rule, e.to_string())
+    })
+}
+
 /// Everything that defines an item. Validated on construction of each
 /// field; the combination is checked by [`ItemSpec::check`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ pub mod quantity;
 pub mod rules;
 pub mod serial_range;
 pub mod time;
+pub mod warranty;
 
 pub use command::{Command, Request, Transaction};
 pub use error::{DomainError, Rule, ValueError};

@@ -152,7 +152,7 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
     let mut args: Vec<Value> = vec![Value::Text(q.sku.to_string())];
     let mut sql = String::from(
         "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
-                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale
+                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind
          FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
          LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
          JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
@@ -185,7 +185,9 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
             lot: parsed_opt(r, 10)?,
             serial: parsed_opt(r, 11)?,
             from: parsed(r, 12)?,
+            from_kind: parsed(r, 16)?,
             to: parsed(r, 13)?,
+            to_kind: parsed(r, 17)?,
             units,
             quantity: scale(r, 15)?.format(units),
         })

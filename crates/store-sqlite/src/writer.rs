@@ -388,6 +388,17 @@ impl Writer {
             )
             .and_then(|mut s| s.execute(params![seq, line, item, lot, serial, m.from.id, m.to.id, m.qty, occurred_at]))
             .map_err(storage)?;
+        // The source is decremented with UPDATE: SQLite checks an UPSERT's
+        // candidate row (here negative) before it sees the conflict. With no
+        // row to update, the INSERT of a negative row lets the constraint
+        // refuse it for internal locations.
+        let from = (item, lot, serial, m.from.id, m.from.kind.is_internal());
+        let out = self
+            .conn
+            .prepare_cached(
+                "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
+            )
+            .and_then(|mut s| s.execute(params![from.0, from.1, from.2, from.3, m.qty]));
         let mut upsert = self
             .conn
             .prepare_cached(
@@ -395,7 +406,10 @@ impl Writer {
                  ON CONFLICT (item_id, lot_id, serial_id, location_id) DO UPDATE SET qty = qty + excluded.qty",
             )
             .map_err(storage)?;
-        let out = upsert.execute(params![item, lot, serial, m.from.id, m.from.kind.is_internal(), -m.qty]);
+        let out = match out {
+            Ok(0) => upsert.execute(params![from.0, from.1, from.2, from.3, from.4, -m.qty]),
+            other => other,
+        };
         let into = out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
         drop(upsert);
         if let Err(e) = into {

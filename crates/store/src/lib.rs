@@ -225,8 +225,12 @@ pub struct HistoryRow {
     pub serial: Option<Serial>,
     /// Source.
     pub from: LocationPath,
+    /// The source's kind.
+    pub from_kind: LocationKind,
     /// Destination.
     pub to: LocationPath,
+    /// The destination's kind.
+    pub to_kind: LocationKind,
     /// Smallest units.
     pub units: i64,
     /// Decimal quantity.

@@ -1,0 +1,421 @@
+//! The command line: verbs and flags. Scripts depend on the verb names.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// tracelot: lot and serial inventory with an append-only, hash-chained ledger.
+#[derive(Parser, Debug)]
+#[command(name = "tracelot", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The database: a SQLite file path (or sqlite://PATH).
+    #[arg(long, global = true, env = "TRACELOT_DATABASE_URL", default_value = "tracelot.db")]
+    pub db: String,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Who is recorded on the transactions this command posts.
+    #[arg(long, global = true, env = "TRACELOT_USER")]
+    pub user: Option<String>,
+    /// The verb.
+    #[command(subcommand)]
+    pub verb: Verb,
+}
+
+/// Every verb.
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// Create the database (safe to run again).
+    Init,
+    /// Items (products, SKUs).
+    #[command(subcommand)]
+    Item(ItemVerb),
+    /// Locations: internal bins and virtual places.
+    #[command(subcommand)]
+    Location(LocationVerb),
+    /// Suppliers and customers.
+    #[command(subcommand)]
+    Partner(PartnerVerb),
+    /// Lots: add, show, change status.
+    #[command(subcommand)]
+    Lot(LotVerb),
+    /// Receive goods from a supplier.
+    Receive(ReceiveArgs),
+    /// Move stock between internal or transit locations.
+    Transfer(MoveArgs),
+    /// Ship stock to a customer.
+    Ship(ShipArgs),
+    /// Take stock back from a customer (needs --reason).
+    Return(MoveArgs),
+    /// Correct stock against the adjustment location (needs --reason).
+    Adjust(AdjustArgs),
+    /// Record a stock count; the difference is posted against adjustment.
+    Count(CountArgs),
+    /// Scrap stock.
+    Scrap(AtArgs),
+    /// Undo a transaction with a new, reversing one.
+    Reverse(ReverseArgs),
+    /// Stock on hand, now or as of an instant.
+    Stock(StockArgs),
+    /// Where a serial is now.
+    Where {
+        /// The item.
+        sku: String,
+        /// The serial.
+        serial: String,
+    },
+    /// Every movement of an item, lot or serial.
+    History(HistoryArgs),
+    /// Lots on hand that expire within N days (or have expired).
+    Expiring {
+        /// Days from today.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// A serial's warranty: first shipment, end date, returns.
+    Warranty {
+        /// The item.
+        sku: String,
+        /// The serial.
+        serial: String,
+    },
+    /// Recompute the hash chain and every balance; exit 1 on the first mismatch.
+    Verify,
+    /// Build a demo database from real situations and print what it holds.
+    Demo {
+        /// Where to write it.
+        #[arg(long = "out", default_value = "tracelot-demo.db")]
+        out: PathBuf,
+        /// Replace the file at --out if it exists.
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+/// Flags every posting verb takes.
+#[derive(Args, Debug, Clone)]
+pub struct Posting {
+    /// Client-chosen transaction id (UUID). Reusing it makes a retry harmless.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The document behind it (PO, SO, RMA ...).
+    #[arg(long = "ref")]
+    pub reference: Option<String>,
+    /// Why (required by return, adjust, set-status and overrides).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// When it happened on the floor (RFC 3339), if not now.
+    #[arg(long)]
+    pub occurred_at: Option<String>,
+}
+
+/// Which units: a quantity (with a lot) or serials.
+#[derive(Args, Debug, Clone)]
+pub struct UnitArgs {
+    /// Quantity in the item's unit (decimal).
+    #[arg(long)]
+    pub qty: Option<String>,
+    /// Lot code.
+    #[arg(long)]
+    pub lot: Option<String>,
+    /// A serial or a range A..B; repeat for more.
+    #[arg(long = "serial")]
+    pub serials: Vec<String>,
+}
+
+/// `item` verbs.
+#[derive(Subcommand, Debug)]
+pub enum ItemVerb {
+    /// Add an item.
+    Add(ItemAddArgs),
+    /// List items.
+    List,
+    /// Show one item.
+    Show {
+        /// The item.
+        sku: String,
+    },
+}
+
+/// `item add`.
+#[derive(Args, Debug)]
+pub struct ItemAddArgs {
+    /// The SKU.
+    pub sku: String,
+    /// A human name (default: the SKU).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// none, lot, serial or lot_serial.
+    #[arg(long, default_value = "none")]
+    pub tracking: String,
+    /// GTIN-8/12/13/14; its check digit is verified.
+    #[arg(long)]
+    pub gtin: Option<String>,
+    /// Unit of measure.
+    #[arg(long, default_value = "ea")]
+    pub uom: String,
+    /// Decimal places of the unit (kg with scale 3 counts grams).
+    #[arg(long, default_value_t = 0)]
+    pub scale: u8,
+    /// Days from production to expiry; a new lot's default expiry.
+    #[arg(long)]
+    pub shelf_life_days: Option<u32>,
+    /// Warranty length from the first shipment.
+    #[arg(long)]
+    pub warranty_months: Option<u32>,
+    /// free or vin (17 characters with the check digit in position 9).
+    #[arg(long, default_value = "free")]
+    pub serial_kind: String,
+    /// How generated serials are numbered, e.g. PH{yy}{seq:6}.
+    #[arg(long)]
+    pub serial_pattern: Option<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `location` verbs.
+#[derive(Subcommand, Debug)]
+pub enum LocationVerb {
+    /// Add a location (missing parents are created with the same kind).
+    Add {
+        /// Path such as MAIN/A/01.
+        path: String,
+        /// internal, supplier, customer, production, adjustment, scrap or transit.
+        #[arg(long, default_value = "internal")]
+        kind: String,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// List locations.
+    List,
+}
+
+/// `partner` verbs.
+#[derive(Subcommand, Debug)]
+pub enum PartnerVerb {
+    /// Add a supplier or customer; it gets its own virtual location.
+    Add {
+        /// The partner's code.
+        code: String,
+        /// supplier or customer.
+        #[arg(long)]
+        kind: String,
+        /// A human name (default: the code).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// List partners.
+    List,
+}
+
+/// Lot details given on receipt or `lot add`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LotDetailArgs {
+    /// Production date (YYYY-MM-DD).
+    #[arg(long)]
+    pub produced_on: Option<String>,
+    /// Expiry date (YYYY-MM-DD); defaults from the item's shelf life.
+    #[arg(long)]
+    pub expires_on: Option<String>,
+    /// Best-before date (YYYY-MM-DD).
+    #[arg(long)]
+    pub best_before: Option<String>,
+    /// The supplier's own lot code.
+    #[arg(long)]
+    pub supplier_lot: Option<String>,
+    /// A free attribute KEY=VALUE (shade, shift ...); repeat for more.
+    #[arg(long = "attr")]
+    pub attributes: Vec<String>,
+    /// Status of a new lot (default released).
+    #[arg(long)]
+    pub status: Option<String>,
+}
+
+/// `lot` verbs.
+#[derive(Subcommand, Debug)]
+pub enum LotVerb {
+    /// Add a lot before any of it arrives.
+    Add {
+        /// The item.
+        sku: String,
+        /// The lot code.
+        lot: String,
+        #[command(flatten)]
+        details: LotDetailArgs,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// Show a lot with its status history.
+    Show {
+        /// The item.
+        sku: String,
+        /// The lot code.
+        lot: String,
+    },
+    /// Change a lot's status (needs --reason).
+    SetStatus {
+        /// The item.
+        sku: String,
+        /// The lot code.
+        lot: String,
+        /// released, quarantine, on_hold, recalled or rejected.
+        status: String,
+        #[command(flatten)]
+        posting: Posting,
+    },
+}
+
+/// `receive`.
+#[derive(Args, Debug)]
+pub struct ReceiveArgs {
+    /// The item.
+    pub sku: String,
+    /// The supplier (partner code or location path; default SUPPLIERS).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The receiving internal location.
+    #[arg(long)]
+    pub to: String,
+    #[command(flatten)]
+    pub units: UnitArgs,
+    /// Generate N new serials from the item's serial pattern.
+    #[arg(long)]
+    pub generate: Option<u32>,
+    #[command(flatten)]
+    pub details: LotDetailArgs,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `transfer` and `return`.
+#[derive(Args, Debug)]
+pub struct MoveArgs {
+    /// The item.
+    pub sku: String,
+    /// Source (location path or partner code).
+    #[arg(long)]
+    pub from: String,
+    /// Destination (location path or partner code).
+    #[arg(long)]
+    pub to: String,
+    #[command(flatten)]
+    pub units: UnitArgs,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `ship`.
+#[derive(Args, Debug)]
+pub struct ShipArgs {
+    #[command(flatten)]
+    pub base: MoveArgs,
+    /// Ship an expired lot anyway (needs --reason; recorded).
+    #[arg(long)]
+    pub allow_expired: bool,
+}
+
+/// `scrap`.
+#[derive(Args, Debug)]
+pub struct AtArgs {
+    /// The item.
+    pub sku: String,
+    /// The internal location.
+    #[arg(long)]
+    pub at: String,
+    #[command(flatten)]
+    pub units: UnitArgs,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `adjust`.
+#[derive(Args, Debug)]
+pub struct AdjustArgs {
+    /// The item.
+    pub sku: String,
+    /// The internal location.
+    #[arg(long)]
+    pub at: String,
+    /// Signed quantity: +5 found, -3 lost.
+    #[arg(long, allow_hyphen_values = true)]
+    pub qty: Option<String>,
+    /// Lot code.
+    #[arg(long)]
+    pub lot: Option<String>,
+    /// A serial or a range A..B; repeat for more (with --direction).
+    #[arg(long = "serial")]
+    pub serials: Vec<String>,
+    /// in or out, for serials.
+    #[arg(long)]
+    pub direction: Option<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `count`.
+#[derive(Args, Debug)]
+pub struct CountArgs {
+    /// The item.
+    pub sku: String,
+    /// The internal location counted.
+    #[arg(long)]
+    pub at: String,
+    /// Lot code.
+    #[arg(long)]
+    pub lot: Option<String>,
+    /// The quantity found (0 for an empty shelf).
+    #[arg(long)]
+    pub counted: Option<String>,
+    /// Each serial found; repeat (ranges allowed).
+    #[arg(long = "serial")]
+    pub serials: Vec<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `reverse`.
+#[derive(Args, Debug)]
+pub struct ReverseArgs {
+    /// The transaction to undo.
+    pub tx: String,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `stock`.
+#[derive(Args, Debug)]
+pub struct StockArgs {
+    /// Only this item.
+    #[arg(long = "item")]
+    pub sku: Option<String>,
+    /// Only this lot.
+    #[arg(long)]
+    pub lot: Option<String>,
+    /// Only this serial.
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// Only this location and what is under it.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Stock at this instant (RFC 3339, or a date meaning the end of that UTC day).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Include virtual locations (suppliers, customers, adjustment ...).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The item.
+    pub sku: String,
+    /// Only this serial.
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// Only this lot.
+    #[arg(long)]
+    pub lot: Option<String>,
+}

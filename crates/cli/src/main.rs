@@ -1,0 +1,231 @@
+//! The `tracelot` binary. Every verb builds typed commands and posts them
+//! through the store's one write path, or runs a query.
+
+mod args;
+mod demo;
+mod output;
+mod reports;
+mod requests;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Serial, Transaction, UserName};
+use tracelot_store::{HistoryQuery, StockQuery, Store, SubmitError};
+use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
+
+use crate::args::{Cli, ItemVerb, LocationVerb, LotVerb, PartnerVerb, Verb};
+use crate::output::Out;
+use crate::requests as rq;
+
+/// Exit code for a refused command or a failed verification.
+const EXIT_REFUSED: u8 = 1;
+/// Exit code for storage and other failures.
+const EXIT_FAILURE: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    match run(&cli, out) {
+        Ok(code) => code,
+        Err(e) => report_error(out, &e),
+    }
+}
+
+/// Prints a failure (a problem JSON document with `--json`) and picks the exit code.
+fn report_error(out: Out, e: &anyhow::Error) -> ExitCode {
+    let refusal = e
+        .downcast_ref::<DomainError>()
+        .or_else(|| match e.downcast_ref::<SubmitError>() {
+            Some(SubmitError::Refused(d)) => Some(d),
+            _ => None,
+        });
+    let (code, rule, field, detail) = match refusal {
+        Some(d) => (EXIT_REFUSED, d.rule.code(), d.field.clone(), d.to_string()),
+        None => (EXIT_FAILURE, "failure", None, format!("{e:#}")),
+    };
+    if out.json {
+        let doc = serde_json::json!({ "code": rule, "field": field, "detail": detail });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        eprintln!("error: {detail}");
+    }
+    ExitCode::from(code)
+}
+
+/// The SQLite file named by `--db` / `TRACELOT_DATABASE_URL`.
+fn db_path(db: &str) -> anyhow::Result<PathBuf> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        bail!("the PostgreSQL backend is not part of this build yet; use a SQLite file path");
+    }
+    let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+    Ok(PathBuf::from(path))
+}
+
+fn open(cli: &Cli) -> anyhow::Result<SqliteStore> {
+    let path = db_path(&cli.db)?;
+    SqliteStore::open(&path, SqliteOptions::default()).with_context(|| format!("opening {}", path.display()))
+}
+
+fn user(cli: &Cli) -> anyhow::Result<UserName> {
+    let name = cli.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
+    Ok(rq::field("--user", &name, UserName::parse)?)
+}
+
+/// Posts one command through the store's single write path and prints the result.
+fn post(cli: &Cli, out: Out, req: Request) -> anyhow::Result<ExitCode> {
+    let store = open(cli)?;
+    let posted = store.submit(Transaction { request: req, user: user(cli)? })?;
+    out.emit(&posted, || reports::posted(&posted))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
+    match &cli.verb {
+        Verb::Init => {
+            let path = db_path(&cli.db)?;
+            let store = SqliteStore::init(&path, SqliteOptions::default())?;
+            let locations = store.locations()?;
+            let doc = serde_json::json!({ "database": path.display().to_string(), "locations": locations.len() });
+            out.emit(&doc, || format!("initialized {} ({} locations)", path.display(), locations.len()))?;
+        }
+        Verb::Item(ItemVerb::Add(a)) => return post(cli, out, rq::request(rq::item(a)?, &a.posting)?),
+        Verb::Item(ItemVerb::List) => {
+            let items = open(cli)?.items()?;
+            out.emit(&items, || reports::items(&items))?;
+        }
+        Verb::Item(ItemVerb::Show { sku }) => {
+            let sku = rq::sku(sku)?;
+            let item = open(cli)?.item(&sku)?.with_context(|| format!("unknown item {sku}"))?;
+            out.emit(&item, || reports::items(std::slice::from_ref(&item)))?;
+        }
+        Verb::Location(LocationVerb::Add { path, kind, posting }) => {
+            let cmd = Command::DefineLocation {
+                path: rq::field("path", path, tracelot_core::LocationPath::parse)?,
+                kind: rq::field("--kind", kind, |s| s.parse())?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Location(LocationVerb::List) => {
+            let locs = open(cli)?.locations()?;
+            out.emit(&locs, || reports::locations(&locs))?;
+        }
+        Verb::Partner(PartnerVerb::Add { code, kind, name, posting }) => {
+            let cmd = Command::DefinePartner {
+                code: rq::field("code", code, PartnerCode::parse)?,
+                name: name.clone().unwrap_or_else(|| code.clone()),
+                kind: rq::field("--kind", kind, |s| s.parse())?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Partner(PartnerVerb::List) => {
+            let partners = open(cli)?.partners()?;
+            out.emit(&partners, || reports::partners(&partners))?;
+        }
+        Verb::Lot(LotVerb::Add { sku, lot, details, posting }) => {
+            let (details, status) = rq::details(details)?;
+            let cmd = Command::DefineLot { sku: rq::sku(sku)?, lot: rq::field("lot", lot, LotCode::parse)?, details, status };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Lot(LotVerb::Show { sku, lot }) => {
+            let (sku, code) = (rq::sku(sku)?, rq::field("lot", lot, LotCode::parse)?);
+            let row = open(cli)?.lot(&sku, &code)?.with_context(|| format!("unknown lot {code} of {sku}"))?;
+            out.emit(&row, || reports::lot(&row))?;
+        }
+        Verb::Lot(LotVerb::SetStatus { sku, lot, status, posting }) => {
+            let cmd = Command::SetLotStatus {
+                sku: rq::sku(sku)?,
+                lot: rq::field("lot", lot, LotCode::parse)?,
+                status: rq::field("status", status, |s| s.parse())?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Receive(a) => {
+            let cmd = rq::receive(&a.sku, a.from.as_ref(), &a.to, &a.units, a.generate, &a.details)?;
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Transfer(a) => {
+            let cmd = Command::Transfer { from: rq::place("--from", &a.from)?, to: rq::place("--to", &a.to)?, lines: vec![rq::line(&a.sku, &a.units)?] };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Ship(s) => {
+            let a = &s.base;
+            let cmd = Command::Ship {
+                from: rq::place("--from", &a.from)?,
+                to: rq::place("--to", &a.to)?,
+                lines: vec![rq::line(&a.sku, &a.units)?],
+                allow_expired: s.allow_expired,
+            };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Return(a) => {
+            let cmd = Command::Return { from: rq::place("--from", &a.from)?, to: rq::place("--to", &a.to)?, lines: vec![rq::line(&a.sku, &a.units)?] };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Adjust(a) => return post(cli, out, rq::request(rq::adjust(a)?, &a.posting)?),
+        Verb::Count(c) => {
+            let sku = rq::sku(&c.sku)?;
+            let item = open(cli)?.item(&sku)?;
+            let serial_item = item.is_some_and(|i| i.spec.tracking.needs_serial());
+            return post(cli, out, rq::request(rq::count(c, serial_item)?, &c.posting)?);
+        }
+        Verb::Scrap(a) => {
+            let cmd = Command::Scrap { at: rq::place("--at", &a.at)?, lines: vec![rq::line(&a.sku, &a.units)?] };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Reverse(a) => {
+            let cmd = Command::Reverse { tx: rq::field("tx", &a.tx, tracelot_core::TxId::parse)? };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Stock(a) => {
+            let q = StockQuery {
+                sku: a.sku.as_deref().map(rq::sku).transpose()?,
+                lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
+                serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
+                location: a.location.as_deref().map(|l| rq::field("--location", l, tracelot_core::LocationPath::parse)).transpose()?,
+                as_of: a.as_of.as_deref().map(|t| rq::field("--as-of", t, rq::instant)).transpose()?,
+                include_virtual: a.all,
+            };
+            let rows = open(cli)?.stock(&q)?;
+            out.emit(&rows, || reports::stock(&rows))?;
+        }
+        Verb::Where { sku, serial } => {
+            let (sku, serial) = (rq::sku(sku)?, rq::field("serial", serial, Serial::parse)?);
+            let row = open(cli)?.where_is(&sku, &serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
+            out.emit(&row, || reports::where_is(&row))?;
+        }
+        Verb::History(a) => {
+            let q = HistoryQuery {
+                sku: rq::sku(&a.sku)?,
+                lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
+                serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
+            };
+            let rows = open(cli)?.history(&q)?;
+            out.emit(&rows, || reports::history(&rows))?;
+        }
+        Verb::Expiring { days } => {
+            let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+            let until = today.checked_add(jiff::Span::new().days(i64::from(*days))).context("--days is too large")?;
+            let rows = open(cli)?.expiring(until)?;
+            out.emit(&rows, || reports::expiring(&rows, today))?;
+        }
+        Verb::Warranty { sku, serial } => {
+            let (sku, serial) = (rq::sku(sku)?, rq::field("serial", serial, Serial::parse)?);
+            let w = reports::warranty_of(&open(cli)?, &sku, &serial)?;
+            out.emit(&w, || reports::warranty(&w))?;
+        }
+        Verb::Verify => {
+            let report = open(cli)?.verify()?;
+            out.emit(&report, || reports::verify(&report))?;
+            if !report.is_ok() {
+                return Ok(ExitCode::from(EXIT_REFUSED));
+            }
+        }
+        Verb::Demo { out: path, replace } => {
+            demo::run(path, *replace, out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

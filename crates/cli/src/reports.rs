@@ -1,0 +1,257 @@
+//! Text forms of query results, and the warranty report built from a
+//! serial's history.
+
+use anyhow::Context;
+use jiff::civil::Date;
+use serde::Serialize;
+use tracelot_core::warranty::{self as warranty_rule, WarrantyStatus};
+use tracelot_core::{LocationKind, LotCode, Serial, Sku};
+use tracelot_store::{
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockRow, Store, VerifyReport,
+    WhereRow,
+};
+
+use crate::output::{cell, table};
+
+fn day(t: jiff::Timestamp) -> Date {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+pub fn posted(p: &Posted) -> String {
+    let mut s = format!(
+        "{} {} #{} id {} ({} movement{})",
+        if p.replayed { "already posted:" } else { "posted" },
+        p.kind,
+        p.seq,
+        p.id,
+        p.movements,
+        if p.movements == 1 { "" } else { "s" }
+    );
+    if !p.generated_serials.is_empty() {
+        let first = &p.generated_serials[0];
+        let last = &p.generated_serials[p.generated_serials.len() - 1];
+        s.push_str(&format!("\ngenerated {} serials: {first} .. {last}", p.generated_serials.len()));
+    }
+    for o in &p.overrides {
+        s.push_str(&format!("\noverride {}: {} (reason: {})", o.rule, o.subject, o.reason));
+    }
+    s
+}
+
+pub fn items(items: &[ItemRow]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            let s = &i.spec;
+            vec![
+                s.sku.to_string(),
+                s.name.clone(),
+                s.tracking.as_str().into(),
+                cell(&s.gtin),
+                format!("{} (scale {})", s.uom, s.scale.places()),
+                cell(&s.shelf_life_days),
+                cell(&s.warranty_months),
+                s.serial_kind.as_str().into(),
+                cell(&s.serial_pattern),
+            ]
+        })
+        .collect();
+    table(&["sku", "name", "tracking", "gtin", "unit", "shelf_life_days", "warranty_months", "serial_kind", "serial_pattern"], &rows)
+}
+
+pub fn locations(locs: &[LocationRow]) -> String {
+    let rows: Vec<Vec<String>> = locs.iter().map(|l| vec![l.path.to_string(), l.kind.as_str().into(), cell(&l.partner)]).collect();
+    table(&["path", "kind", "partner"], &rows)
+}
+
+pub fn partners(ps: &[PartnerRow]) -> String {
+    let rows: Vec<Vec<String>> = ps.iter().map(|p| vec![p.code.clone(), p.name.clone(), p.kind.as_str().into(), p.location.to_string()]).collect();
+    table(&["code", "name", "kind", "location"], &rows)
+}
+
+pub fn lot(l: &LotRow) -> String {
+    let d = &l.details;
+    let attrs: Vec<String> = d.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut s = format!(
+        "lot {} of {}: {}\nproduced_on {}  expires_on {}  best_before {}  supplier_lot {}  attributes {}\n",
+        l.code,
+        l.sku,
+        l.status.as_str(),
+        cell(&d.produced_on),
+        cell(&d.expires_on),
+        cell(&d.best_before),
+        cell(&d.supplier_lot),
+        if attrs.is_empty() { "-".into() } else { attrs.join(",") }
+    );
+    let rows: Vec<Vec<String>> = l
+        .status_history
+        .iter()
+        .map(|c| vec![c.occurred_at.to_string(), c.status.as_str().into(), c.user.clone(), cell(&c.reason), c.tx_id.to_string()])
+        .collect();
+    s.push_str(&table(&["when", "status", "user", "reason", "transaction"], &rows));
+    s
+}
+
+pub fn stock(rows: &[StockRow]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| vec![r.location.to_string(), r.sku.to_string(), cell(&r.lot), cell(&r.serial), format!("{} {}", r.quantity, r.uom)])
+        .collect();
+    table(&["location", "sku", "lot", "serial", "quantity"], &rows)
+}
+
+pub fn where_is(w: &WhereRow) -> String {
+    match &w.location {
+        Some(l) => format!(
+            "{} serial {}{} is at {} ({}) since {}",
+            w.sku,
+            w.serial,
+            w.lot.as_ref().map(|l| format!(" (lot {l})")).unwrap_or_default(),
+            l,
+            w.location_kind.map_or("?", |k| k.as_str()),
+            cell(&w.since)
+        ),
+        None => format!("{} serial {} is not held anywhere (its receipt was reversed)", w.sku, w.serial),
+    }
+}
+
+pub fn history(rows: &[HistoryRow]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.occurred_at.to_string(),
+                r.recorded_at.to_string(),
+                r.kind.clone(),
+                cell(&r.lot),
+                cell(&r.serial),
+                r.from.to_string(),
+                r.to.to_string(),
+                r.quantity.clone(),
+                r.user.clone(),
+                cell(&r.reference),
+                cell(&r.reason),
+                r.tx_id.to_string(),
+            ]
+        })
+        .collect();
+    table(&["occurred_at", "recorded_at", "kind", "lot", "serial", "from", "to", "qty", "user", "ref", "reason", "transaction"], &rows)
+}
+
+pub fn expiring(rows: &[ExpiringRow], today: Date) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let left = (r.ship_by - today).get_days();
+            vec![
+                r.sku.to_string(),
+                r.lot.to_string(),
+                r.ship_by.to_string(),
+                if left < 0 { format!("expired {} days ago", -left) } else { format!("{left} days") },
+                r.status.as_str().into(),
+                format!("{} {}", r.quantity, r.uom),
+            ]
+        })
+        .collect();
+    table(&["sku", "lot", "ship_by", "left", "status", "on_hand"], &rows)
+}
+
+pub fn verify(r: &VerifyReport) -> String {
+    match r.problems.first() {
+        None => format!("OK: {} transactions, {} movements, {} balances; chain head {}", r.transactions, r.movements, r.balances, r.head),
+        Some(first) => {
+            let mut s = format!("MISMATCH: {first}");
+            for p in &r.problems[1..] {
+                s.push_str(&format!("\nalso: {p}"));
+            }
+            s
+        }
+    }
+}
+
+/// A return or repair of a unit.
+#[derive(Debug, Serialize)]
+pub struct Event {
+    /// When.
+    pub on: Date,
+    /// From where.
+    pub from: String,
+    /// To where.
+    pub to: String,
+    /// The document.
+    pub reference: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A serial's warranty.
+#[derive(Debug, Serialize)]
+pub struct Warranty {
+    /// Item.
+    pub sku: Sku,
+    /// Serial.
+    pub serial: Serial,
+    /// Lot.
+    pub lot: Option<LotCode>,
+    /// The customer of the first shipment.
+    pub customer: Option<String>,
+    /// The first shipment's date: the warranty's start.
+    pub shipped_on: Option<Date>,
+    /// Warranty length.
+    pub warranty_months: Option<u32>,
+    /// Last day covered.
+    pub warranty_end: Option<Date>,
+    /// Status today.
+    pub status: WarrantyStatus,
+    /// Where the unit is now.
+    pub location: Option<String>,
+    /// Every return from a customer.
+    pub returns: Vec<Event>,
+}
+
+/// Builds the warranty report from the serial's ledger history.
+pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> anyhow::Result<Warranty> {
+    let item = store.item(sku)?.with_context(|| format!("unknown item {sku}"))?;
+    let here = store.where_is(sku, serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
+    let history = store.history(&HistoryQuery { sku: sku.clone(), lot: None, serial: Some(serial.clone()) })?;
+    let first_ship = history.iter().find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship");
+    let shipped_on = first_ship.map(|h| day(h.occurred_at));
+    let today = day(jiff::Timestamp::now());
+    let (warranty_end, status) = warranty_rule::warranty(item.spec.warranty_months, shipped_on, today);
+    let returns = history
+        .iter()
+        .filter(|h| h.from_kind == LocationKind::Customer)
+        .map(|h| Event { on: day(h.occurred_at), from: h.from.to_string(), to: h.to.to_string(), reference: h.reference.clone(), reason: h.reason.clone() })
+        .collect();
+    Ok(Warranty {
+        sku: sku.clone(),
+        serial: serial.clone(),
+        lot: here.lot,
+        customer: first_ship.map(|h| h.to.to_string()),
+        shipped_on,
+        warranty_months: item.spec.warranty_months,
+        warranty_end,
+        status,
+        location: here.location.map(|l| l.to_string()),
+        returns,
+    })
+}
+
+pub fn warranty(w: &Warranty) -> String {
+    let mut s = format!(
+        "{} serial {}{}\nshipped to {} on {}; warranty {} months, ends {}: {}\nnow at {}",
+        w.sku,
+        w.serial,
+        w.lot.as_ref().map(|l| format!(" (lot {l})")).unwrap_or_default(),
+        cell(&w.customer),
+        cell(&w.shipped_on),
+        cell(&w.warranty_months),
+        cell(&w.warranty_end),
+        serde_json::to_value(w.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        cell(&w.location)
+    );
+    for r in &w.returns {
+        s.push_str(&format!("\nreturned {} from {} to {} ({})", r.on, r.from, r.to, cell(&r.reason)));
+    }
+    s
+}

@@ -1,0 +1,197 @@
+//! Turning command-line flags into typed commands. Every value is parsed
+//! once here, and a bad one is refused naming its flag.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use tracelot_core::command::{Amount, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Units};
+use tracelot_core::item::SerialPattern;
+use tracelot_core::{
+    Command, DomainError, LotCode, LotDetails, LotStatus, PlaceRef, Request, Rule, Serial, Sku, TxId, ValueError,
+    serial_range,
+};
+
+use crate::args::{AdjustArgs, CountArgs, ItemAddArgs, LotDetailArgs, Posting, UnitArgs};
+
+/// Parses `value` with `parse`, blaming `flag` on failure.
+pub fn field<T>(flag: &str, value: &str, parse: impl FnOnce(&str) -> Result<T, ValueError>) -> Result<T, DomainError> {
+    parse(value).map_err(|e| DomainError::invalid(flag, e))
+}
+
+fn opt<T>(flag: &str, value: Option<&String>, parse: impl FnOnce(&str) -> Result<T, ValueError>) -> Result<Option<T>, DomainError> {
+    value.map(|v| field(flag, v, parse)).transpose()
+}
+
+fn from_str<T: FromStr>(s: &str) -> Result<T, ValueError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>().map_err(|e| ValueError::new("format", e.to_string()))
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+pub fn date(s: &str) -> Result<Date, ValueError> {
+    s.parse::<Date>().map_err(|e| ValueError::new("date", format!("{s:?} is not a date YYYY-MM-DD: {e}")))
+}
+
+/// An instant: RFC 3339, or a bare date meaning the last microsecond of that UTC day.
+pub fn instant(s: &str) -> Result<Timestamp, ValueError> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let d = date(s).map_err(|_| ValueError::new("instant", format!("{s:?} is neither an RFC 3339 instant nor a date")))?;
+    d.tomorrow()
+        .and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC))
+        .map(|z| z.timestamp() - jiff::SignedDuration::from_micros(1))
+        .map_err(|e| ValueError::new("instant", e.to_string()))
+}
+
+/// Wraps a command in a request with the posting flags.
+pub fn request(command: Command, p: &Posting) -> Result<Request, DomainError> {
+    Ok(Request {
+        id: match &p.id {
+            Some(id) => field("--id", id, TxId::parse)?,
+            None => TxId::generate(),
+        },
+        command,
+        occurred_at: opt("--occurred-at", p.occurred_at.as_ref(), |s| {
+            s.parse::<Timestamp>().map_err(|e| ValueError::new("rfc3339", format!("{s:?} is not an RFC 3339 instant: {e}")))
+        })?,
+        reference: p.reference.clone(),
+        reason: p.reason.clone(),
+    })
+}
+
+/// `SKU` positional.
+pub fn sku(s: &str) -> Result<Sku, DomainError> {
+    field("sku", s, Sku::parse)
+}
+
+/// A `--from`/`--to`/`--at` place.
+pub fn place(flag: &str, s: &str) -> Result<PlaceRef, DomainError> {
+    field(flag, s, PlaceRef::parse)
+}
+
+/// Expands every `--serial` value (ranges included).
+pub fn serials(values: &[String]) -> Result<Vec<Serial>, DomainError> {
+    let mut out = Vec::new();
+    for v in values {
+        out.extend(field("--serial", v, serial_range::expand)?);
+    }
+    Ok(out)
+}
+
+/// Lot details from flags.
+pub fn details(d: &LotDetailArgs) -> Result<(LotDetails, Option<LotStatus>), DomainError> {
+    let mut attributes = BTreeMap::new();
+    for a in &d.attributes {
+        let Some((k, v)) = a.split_once('=') else {
+            return Err(DomainError::at(Rule::InvalidValue, "--attr", format!("{a:?}: write an attribute as KEY=VALUE")));
+        };
+        attributes.insert(k.to_owned(), v.to_owned());
+    }
+    let details = LotDetails {
+        produced_on: opt("--produced-on", d.produced_on.as_ref(), date)?,
+        expires_on: opt("--expires-on", d.expires_on.as_ref(), date)?,
+        best_before: opt("--best-before", d.best_before.as_ref(), date)?,
+        supplier_lot: d.supplier_lot.clone(),
+        attributes,
+    };
+    Ok((details, opt("--status", d.status.as_ref(), from_str::<LotStatus>)?))
+}
+
+/// One line of a transfer, shipment, return or scrap.
+pub fn line(sku_text: &str, u: &UnitArgs) -> Result<Line, DomainError> {
+    let sku = sku(sku_text)?;
+    let lot = opt("--lot", u.lot.as_ref(), LotCode::parse)?;
+    let units = match (&u.qty, u.serials.is_empty()) {
+        (Some(q), true) => Units::Quantity(field("--qty", q, Amount::parse)?),
+        (None, false) => Units::Serials(serials(&u.serials)?),
+        (Some(_), false) => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or --serial, not both")),
+        (None, true) => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or at least one --serial")),
+    };
+    Ok(Line { sku, lot, units })
+}
+
+/// A receipt.
+pub fn receive(sku_text: &str, from: Option<&String>, to: &str, u: &UnitArgs, generate: Option<u32>, d: &LotDetailArgs) -> Result<Command, DomainError> {
+    let sku = sku(sku_text)?;
+    let lot = opt("--lot", u.lot.as_ref(), LotCode::parse)?;
+    let units = match (&u.qty, u.serials.is_empty(), generate) {
+        (Some(q), true, None) => ReceiveUnits::Quantity(field("--qty", q, Amount::parse)?),
+        (None, false, None) => ReceiveUnits::Serials(serials(&u.serials)?),
+        (None, true, Some(n)) => ReceiveUnits::Generate(n),
+        _ => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give exactly one of --qty, --serial or --generate")),
+    };
+    let (details, status) = details(d)?;
+    Ok(Command::Receive {
+        from: from.map(|f| place("--from", f)).transpose()?,
+        to: place("--to", to)?,
+        lines: vec![ReceiveLine { sku, lot, details, status, units }],
+    })
+}
+
+/// An adjustment: a signed quantity, or serials with a direction.
+pub fn adjust(a: &AdjustArgs) -> Result<Command, DomainError> {
+    let sku = sku(&a.sku)?;
+    let lot = opt("--lot", a.lot.as_ref(), LotCode::parse)?;
+    let (direction, units) = match (&a.qty, a.serials.is_empty()) {
+        (Some(q), true) => {
+            let (dir, magnitude) = match q.strip_prefix('-') {
+                Some(m) => (Direction::Out, m),
+                None => (Direction::In, q.strip_prefix('+').unwrap_or(q)),
+            };
+            if a.direction.is_some() {
+                return Err(DomainError::at(Rule::InvalidValue, "--direction", "a signed --qty already gives the direction"));
+            }
+            (dir, Units::Quantity(field("--qty", magnitude, Amount::parse)?))
+        }
+        (None, false) => {
+            let dir = match a.direction.as_deref() {
+                Some("in") => Direction::In,
+                Some("out") => Direction::Out,
+                _ => return Err(DomainError::at(Rule::InvalidValue, "--direction", "serials need --direction in or out")),
+            };
+            (dir, Units::Serials(serials(&a.serials)?))
+        }
+        _ => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give a signed --qty, or --serial with --direction")),
+    };
+    Ok(Command::Adjust { at: place("--at", &a.at)?, direction, lines: vec![Line { sku, lot, units }] })
+}
+
+/// A count. `serial_item` says whether the item counts by serial, so that
+/// `--counted 0` means "no serials here" for serial-tracked items.
+pub fn count(c: &CountArgs, serial_item: bool) -> Result<Command, DomainError> {
+    let counted = match (&c.counted, c.serials.is_empty()) {
+        (None, false) => Counted::Serials(serials(&c.serials)?),
+        (Some(q), true) if serial_item && q.trim_start_matches('0').trim_start_matches('.').trim_start_matches('0').is_empty() => {
+            Counted::Serials(Vec::new())
+        }
+        (Some(q), true) => Counted::Quantity(field("--counted", q, Amount::parse)?),
+        _ => return Err(DomainError::at(Rule::InvalidValue, "--counted", "give --counted or the --serial values found, not both")),
+    };
+    Ok(Command::Count {
+        at: place("--at", &c.at)?,
+        sku: sku(&c.sku)?,
+        lot: opt("--lot", c.lot.as_ref(), LotCode::parse)?,
+        counted,
+    })
+}
+
+/// An item definition.
+pub fn item(a: &ItemAddArgs) -> Result<Command, DomainError> {
+    Ok(Command::DefineItem(tracelot_core::ItemSpec {
+        sku: sku(&a.sku)?,
+        name: a.name.clone().unwrap_or_else(|| a.sku.clone()),
+        tracking: field("--tracking", &a.tracking, from_str)?,
+        gtin: opt("--gtin", a.gtin.as_ref(), tracelot_core::item::parse_gtin)?,
+        uom: a.uom.clone(),
+        scale: tracelot_core::Scale::new(a.scale).map_err(|e| DomainError::invalid("--scale", e))?,
+        shelf_life_days: a.shelf_life_days,
+        warranty_months: a.warranty_months,
+        serial_kind: field("--serial-kind", &a.serial_kind, from_str)?,
+        serial_pattern: opt("--serial-pattern", a.serial_pattern.as_ref(), SerialPattern::parse)?,
+    }))
+}
