@@ -1,0 +1,14 @@
+//! The store conformance suite, run against a fresh SQLite file per test.
+
+use std::sync::Arc;
+
+use tracelot_store::conformance::Fresh;
+use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
+
+fn fresh() -> Fresh {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::init(&dir.path().join("ledger.db"), SqliteOptions::default()).expect("init");
+    Fresh::new(Arc::new(store), Box::new(dir))
+}
+
+tracelot_store::conformance_tests!(fresh);

@@ -1,0 +1,464 @@
+//! The conformance suite: every backend runs these against a fresh,
+//! initialised store per test, through [`crate::conformance_tests!`].
+
+mod model;
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+
+use jiff::{SignedDuration, Timestamp};
+use tracelot_core::command::{Amount, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Units};
+use tracelot_core::item::{SerialKind, Tracking};
+use tracelot_core::{
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Request, Rule,
+    Scale, Serial, Sku, Transaction, TxId, UserName,
+};
+
+use crate::{HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
+
+pub use model::model_based_ledger;
+
+/// A fresh store and whatever must live as long as it (a temporary
+/// directory, a database to drop).
+pub struct Fresh {
+    /// The store under test.
+    pub store: Arc<dyn Store>,
+    _guard: Box<dyn Any + Send>,
+}
+
+impl Fresh {
+    /// Wraps a store and its guard.
+    pub fn new(store: Arc<dyn Store>, guard: Box<dyn Any + Send>) -> Self {
+        Fresh { store, _guard: guard }
+    }
+}
+
+/// Makes a fresh, initialised store.
+pub type Factory = dyn Fn() -> Fresh;
+
+/// Expands to one `#[test]` per conformance case, each calling `$factory`
+/// for its own fresh store.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@each $factory;
+            lots_receive_and_ship,
+            refusals_name_the_rule_and_write_nothing,
+            idempotent_retries,
+            batch_isolates_failures,
+            reversal_undoes_once,
+            count_and_adjust,
+            stock_as_of_an_instant,
+            serials_in_lots,
+            concurrent_serial_race,
+            hundred_thousand_serials_in_one_receipt,
+            model_based_ledger
+        );
+    };
+    (@each $factory:path; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::$name(&$factory);
+            }
+        )*
+    };
+}
+
+/// A test's view of a store with helpers that build commands tersely.
+pub(crate) struct Ctx {
+    pub(crate) store: Arc<dyn Store>,
+    user: UserName,
+}
+
+pub(crate) fn sku(s: &str) -> Sku {
+    Sku::parse(s).expect("test sku")
+}
+
+pub(crate) fn lot(s: &str) -> LotCode {
+    LotCode::parse(s).expect("test lot")
+}
+
+pub(crate) fn serial(s: &str) -> Serial {
+    Serial::parse(s).expect("test serial")
+}
+
+pub(crate) fn place(s: &str) -> PlaceRef {
+    PlaceRef::parse(s).expect("test place")
+}
+
+pub(crate) fn amount(s: &str) -> Amount {
+    Amount::parse(s).expect("test amount")
+}
+
+pub(crate) fn qty_line(s: &str, l: Option<&str>, q: &str) -> Line {
+    Line { sku: sku(s), lot: l.map(lot), units: Units::Quantity(amount(q)) }
+}
+
+pub(crate) fn serial_line(s: &str, serials: &[&str]) -> Line {
+    Line { sku: sku(s), lot: None, units: Units::Serials(serials.iter().map(|x| serial(x)).collect()) }
+}
+
+pub(crate) fn receive(to: &str, s: &str, l: Option<&str>, details: LotDetails, units: ReceiveUnits) -> Command {
+    Command::Receive {
+        from: Some(place("SUP")),
+        to: place(to),
+        lines: vec![ReceiveLine { sku: sku(s), lot: l.map(lot), details, status: None, units }],
+    }
+}
+
+pub(crate) fn ship(from: &str, to: &str, line: Line) -> Command {
+    Command::Ship { from: place(from), to: place(to), lines: vec![line], allow_expired: false }
+}
+
+pub(crate) fn spec(s: &str, tracking: Tracking) -> ItemSpec {
+    ItemSpec {
+        sku: sku(s),
+        name: s.to_owned(),
+        tracking,
+        gtin: None,
+        uom: "ea".into(),
+        scale: Scale::UNITS,
+        shelf_life_days: None,
+        warranty_months: None,
+        serial_kind: SerialKind::Free,
+        serial_pattern: None,
+    }
+}
+
+impl Ctx {
+    pub(crate) fn new(fresh: &Fresh) -> Self {
+        Ctx { store: fresh.store.clone(), user: UserName::parse("tester").expect("user") }
+    }
+
+    pub(crate) fn tx(&self, request: Request) -> Transaction {
+        Transaction { request, user: self.user.clone() }
+    }
+
+    pub(crate) fn post(&self, cmd: Command) -> Result<Posted, SubmitError> {
+        self.store.submit(self.tx(Request::new(cmd)))
+    }
+
+    pub(crate) fn post_with(&self, cmd: Command, reason: Option<&str>, occurred_at: Option<Timestamp>) -> Result<Posted, SubmitError> {
+        let request = Request { reason: reason.map(str::to_owned), occurred_at, ..Request::new(cmd) };
+        self.store.submit(self.tx(request))
+    }
+
+    pub(crate) fn ok(&self, cmd: Command) -> Posted {
+        let kind = cmd.kind();
+        self.post(cmd).unwrap_or_else(|e| panic!("{kind} should have been posted: {e}"))
+    }
+
+    /// Posts `cmd`, expects refusal under `rule`, and checks nothing changed.
+    pub(crate) fn refused(&self, cmd: Command, reason: Option<&str>, rule: Rule) -> String {
+        let before = self.fingerprint();
+        let kind = cmd.kind();
+        match self.post_with(cmd, reason, None) {
+            Err(SubmitError::Refused(e)) => {
+                assert_eq!(e.rule, rule, "{kind} refused under the wrong rule: {e}");
+                assert!(!e.message.is_empty());
+                assert_eq!(self.fingerprint(), before, "a refused {kind} changed the ledger");
+                e.to_string()
+            }
+            other => panic!("{kind} should have been refused under {rule:?}, got {other:?}"),
+        }
+    }
+
+    /// The chain head and every balance: equal fingerprints mean nothing was written.
+    pub(crate) fn fingerprint(&self) -> (String, u64, Vec<StockRow>) {
+        let v = self.store.verify().expect("verify");
+        assert!(v.is_ok(), "verify failed: {:?}", v.problems);
+        (v.head, v.transactions, self.all_stock())
+    }
+
+    pub(crate) fn all_stock(&self) -> Vec<StockRow> {
+        self.store.stock(&StockQuery { include_virtual: true, ..Default::default() }).expect("stock")
+    }
+
+    pub(crate) fn on_hand(&self, loc: &str, s: &str, l: Option<&str>) -> i64 {
+        let q = StockQuery { sku: Some(sku(s)), lot: l.map(lot), location: Some(LocationPath::parse(loc).expect("path")), ..Default::default() };
+        self.store.stock(&q).expect("stock").iter().filter(|r| r.location.as_str() == loc).map(|r| r.units).sum()
+    }
+
+    /// Standard master data: WH/A and WH/B, supplier SUP, customers C1 and C2,
+    /// and items of each tracking mode.
+    pub(crate) fn standard(&self) {
+        for p in ["WH/A", "WH/B"] {
+            self.ok(Command::DefineLocation { path: LocationPath::parse(p).expect("path"), kind: LocationKind::Internal });
+        }
+        for (code, kind) in [("SUP", LocationKind::Supplier), ("C1", LocationKind::Customer), ("C2", LocationKind::Customer)] {
+            self.ok(Command::DefinePartner { code: PartnerCode::parse(code).expect("code"), name: code.into(), kind });
+        }
+        for (s, t) in [("PLAIN", Tracking::None), ("LOTTED", Tracking::Lot), ("SER", Tracking::Serial), ("LS", Tracking::LotSerial)] {
+            self.ok(Command::DefineItem(spec(s, t)));
+        }
+    }
+}
+
+/// A lot of 1,000 received, shipped partly to two customers.
+pub fn lots_receive_and_ship(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("1000"))));
+    c.ok(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "300")));
+    c.ok(ship("WH/A", "C2", qty_line("LOTTED", Some("K1"), "200")));
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 500);
+    let customers: BTreeMap<String, i64> = c
+        .all_stock()
+        .into_iter()
+        .filter(|r| r.location_kind == LocationKind::Customer)
+        .map(|r| (r.location.to_string(), r.units))
+        .collect();
+    assert_eq!(customers, BTreeMap::from([("CUSTOMERS/C1".into(), 300), ("CUSTOMERS/C2".into(), 200)]));
+    let h = c.store.history(&HistoryQuery { sku: sku("LOTTED"), lot: Some(lot("K1")), serial: None }).expect("history");
+    assert_eq!(h.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["receive", "ship", "ship"]);
+    assert_eq!(h[0].user, "tester");
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// Every rule refuses with its name and writes nothing.
+pub fn refusals_name_the_rule_and_write_nothing(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let d = LotDetails::default();
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), d.clone(), ReceiveUnits::Quantity(amount("10"))));
+    c.ok(receive("WH/A", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S1")])));
+    c.refused(receive("WH/A", "SER", None, d.clone(), ReceiveUnits::Quantity(amount("1"))), None, Rule::SerialRequired);
+    c.refused(ship("WH/A", "C1", qty_line("SER", None, "1")), None, Rule::SerialRequired);
+    c.refused(receive("WH/A", "LOTTED", None, d.clone(), ReceiveUnits::Quantity(amount("1"))), None, Rule::LotRequired);
+    c.refused(receive("WH/A", "PLAIN", None, d.clone(), ReceiveUnits::Serials(vec![serial("X")])), None, Rule::SerialNotTracked);
+    let msg = c.refused(receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S1")])), None, Rule::SerialExists);
+    assert!(msg.contains("WH/A"), "the message names where the serial is: {msg}");
+    c.refused(receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S2"), serial("S2")])), None, Rule::SerialExists);
+    let msg = c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "11")), None, Rule::InsufficientStock);
+    assert!(msg.contains("10 on hand"), "{msg}");
+    c.refused(ship("WH/B", "C1", serial_line("SER", &["S1"])), None, Rule::SerialNotThere);
+    c.refused(ship("WH/A", "WH/B", qty_line("LOTTED", Some("K1"), "1")), None, Rule::WrongLocationKind);
+    c.refused(ship("WH/A", "C1", qty_line("NOPE", None, "1")), None, Rule::NotFound);
+    c.refused(ship("WH/A", "C9", qty_line("PLAIN", None, "1")), None, Rule::NotFound);
+    c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "0")), None, Rule::InvalidValue);
+    // Status and expiry.
+    let status = |s| Command::SetLotStatus { sku: sku("LOTTED"), lot: lot("K1"), status: s };
+    c.refused(status(LotStatus::Quarantine), None, Rule::ReasonRequired);
+    c.post_with(status(LotStatus::Quarantine), Some("lab check"), None).expect("set status");
+    c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "1")), None, Rule::LotNotReleased);
+    c.ok(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![qty_line("LOTTED", Some("K1"), "2")] });
+    c.post_with(status(LotStatus::Released), Some("lab ok"), None).expect("release");
+    let history = c.store.lot(&sku("LOTTED"), &lot("K1")).expect("lot").expect("exists").status_history;
+    let statuses: Vec<_> = history.iter().map(|h| (h.status, h.reason.clone())).collect();
+    assert_eq!(
+        statuses,
+        [(LotStatus::Released, None), (LotStatus::Quarantine, Some("lab check".into())), (LotStatus::Released, Some("lab ok".into()))]
+    );
+    let yesterday = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().yesterday().expect("date");
+    let expired = LotDetails { expires_on: Some(yesterday), ..Default::default() };
+    c.ok(receive("WH/A", "LOTTED", Some("OLD"), expired.clone(), ReceiveUnits::Quantity(amount("5"))));
+    c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("OLD"), "1")), None, Rule::LotExpired);
+    let overridden = Command::Ship { from: place("WH/A"), to: place("C1"), lines: vec![qty_line("LOTTED", Some("OLD"), "1")], allow_expired: true };
+    c.refused(overridden.clone(), None, Rule::ReasonRequired);
+    let p = c.post_with(overridden, Some("customer accepts for animal feed"), None).expect("override");
+    assert_eq!(p.overrides.len(), 1);
+    assert_eq!(p.overrides[0].rule, "lot_expired");
+    // A receipt that contradicts the lot's recorded expiry is refused.
+    let later = LotDetails { expires_on: yesterday.tomorrow().ok(), ..Default::default() };
+    c.refused(receive("WH/A", "LOTTED", Some("OLD"), later, ReceiveUnits::Quantity(amount("1"))), None, Rule::LotConflict);
+    c.refused(
+        Command::Return { from: place("C1"), to: place("WH/A"), lines: vec![qty_line("LOTTED", Some("OLD"), "2")] },
+        Some("damaged"),
+        Rule::ReturnExceedsShipped,
+    );
+    c.refused(Command::Return { from: place("C1"), to: place("WH/A"), lines: vec![qty_line("LOTTED", Some("OLD"), "1")] }, None, Rule::ReasonRequired);
+    // Back-dating beyond policy.
+    let before = c.fingerprint();
+    let too_old = Timestamp::now() - SignedDuration::from_hours(24 * 5000);
+    let r = c.post_with(receive("WH/A", "PLAIN", None, d, ReceiveUnits::Quantity(amount("1"))), None, Some(too_old));
+    assert!(matches!(r, Err(SubmitError::Refused(ref e)) if e.rule == Rule::ClockPolicy), "{r:?}");
+    assert_eq!(c.fingerprint(), before);
+}
+
+/// The same id with the same content returns the first result and writes
+/// nothing; with other content it is refused.
+pub fn idempotent_retries(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let req = Request::new(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("7"))));
+    let first = c.store.submit(c.tx(req.clone())).expect("first");
+    let before = c.fingerprint();
+    let again = c.store.submit(c.tx(req.clone())).expect("retry");
+    assert!(again.replayed && !first.replayed);
+    assert_eq!((again.seq, &again.hash, again.movements), (first.seq, &first.hash, first.movements));
+    assert_eq!(c.fingerprint(), before);
+    let changed = Request { command: receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("8"))), ..req.clone() };
+    match c.store.submit(c.tx(changed)) {
+        Err(SubmitError::Refused(e)) => assert_eq!(e.rule, Rule::IdempotencyConflict),
+        other => panic!("expected idempotency_conflict, got {other:?}"),
+    }
+    // A retry inside one batch is also a replay.
+    let r2 = Request::new(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("1"))));
+    let results = c.store.submit_batch(vec![c.tx(r2.clone()), c.tx(r2)]);
+    assert!(!results[0].as_ref().expect("first").replayed);
+    assert!(results[1].as_ref().expect("second").replayed);
+    assert_eq!(c.on_hand("WH/A", "PLAIN", None), 8);
+}
+
+/// One failing transaction in a batch leaves its neighbours committed.
+pub fn batch_isolates_failures(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let good = |n: &str| c.tx(Request::new(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount(n)))));
+    let bad = c.tx(Request::new(ship("WH/A", "C1", qty_line("PLAIN", None, "1000"))));
+    let new_serial = c.tx(Request::new(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("N1")]))));
+    let results = c.store.submit_batch(vec![good("3"), bad, good("4"), new_serial]);
+    assert!(results[0].is_ok() && results[2].is_ok() && results[3].is_ok());
+    assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::InsufficientStock));
+    assert_eq!(c.on_hand("WH/A", "PLAIN", None), 7);
+    let seqs: Vec<i64> = results.iter().filter_map(|r| r.as_ref().ok()).map(|p| p.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "the chain has no gaps: {seqs:?}");
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A reversal is a new transaction pointing at the original; it happens once.
+pub fn reversal_undoes_once(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let r = c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("R1"), serial("R2")])));
+    let rev = c.ok(Command::Reverse { tx: r.id });
+    assert_eq!(rev.movements, 2);
+    assert!(c.all_stock().iter().all(|s| s.sku.as_str() != "SER"), "reversed serials are nowhere");
+    c.refused(Command::Reverse { tx: r.id }, None, Rule::NotReversible);
+    c.refused(Command::Reverse { tx: rev.id }, None, Rule::NotReversible);
+    c.refused(Command::Reverse { tx: TxId::generate() }, None, Rule::NotFound);
+    // A reversed receipt can be received again, properly.
+    c.ok(receive("WH/B", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("R1")])));
+    let h = c.store.history(&HistoryQuery { sku: sku("SER"), lot: None, serial: Some(serial("R1")) }).expect("history");
+    assert_eq!(h.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>(), ["receive", "reverse", "receive"]);
+    assert_eq!(h[1].reverses, Some(r.id));
+    // A reversal that the stock no longer allows is refused by the constraints.
+    let p = c.ok(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("5"))));
+    c.ok(ship("WH/A", "C1", qty_line("PLAIN", None, "4")));
+    c.refused(Command::Reverse { tx: p.id }, None, Rule::InsufficientStock);
+}
+
+/// Counts post the difference against adjustment; adjustments need a reason.
+pub fn count_and_adjust(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("10"))));
+    let count = |n: &str| Command::Count { at: place("WH/A"), sku: sku("LOTTED"), lot: Some(lot("K1")), counted: Counted::Quantity(amount(n)) };
+    assert_eq!(c.ok(count("8")).movements, 1);
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 8);
+    assert_eq!(c.ok(count("8")).movements, 0);
+    c.ok(count("12"));
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 12);
+    let adj = |dir, q: &str| Command::Adjust { at: place("WH/A"), direction: dir, lines: vec![qty_line("LOTTED", Some("K1"), q)] };
+    c.refused(adj(Direction::Out, "2"), None, Rule::ReasonRequired);
+    c.post_with(adj(Direction::Out, "2"), Some("damaged"), None).expect("adjust out");
+    c.refused(adj(Direction::Out, "11"), Some("lost"), Rule::InsufficientStock);
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 10);
+    let adjustment: i64 = c.all_stock().iter().filter(|r| r.location.as_str() == "ADJUSTMENT").map(|r| r.units).sum();
+    assert_eq!(adjustment, 0, "count -2, +4 and adjust -2 net to zero at ADJUSTMENT");
+    // Counting serials: missing ones go out, found ones come in.
+    c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("A1"), serial("A2")])));
+    c.ok(receive("WH/B", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("B1")])));
+    let p = c.ok(Command::Count {
+        at: place("WH/A"),
+        sku: sku("SER"),
+        lot: None,
+        counted: Counted::Serials(vec![serial("A1"), serial("B1"), serial("NEW1")]),
+    });
+    assert_eq!(p.movements, 3);
+    let at_a: Vec<String> = c
+        .all_stock()
+        .into_iter()
+        .filter(|r| r.location.as_str() == "WH/A" && r.sku.as_str() == "SER")
+        .filter_map(|r| r.serial.map(|s| s.to_string()))
+        .collect();
+    assert_eq!(at_a, ["A1", "B1", "NEW1"]);
+    // Scrap.
+    c.ok(Command::Scrap { at: place("WH/A"), lines: vec![serial_line("SER", &["NEW1"])] });
+    let w = c.store.where_is(&sku("SER"), &serial("NEW1")).expect("where").expect("known");
+    assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("SCRAP"));
+}
+
+/// Stock at a past instant replays movements by `occurred_at`.
+pub fn stock_as_of_an_instant(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let now = Timestamp::now();
+    let days = |n: i64| now - SignedDuration::from_hours(24 * n);
+    let rcv = receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("10")));
+    c.post_with(rcv, None, Some(days(10))).expect("receive");
+    c.post_with(ship("WH/A", "C1", qty_line("PLAIN", None, "4")), None, Some(days(5))).expect("ship");
+    let at = |t| {
+        let q = StockQuery { sku: Some(sku("PLAIN")), as_of: Some(t), ..Default::default() };
+        c.store.stock(&q).expect("stock").iter().map(|r| r.units).sum::<i64>()
+    };
+    assert_eq!(at(days(11)), 0);
+    assert_eq!(at(days(7)), 10);
+    assert_eq!(at(days(1)), 6);
+    assert_eq!(c.on_hand("WH/A", "PLAIN", None), 6);
+    let h = c.store.history(&HistoryQuery { sku: sku("PLAIN"), lot: None, serial: None }).expect("history");
+    assert!(h.iter().all(|r| r.recorded_at > r.occurred_at), "both clocks are kept");
+}
+
+/// Serials inside lots: the lot comes from the serial, and a shipment
+/// checks the serial's lot.
+pub fn serials_in_lots(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    c.refused(receive("WH/A", "LS", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1")])), None, Rule::LotRequired);
+    c.ok(receive("WH/A", "LS", Some("B7"), LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1"), serial("P2")])));
+    let w = c.store.where_is(&sku("LS"), &serial("P1")).expect("where").expect("known");
+    assert_eq!(w.lot.map(|l| l.to_string()).as_deref(), Some("B7"));
+    c.post_with(Command::SetLotStatus { sku: sku("LS"), lot: lot("B7"), status: LotStatus::OnHold }, Some("deviation"), None)
+        .expect("hold");
+    c.refused(ship("WH/A", "C1", serial_line("LS", &["P1"])), None, Rule::LotNotReleased);
+    let wrong = Line { sku: sku("LS"), lot: Some(lot("B8")), units: Units::Serials(vec![serial("P2")]) };
+    c.refused(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![wrong] }, None, Rule::LotConflict);
+    c.ok(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![serial_line("LS", &["P2"])] });
+    assert_eq!(c.on_hand("WH/B", "LS", Some("B7")), 1);
+}
+
+/// Many threads ship the same serial at once: exactly one wins.
+pub fn concurrent_serial_race(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("RACE")])));
+    let n = 32;
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let store = c.store.clone();
+            let barrier = barrier.clone();
+            let tx = c.tx(Request::new(ship("WH/A", if i % 2 == 0 { "C1" } else { "C2" }, serial_line("SER", &["RACE"]))));
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.submit(tx)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "exactly one shipment wins");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(matches!(r, SubmitError::Refused(e) if e.rule == Rule::SerialNotThere || e.rule == Rule::SerialExists), "{r:?}");
+    }
+    let held: Vec<_> = c.all_stock().into_iter().filter(|r| r.serial.as_ref().is_some_and(|s| s.as_str() == "RACE") && r.units > 0).collect();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].location_kind, LocationKind::Customer);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A receipt of 100,000 serials is one transaction.
+pub fn hundred_thousand_serials_in_one_receipt(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let serials = tracelot_core::serial_range::expand("SN000001..SN100000").expect("range");
+    let p = c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(serials)));
+    assert_eq!(p.movements, 100_000);
+    let w = c.store.where_is(&sku("SER"), &serial("SN054321")).expect("where").expect("known");
+    assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("WH/A"));
+    assert_eq!(c.on_hand("WH/A", "SER", None), 100_000);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
