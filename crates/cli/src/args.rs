@@ -127,7 +127,7 @@ pub struct UnitArgs {
 #[derive(Subcommand, Debug)]
 pub enum ItemVerb {
     /// Add an item.
-    Add(ItemAddArgs),
+    Add(Box<ItemAddArgs>),
     /// List items.
     List,
     /// Show one item.

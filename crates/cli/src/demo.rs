@@ -11,8 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
 use tracelot_core::item::{SerialKind, SerialPattern, Tracking};
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Scale, Serial, Sku,
-    Transaction, UserName, serial_range,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Scale, Serial,
+    Sku, Transaction, UserName, serial_range,
 };
 use tracelot_store::{HistoryQuery, StockQuery, Store};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
@@ -33,7 +33,13 @@ fn v<T, E: std::fmt::Display>(r: Result<T, E>) -> anyhow::Result<T> {
 }
 
 impl Demo {
-    fn post(&self, days_ago: i64, reference: Option<&str>, reason: Option<&str>, command: Command) -> anyhow::Result<tracelot_store::Posted> {
+    fn post(
+        &self,
+        days_ago: i64,
+        reference: Option<&str>,
+        reason: Option<&str>,
+        command: Command,
+    ) -> anyhow::Result<tracelot_store::Posted> {
         let request = Request {
             occurred_at: Some(self.now - SignedDuration::from_hours(24 * days_ago)),
             reference: reference.map(str::to_owned),
@@ -68,7 +74,11 @@ fn place(p: &str) -> anyhow::Result<PlaceRef> {
 }
 
 fn lot_line(sku: &str, lot: &str, qty: &str) -> anyhow::Result<Line> {
-    Ok(Line { sku: v(Sku::parse(sku))?, lot: Some(v(LotCode::parse(lot))?), units: Units::Quantity(v(Amount::parse(qty))?) })
+    Ok(Line {
+        sku: v(Sku::parse(sku))?,
+        lot: Some(v(LotCode::parse(lot))?),
+        units: Units::Quantity(v(Amount::parse(qty))?),
+    })
 }
 
 fn serial_line(sku: &str, serials: &[&str]) -> anyhow::Result<Line> {
@@ -76,7 +86,13 @@ fn serial_line(sku: &str, serials: &[&str]) -> anyhow::Result<Line> {
     Ok(Line { sku: v(Sku::parse(sku))?, lot: None, units: Units::Serials(serials) })
 }
 
-fn receive(from: &str, sku: &str, lot: Option<&str>, details: LotDetails, units: ReceiveUnits) -> anyhow::Result<Command> {
+fn receive(
+    from: &str,
+    sku: &str,
+    lot: Option<&str>,
+    details: LotDetails,
+    units: ReceiveUnits,
+) -> anyhow::Result<Command> {
     Ok(Command::Receive {
         from: Some(place(from)?),
         to: place("MAIN/RECEIVING")?,
@@ -120,8 +136,18 @@ pub fn run(path: &Path, replace: bool, out: Out) -> anyhow::Result<()> {
 }
 
 fn master_data(d: &Demo) -> anyhow::Result<()> {
-    d.post(30, None, None, Command::DefineLocation { path: v(LocationPath::parse("MAIN/RECEIVING"))?, kind: LocationKind::Internal })?;
-    d.post(30, None, None, Command::DefineLocation { path: v(LocationPath::parse("MAIN/A/01"))?, kind: LocationKind::Internal })?;
+    d.post(
+        30,
+        None,
+        None,
+        Command::DefineLocation { path: v(LocationPath::parse("MAIN/RECEIVING"))?, kind: LocationKind::Internal },
+    )?;
+    d.post(
+        30,
+        None,
+        None,
+        Command::DefineLocation { path: v(LocationPath::parse("MAIN/A/01"))?, kind: LocationKind::Internal },
+    )?;
     for (code, kind) in [
         ("HEINZLE", LocationKind::Supplier),
         ("DAIRYCO", LocationKind::Supplier),
@@ -166,15 +192,30 @@ fn movements(d: &Demo) -> anyhow::Result<Vec<String>> {
     let mut notes = Vec::new();
     // Ketchup: one production lot of 1,000 bottles with a best-by date, partly shipped to two customers.
     let best_by = LotDetails { produced_on: Some(d.date(-20)), best_before: Some(d.date(345)), ..Default::default() };
-    d.post(20, Some("PO-1001"), None, receive("HEINZLE", "KETCHUP-500", Some("K2611A"), best_by, ReceiveUnits::Quantity(Amount::whole(1000)))?)?;
+    d.post(
+        20,
+        Some("PO-1001"),
+        None,
+        receive("HEINZLE", "KETCHUP-500", Some("K2611A"), best_by, ReceiveUnits::Quantity(Amount::whole(1000)))?,
+    )?;
     d.post(10, Some("SO-2001"), None, ship("ACME", lot_line("KETCHUP-500", "K2611A", "300")?)?)?;
     d.post(9, Some("SO-2002"), None, ship("BISTRO", lot_line("KETCHUP-500", "K2611A", "120")?)?)?;
 
     // Milk: two lots that differ by expiry; the expired one may not ship.
     let old = LotDetails { expires_on: Some(d.date(-1)), ..Default::default() };
     let fresh = LotDetails { expires_on: Some(d.date(9)), ..Default::default() };
-    d.post(11, Some("PO-1002"), None, receive("DAIRYCO", "MILK-1L", Some("M-0412"), old, ReceiveUnits::Quantity(Amount::whole(48)))?)?;
-    d.post(1, Some("PO-1003"), None, receive("DAIRYCO", "MILK-1L", Some("M-0422"), fresh, ReceiveUnits::Quantity(Amount::whole(96)))?)?;
+    d.post(
+        11,
+        Some("PO-1002"),
+        None,
+        receive("DAIRYCO", "MILK-1L", Some("M-0412"), old, ReceiveUnits::Quantity(Amount::whole(48)))?,
+    )?;
+    d.post(
+        1,
+        Some("PO-1003"),
+        None,
+        receive("DAIRYCO", "MILK-1L", Some("M-0422"), fresh, ReceiveUnits::Quantity(Amount::whole(96)))?,
+    )?;
     match d.post(0, Some("SO-2003"), None, ship("BISTRO", lot_line("MILK-1L", "M-0412", "12")?)?) {
         Err(e) => notes.push(format!("refused as it should be: shipping expired milk lot M-0412: {e}")),
         Ok(_) => bail!("the demo shipped an expired lot"),
@@ -188,39 +229,81 @@ fn movements(d: &Demo) -> anyhow::Result<Vec<String>> {
         ..Default::default()
     };
     let fw_lot = format!("{}-S2", d.date(-40).strftime("%Y%m%d"));
-    d.post(15, Some("PO-1004"), None, receive("PYRO", "ROCKET-12", Some(&fw_lot), shift, ReceiveUnits::Quantity(Amount::whole(200)))?)?;
+    d.post(
+        15,
+        Some("PO-1004"),
+        None,
+        receive("PYRO", "ROCKET-12", Some(&fw_lot), shift, ReceiveUnits::Quantity(Amount::whole(200)))?,
+    )?;
     d.post(5, Some("SO-2004"), None, ship("ACME", lot_line("ROCKET-12", &fw_lot, "50")?)?)?;
 
     // Fabric: dye lots with a shade attribute, shipped by lot in metres.
     for (lot, shade, qty) in [("DYE-0457", "R-12", "350.50"), ("DYE-0458", "R-14", "120.00")] {
-        let details = LotDetails { attributes: BTreeMap::from([("shade".to_owned(), shade.to_owned())]), ..Default::default() };
-        d.post(12, Some("PO-1005"), None, receive("MILLS", "FABRIC-RED", Some(lot), details, ReceiveUnits::Quantity(v(Amount::parse(qty))?))?)?;
+        let details =
+            LotDetails { attributes: BTreeMap::from([("shade".to_owned(), shade.to_owned())]), ..Default::default() };
+        d.post(
+            12,
+            Some("PO-1005"),
+            None,
+            receive("MILLS", "FABRIC-RED", Some(lot), details, ReceiveUnits::Quantity(v(Amount::parse(qty))?))?,
+        )?;
     }
     d.post(4, Some("SO-2005"), None, ship("BISTRO", lot_line("FABRIC-RED", "DYE-0457", "75.25")?)?)?;
 
     // Phones: received by serial range, a few shipped (warranty runs from the ship date).
     let phones = v(serial_range::expand("PX0001..PX0012"))?;
-    d.post(8, Some("PO-1006"), None, receive("PHONECO", "PHONE-X", None, LotDetails::default(), ReceiveUnits::Serials(phones))?)?;
+    d.post(
+        8,
+        Some("PO-1006"),
+        None,
+        receive("PHONECO", "PHONE-X", None, LotDetails::default(), ReceiveUnits::Serials(phones))?,
+    )?;
     d.post(3, Some("SO-2006"), None, ship("ALICE", serial_line("PHONE-X", &["PX0007", "PX0008"])?)?)?;
 
     // Cars by VIN: a wrong check digit is refused.
     let vins = vec![v(Serial::parse("1M8GDM9AXKP042788"))?];
-    d.post(7, Some("PO-1007"), None, receive("AUTOCO", "CAR-SEDAN", None, LotDetails::default(), ReceiveUnits::Serials(vins))?)?;
+    d.post(
+        7,
+        Some("PO-1007"),
+        None,
+        receive("AUTOCO", "CAR-SEDAN", None, LotDetails::default(), ReceiveUnits::Serials(vins))?,
+    )?;
     let bad = vec![v(Serial::parse("1M8GDM9A1KP042788"))?];
-    match d.post(7, Some("PO-1007"), None, receive("AUTOCO", "CAR-SEDAN", None, LotDetails::default(), ReceiveUnits::Serials(bad))?) {
+    match d.post(
+        7,
+        Some("PO-1007"),
+        None,
+        receive("AUTOCO", "CAR-SEDAN", None, LotDetails::default(), ReceiveUnits::Serials(bad))?,
+    ) {
         Err(e) => notes.push(format!("refused as it should be: VIN with a wrong check digit: {e}")),
         Ok(_) => bail!("the demo accepted a bad VIN"),
     }
 
     // Appliances by serial: received, shipped, returned, shipped again.
-    let fridges = d.post(6, Some("PO-1008"), None, receive("HEINZLE", "FRIDGE-300", None, LotDetails::default(), ReceiveUnits::Generate(3))?)?;
+    let fridges = d.post(
+        6,
+        Some("PO-1008"),
+        None,
+        receive("HEINZLE", "FRIDGE-300", None, LotDetails::default(), ReceiveUnits::Generate(3))?,
+    )?;
     let first = fridges.generated_serials.first().context("no fridge serial generated")?.to_string();
     d.post(5, Some("SO-2007"), None, ship("ALICE", serial_line("FRIDGE-300", &[&first])?)?)?;
-    let back = Command::Return { from: place("ALICE")?, to: place("MAIN/A/01")?, lines: vec![serial_line("FRIDGE-300", &[&first])?] };
+    let back = Command::Return {
+        from: place("ALICE")?,
+        to: place("MAIN/A/01")?,
+        lines: vec![serial_line("FRIDGE-300", &[&first])?],
+    };
     d.post(3, Some("RMA-3001"), Some("door seal damaged in transit"), back)?;
-    let again = Command::Ship { from: place("MAIN/A/01")?, to: place("ACME")?, lines: vec![serial_line("FRIDGE-300", &[&first])?], allow_expired: false };
+    let again = Command::Ship {
+        from: place("MAIN/A/01")?,
+        to: place("ACME")?,
+        lines: vec![serial_line("FRIDGE-300", &[&first])?],
+        allow_expired: false,
+    };
     d.post(1, Some("SO-2008"), None, again)?;
-    notes.push(format!("fridge {first}: shipped, returned and shipped again; see `tracelot history FRIDGE-300 --serial {first}`"));
+    notes.push(format!(
+        "fridge {first}: shipped, returned and shipped again; see `tracelot history FRIDGE-300 --serial {first}`"
+    ));
     Ok(notes)
 }
 
@@ -228,9 +311,11 @@ fn print(d: &Demo, path: &Path, notes: &[String], out: Out) -> anyhow::Result<()
     let stock = d.store.stock(&StockQuery::default())?;
     let serial = v(Serial::parse("PX0007"))?;
     let sku = v(Sku::parse("PHONE-X"))?;
-    let serial_history = d.store.history(&HistoryQuery { sku: sku.clone(), lot: None, serial: Some(serial.clone()) })?;
+    let serial_history =
+        d.store.history(&HistoryQuery { sku: sku.clone(), lot: None, serial: Some(serial.clone()) })?;
     let ketchup = v(Sku::parse("KETCHUP-500"))?;
-    let lot_history = d.store.history(&HistoryQuery { sku: ketchup, lot: Some(v(LotCode::parse("K2611A"))?), serial: None })?;
+    let lot_history =
+        d.store.history(&HistoryQuery { sku: ketchup, lot: Some(v(LotCode::parse("K2611A"))?), serial: None })?;
     let warranty = reports::warranty_of(&d.store, &sku, &serial)?;
     let verify = d.store.verify()?;
     let doc = serde_json::json!({

@@ -36,12 +36,10 @@ fn main() -> ExitCode {
 
 /// Prints a failure (a problem JSON document with `--json`) and picks the exit code.
 fn report_error(out: Out, e: &anyhow::Error) -> ExitCode {
-    let refusal = e
-        .downcast_ref::<DomainError>()
-        .or_else(|| match e.downcast_ref::<SubmitError>() {
-            Some(SubmitError::Refused(d)) => Some(d),
-            _ => None,
-        });
+    let refusal = e.downcast_ref::<DomainError>().or_else(|| match e.downcast_ref::<SubmitError>() {
+        Some(SubmitError::Refused(d)) => Some(d),
+        _ => None,
+    });
     let (code, rule, field, detail) = match refusal {
         Some(d) => (EXIT_REFUSED, d.rule.code(), d.field.clone(), d.to_string()),
         None => (EXIT_FAILURE, "failure", None, format!("{e:#}")),
@@ -126,7 +124,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Lot(LotVerb::Add { sku, lot, details, posting }) => {
             let (details, status) = rq::details(details)?;
-            let cmd = Command::DefineLot { sku: rq::sku(sku)?, lot: rq::field("lot", lot, LotCode::parse)?, details, status };
+            let cmd =
+                Command::DefineLot { sku: rq::sku(sku)?, lot: rq::field("lot", lot, LotCode::parse)?, details, status };
             return post(cli, out, rq::request(cmd, posting)?);
         }
         Verb::Lot(LotVerb::Show { sku, lot }) => {
@@ -147,7 +146,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Transfer(a) => {
-            let cmd = Command::Transfer { from: rq::place("--from", &a.from)?, to: rq::place("--to", &a.to)?, lines: vec![rq::line(&a.sku, &a.units)?] };
+            let cmd = Command::Transfer {
+                from: rq::place("--from", &a.from)?,
+                to: rq::place("--to", &a.to)?,
+                lines: vec![rq::line(&a.sku, &a.units)?],
+            };
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Ship(s) => {
@@ -161,7 +164,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Return(a) => {
-            let cmd = Command::Return { from: rq::place("--from", &a.from)?, to: rq::place("--to", &a.to)?, lines: vec![rq::line(&a.sku, &a.units)?] };
+            let cmd = Command::Return {
+                from: rq::place("--from", &a.from)?,
+                to: rq::place("--to", &a.to)?,
+                lines: vec![rq::line(&a.sku, &a.units)?],
+            };
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Adjust(a) => return post(cli, out, rq::request(rq::adjust(a)?, &a.posting)?),
@@ -184,7 +191,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 sku: a.sku.as_deref().map(rq::sku).transpose()?,
                 lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
                 serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
-                location: a.location.as_deref().map(|l| rq::field("--location", l, tracelot_core::LocationPath::parse)).transpose()?,
+                location: a
+                    .location
+                    .as_deref()
+                    .map(|l| rq::field("--location", l, tracelot_core::LocationPath::parse))
+                    .transpose()?,
                 as_of: a.as_of.as_deref().map(|t| rq::field("--as-of", t, rq::instant)).transpose()?,
                 include_virtual: a.all,
             };
@@ -193,7 +204,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Where { sku, serial } => {
             let (sku, serial) = (rq::sku(sku)?, rq::field("serial", serial, Serial::parse)?);
-            let row = open(cli)?.where_is(&sku, &serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
+            let row =
+                open(cli)?.where_is(&sku, &serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
             out.emit(&row, || reports::where_is(&row))?;
         }
         Verb::History(a) => {

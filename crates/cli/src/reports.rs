@@ -7,8 +7,8 @@ use serde::Serialize;
 use tracelot_core::warranty::{self as warranty_rule, WarrantyStatus};
 use tracelot_core::{LocationKind, LotCode, Serial, Sku};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockRow, Store, VerifyReport,
-    WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockRow, Store,
+    VerifyReport, WhereRow,
 };
 
 use crate::output::{cell, table};
@@ -56,16 +56,33 @@ pub fn items(items: &[ItemRow]) -> String {
             ]
         })
         .collect();
-    table(&["sku", "name", "tracking", "gtin", "unit", "shelf_life_days", "warranty_months", "serial_kind", "serial_pattern"], &rows)
+    table(
+        &[
+            "sku",
+            "name",
+            "tracking",
+            "gtin",
+            "unit",
+            "shelf_life_days",
+            "warranty_months",
+            "serial_kind",
+            "serial_pattern",
+        ],
+        &rows,
+    )
 }
 
 pub fn locations(locs: &[LocationRow]) -> String {
-    let rows: Vec<Vec<String>> = locs.iter().map(|l| vec![l.path.to_string(), l.kind.as_str().into(), cell(&l.partner)]).collect();
+    let rows: Vec<Vec<String>> =
+        locs.iter().map(|l| vec![l.path.to_string(), l.kind.as_str().into(), cell(&l.partner)]).collect();
     table(&["path", "kind", "partner"], &rows)
 }
 
 pub fn partners(ps: &[PartnerRow]) -> String {
-    let rows: Vec<Vec<String>> = ps.iter().map(|p| vec![p.code.clone(), p.name.clone(), p.kind.as_str().into(), p.location.to_string()]).collect();
+    let rows: Vec<Vec<String>> = ps
+        .iter()
+        .map(|p| vec![p.code.clone(), p.name.clone(), p.kind.as_str().into(), p.location.to_string()])
+        .collect();
     table(&["code", "name", "kind", "location"], &rows)
 }
 
@@ -86,7 +103,15 @@ pub fn lot(l: &LotRow) -> String {
     let rows: Vec<Vec<String>> = l
         .status_history
         .iter()
-        .map(|c| vec![c.occurred_at.to_string(), c.status.as_str().into(), c.user.clone(), cell(&c.reason), c.tx_id.to_string()])
+        .map(|c| {
+            vec![
+                c.occurred_at.to_string(),
+                c.status.as_str().into(),
+                c.user.clone(),
+                cell(&c.reason),
+                c.tx_id.to_string(),
+            ]
+        })
         .collect();
     s.push_str(&table(&["when", "status", "user", "reason", "transaction"], &rows));
     s
@@ -95,7 +120,15 @@ pub fn lot(l: &LotRow) -> String {
 pub fn stock(rows: &[StockRow]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| vec![r.location.to_string(), r.sku.to_string(), cell(&r.lot), cell(&r.serial), format!("{} {}", r.quantity, r.uom)])
+        .map(|r| {
+            vec![
+                r.location.to_string(),
+                r.sku.to_string(),
+                cell(&r.lot),
+                cell(&r.serial),
+                format!("{} {}", r.quantity, r.uom),
+            ]
+        })
         .collect();
     table(&["location", "sku", "lot", "serial", "quantity"], &rows)
 }
@@ -135,7 +168,23 @@ pub fn history(rows: &[HistoryRow]) -> String {
             ]
         })
         .collect();
-    table(&["occurred_at", "recorded_at", "kind", "lot", "serial", "from", "to", "qty", "user", "ref", "reason", "transaction"], &rows)
+    table(
+        &[
+            "occurred_at",
+            "recorded_at",
+            "kind",
+            "lot",
+            "serial",
+            "from",
+            "to",
+            "qty",
+            "user",
+            "ref",
+            "reason",
+            "transaction",
+        ],
+        &rows,
+    )
 }
 
 pub fn expiring(rows: &[ExpiringRow], today: Date) -> String {
@@ -158,7 +207,10 @@ pub fn expiring(rows: &[ExpiringRow], today: Date) -> String {
 
 pub fn verify(r: &VerifyReport) -> String {
     match r.problems.first() {
-        None => format!("OK: {} transactions, {} movements, {} balances; chain head {}", r.transactions, r.movements, r.balances, r.head),
+        None => format!(
+            "OK: {} transactions, {} movements, {} balances; chain head {}",
+            r.transactions, r.movements, r.balances, r.head
+        ),
         Some(first) => {
             let mut s = format!("MISMATCH: {first}");
             for p in &r.problems[1..] {
@@ -221,7 +273,13 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> anyhow::Res
     let returns = history
         .iter()
         .filter(|h| h.from_kind == LocationKind::Customer)
-        .map(|h| Event { on: day(h.occurred_at), from: h.from.to_string(), to: h.to.to_string(), reference: h.reference.clone(), reason: h.reason.clone() })
+        .map(|h| Event {
+            on: day(h.occurred_at),
+            from: h.from.to_string(),
+            to: h.to.to_string(),
+            reference: h.reference.clone(),
+            reason: h.reason.clone(),
+        })
         .collect();
     Ok(Warranty {
         sku: sku.clone(),

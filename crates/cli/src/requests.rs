@@ -20,7 +20,11 @@ pub fn field<T>(flag: &str, value: &str, parse: impl FnOnce(&str) -> Result<T, V
     parse(value).map_err(|e| DomainError::invalid(flag, e))
 }
 
-fn opt<T>(flag: &str, value: Option<&String>, parse: impl FnOnce(&str) -> Result<T, ValueError>) -> Result<Option<T>, DomainError> {
+fn opt<T>(
+    flag: &str,
+    value: Option<&String>,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Result<Option<T>, DomainError> {
     value.map(|v| field(flag, v, parse)).transpose()
 }
 
@@ -41,7 +45,8 @@ pub fn instant(s: &str) -> Result<Timestamp, ValueError> {
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(t);
     }
-    let d = date(s).map_err(|_| ValueError::new("instant", format!("{s:?} is neither an RFC 3339 instant nor a date")))?;
+    let d =
+        date(s).map_err(|_| ValueError::new("instant", format!("{s:?} is neither an RFC 3339 instant nor a date")))?;
     d.tomorrow()
         .and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC))
         .map(|z| z.timestamp() - jiff::SignedDuration::from_micros(1))
@@ -57,7 +62,8 @@ pub fn request(command: Command, p: &Posting) -> Result<Request, DomainError> {
         },
         command,
         occurred_at: opt("--occurred-at", p.occurred_at.as_ref(), |s| {
-            s.parse::<Timestamp>().map_err(|e| ValueError::new("rfc3339", format!("{s:?} is not an RFC 3339 instant: {e}")))
+            s.parse::<Timestamp>()
+                .map_err(|e| ValueError::new("rfc3339", format!("{s:?} is not an RFC 3339 instant: {e}")))
         })?,
         reference: p.reference.clone(),
         reason: p.reason.clone(),
@@ -88,7 +94,11 @@ pub fn details(d: &LotDetailArgs) -> Result<(LotDetails, Option<LotStatus>), Dom
     let mut attributes = BTreeMap::new();
     for a in &d.attributes {
         let Some((k, v)) = a.split_once('=') else {
-            return Err(DomainError::at(Rule::InvalidValue, "--attr", format!("{a:?}: write an attribute as KEY=VALUE")));
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "--attr",
+                format!("{a:?}: write an attribute as KEY=VALUE"),
+            ));
         };
         attributes.insert(k.to_owned(), v.to_owned());
     }
@@ -109,21 +119,38 @@ pub fn line(sku_text: &str, u: &UnitArgs) -> Result<Line, DomainError> {
     let units = match (&u.qty, u.serials.is_empty()) {
         (Some(q), true) => Units::Quantity(field("--qty", q, Amount::parse)?),
         (None, false) => Units::Serials(serials(&u.serials)?),
-        (Some(_), false) => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or --serial, not both")),
-        (None, true) => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or at least one --serial")),
+        (Some(_), false) => {
+            return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or --serial, not both"));
+        }
+        (None, true) => {
+            return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or at least one --serial"));
+        }
     };
     Ok(Line { sku, lot, units })
 }
 
 /// A receipt.
-pub fn receive(sku_text: &str, from: Option<&String>, to: &str, u: &UnitArgs, generate: Option<u32>, d: &LotDetailArgs) -> Result<Command, DomainError> {
+pub fn receive(
+    sku_text: &str,
+    from: Option<&String>,
+    to: &str,
+    u: &UnitArgs,
+    generate: Option<u32>,
+    d: &LotDetailArgs,
+) -> Result<Command, DomainError> {
     let sku = sku(sku_text)?;
     let lot = opt("--lot", u.lot.as_ref(), LotCode::parse)?;
     let units = match (&u.qty, u.serials.is_empty(), generate) {
         (Some(q), true, None) => ReceiveUnits::Quantity(field("--qty", q, Amount::parse)?),
         (None, false, None) => ReceiveUnits::Serials(serials(&u.serials)?),
         (None, true, Some(n)) => ReceiveUnits::Generate(n),
-        _ => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give exactly one of --qty, --serial or --generate")),
+        _ => {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "--qty",
+                "give exactly one of --qty, --serial or --generate",
+            ));
+        }
     };
     let (details, status) = details(d)?;
     Ok(Command::Receive {
@@ -144,7 +171,11 @@ pub fn adjust(a: &AdjustArgs) -> Result<Command, DomainError> {
                 None => (Direction::In, q.strip_prefix('+').unwrap_or(q)),
             };
             if a.direction.is_some() {
-                return Err(DomainError::at(Rule::InvalidValue, "--direction", "a signed --qty already gives the direction"));
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "--direction",
+                    "a signed --qty already gives the direction",
+                ));
             }
             (dir, Units::Quantity(field("--qty", magnitude, Amount::parse)?))
         }
@@ -152,11 +183,23 @@ pub fn adjust(a: &AdjustArgs) -> Result<Command, DomainError> {
             let dir = match a.direction.as_deref() {
                 Some("in") => Direction::In,
                 Some("out") => Direction::Out,
-                _ => return Err(DomainError::at(Rule::InvalidValue, "--direction", "serials need --direction in or out")),
+                _ => {
+                    return Err(DomainError::at(
+                        Rule::InvalidValue,
+                        "--direction",
+                        "serials need --direction in or out",
+                    ));
+                }
             };
             (dir, Units::Serials(serials(&a.serials)?))
         }
-        _ => return Err(DomainError::at(Rule::InvalidValue, "--qty", "give a signed --qty, or --serial with --direction")),
+        _ => {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "--qty",
+                "give a signed --qty, or --serial with --direction",
+            ));
+        }
     };
     Ok(Command::Adjust { at: place("--at", &a.at)?, direction, lines: vec![Line { sku, lot, units }] })
 }
@@ -166,11 +209,19 @@ pub fn adjust(a: &AdjustArgs) -> Result<Command, DomainError> {
 pub fn count(c: &CountArgs, serial_item: bool) -> Result<Command, DomainError> {
     let counted = match (&c.counted, c.serials.is_empty()) {
         (None, false) => Counted::Serials(serials(&c.serials)?),
-        (Some(q), true) if serial_item && q.trim_start_matches('0').trim_start_matches('.').trim_start_matches('0').is_empty() => {
+        (Some(q), true)
+            if serial_item && q.trim_start_matches('0').trim_start_matches('.').trim_start_matches('0').is_empty() =>
+        {
             Counted::Serials(Vec::new())
         }
         (Some(q), true) => Counted::Quantity(field("--counted", q, Amount::parse)?),
-        _ => return Err(DomainError::at(Rule::InvalidValue, "--counted", "give --counted or the --serial values found, not both")),
+        _ => {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "--counted",
+                "give --counted or the --serial values found, not both",
+            ));
+        }
     };
     Ok(Command::Count {
         at: place("--at", &c.at)?,

@@ -107,12 +107,28 @@ pub fn hash<'a>(prev: &[u8; 32], tx: &ChainTx<'_>, moves: impl IntoIterator<Item
     e.0.finalize().into()
 }
 
+/// SHA-256 of a request's canonical JSON: the content that idempotency
+/// compares when an id is posted again.
+pub fn request_hash(canonical_json: &str) -> [u8; 32] {
+    Sha256::digest(canonical_json.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn tx(request: &str) -> ChainTx<'_> {
-        ChainTx { seq: 1, id: [7; 16], kind: "receive", request, occurred_at: 1, recorded_at: 2, user: "u", reverses: None, overrides: "[]" }
+        ChainTx {
+            seq: 1,
+            id: [7; 16],
+            kind: "receive",
+            request,
+            occurred_at: 1,
+            recorded_at: 2,
+            user: "u",
+            reverses: None,
+            overrides: "[]",
+        }
     }
 
     fn mv(qty: i64) -> ChainMove<'static> {
@@ -131,10 +147,4 @@ mod tests {
         let swapped = ChainMove { lot: None, serial: Some("L"), ..mv(5) };
         assert_ne!(base, hash(&GENESIS, &tx("{}"), [swapped]));
     }
-}
-
-/// SHA-256 of a request's canonical JSON: the content that idempotency
-/// compares when an id is posted again.
-pub fn request_hash(canonical_json: &str) -> [u8; 32] {
-    Sha256::digest(canonical_json.as_bytes()).into()
 }

@@ -24,7 +24,8 @@ impl Amount {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        let ok = s.len() <= 40 && !(int.is_empty() && frac.is_empty()) && !s.ends_with('.') && digits(int) && digits(frac);
+        let ok =
+            s.len() <= 40 && !(int.is_empty() && frac.is_empty()) && !s.ends_with('.') && digits(int) && digits(frac);
         if !ok {
             return Err(ValueError::new("decimal", format!("{s:?} is not an unsigned decimal number")));
         }

@@ -21,16 +21,10 @@ fn check_text(
     }
     let n = s.chars().count();
     if n > max {
-        return Err(ValueError::new(
-            "max_length",
-            format!("{what} has {n} characters, at most {max} are allowed"),
-        ));
+        return Err(ValueError::new("max_length", format!("{what} has {n} characters, at most {max} are allowed")));
     }
     if let Some(c) = s.chars().find(|c| !allowed(*c)) {
-        return Err(ValueError::new(
-            rule_chars,
-            format!("{what} may not contain {c:?}; allowed: {allowed_desc}"),
-        ));
+        return Err(ValueError::new(rule_chars, format!("{what} may not contain {c:?}; allowed: {allowed_desc}")));
     }
     Ok(())
 }
@@ -127,10 +121,7 @@ impl Serial {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         check_text(s, "serial", 20, gs1_cset82, "gs1_cset82", "GS1 character set 82")?;
         if s.contains("..") {
-            return Err(ValueError::new(
-                "serial_chars",
-                "a serial may not contain '..' (that marks a range)",
-            ));
+            return Err(ValueError::new("serial_chars", "a serial may not contain '..' (that marks a range)"));
         }
         Ok(Serial(s.to_owned()))
     }
@@ -176,12 +167,16 @@ pub struct LocationPath(String);
 impl LocationPath {
     /// Parses and validates every segment.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        check_text(s, "location path", 200, |c| path_segment_char(c) || c == '/', "path_chars", "letters, digits, - _ . and / between segments")?;
+        check_text(
+            s,
+            "location path",
+            200,
+            |c| path_segment_char(c) || c == '/',
+            "path_chars",
+            "letters, digits, - _ . and / between segments",
+        )?;
         if s.split('/').any(str::is_empty) {
-            return Err(ValueError::new(
-                "path_segments",
-                format!("location path {s:?} has an empty segment"),
-            ));
+            return Err(ValueError::new("path_segments", format!("location path {s:?} has an empty segment")));
         }
         Ok(LocationPath(s.to_owned()))
     }
@@ -289,9 +284,7 @@ impl TxId {
 
     /// Parses a UUID in any standard spelling.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        Uuid::parse_str(s)
-            .map(TxId)
-            .map_err(|e| ValueError::new("uuid", format!("a transaction id is a UUID: {e}")))
+        Uuid::parse_str(s).map(TxId).map_err(|e| ValueError::new("uuid", format!("a transaction id is a UUID: {e}")))
     }
 
     /// The 16 raw bytes, for compact storage.

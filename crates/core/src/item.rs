@@ -55,7 +55,12 @@ impl FromStr for Tracking {
             "lot" => Tracking::Lot,
             "serial" => Tracking::Serial,
             "lot_serial" => Tracking::LotSerial,
-            _ => return Err(ValueError::new("tracking", format!("tracking is none, lot, serial or lot_serial, not {s:?}"))),
+            _ => {
+                return Err(ValueError::new(
+                    "tracking",
+                    format!("tracking is none, lot, serial or lot_serial, not {s:?}"),
+                ));
+            }
         })
     }
 }
@@ -76,9 +81,9 @@ impl SerialKind {
     pub fn check(self, serial: &Serial) -> Result<(), ValueError> {
         match self {
             SerialKind::Free => Ok(()),
-            SerialKind::Vin => tracelot_gs1::Vin::parse(serial.as_str())
-                .map(|_| ())
-                .map_err(|e| ValueError::new("vin", e.to_string())),
+            SerialKind::Vin => {
+                tracelot_gs1::Vin::parse(serial.as_str()).map(|_| ()).map_err(|e| ValueError::new("vin", e.to_string()))
+            }
         }
     }
 
@@ -120,8 +125,18 @@ impl SerialPattern {
             let token = &rest[open + 1..close];
             match token {
                 "yyyy" | "yy" | "mm" | "dd" => {}
-                t if t.strip_prefix("seq:").and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=12).contains(&n)) => seqs += 1,
-                t => return Err(bad(format!("unknown placeholder {{{t}}}; use {{seq:N}}, {{yyyy}}, {{yy}}, {{mm}}, {{dd}}"))),
+                t if t
+                    .strip_prefix("seq:")
+                    .and_then(|n| n.parse::<u8>().ok())
+                    .is_some_and(|n| (1..=12).contains(&n)) =>
+                {
+                    seqs += 1
+                }
+                t => {
+                    return Err(bad(format!(
+                        "unknown placeholder {{{t}}}; use {{seq:N}}, {{yyyy}}, {{yy}}, {{mm}}, {{dd}}"
+                    )));
+                }
             }
             rest = &rest[close + 1..];
         }
@@ -235,16 +250,32 @@ impl ItemSpec {
         }
         if !self.tracking.needs_serial() {
             if self.serial_kind != SerialKind::Free {
-                return Err(DomainError::at(Rule::InvalidValue, "serial_kind", "a serial kind needs tracking serial or lot_serial"));
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "serial_kind",
+                    "a serial kind needs tracking serial or lot_serial",
+                ));
             }
             if self.serial_pattern.is_some() {
-                return Err(DomainError::at(Rule::InvalidValue, "serial_pattern", "a serial pattern needs tracking serial or lot_serial"));
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "serial_pattern",
+                    "a serial pattern needs tracking serial or lot_serial",
+                ));
             }
         } else if self.scale != Scale::UNITS {
-            return Err(DomainError::at(Rule::InvalidValue, "scale", "serial-tracked items count whole units: scale must be 0"));
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "scale",
+                "serial-tracked items count whole units: scale must be 0",
+            ));
         }
         if self.serial_kind == SerialKind::Vin && self.serial_pattern.is_some() {
-            return Err(DomainError::at(Rule::InvalidValue, "serial_pattern", "VINs are assigned by the manufacturer, not generated"));
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "serial_pattern",
+                "VINs are assigned by the manufacturer, not generated",
+            ));
         }
         Ok(())
     }
@@ -262,9 +293,7 @@ mod gtin_opt {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Gtin>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|s| Gtin::parse(&s).map_err(serde::de::Error::custom))
-            .transpose()
+        Option::<String>::deserialize(d)?.map(|s| Gtin::parse(&s).map_err(serde::de::Error::custom)).transpose()
     }
 }
 

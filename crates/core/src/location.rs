@@ -79,7 +79,9 @@ impl FromStr for LocationKind {
         LocationKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             ValueError::new(
                 "location_kind",
-                format!("location kind is internal, supplier, customer, production, adjustment, scrap or transit, not {s:?}"),
+                format!(
+                    "location kind is internal, supplier, customer, production, adjustment, scrap or transit, not {s:?}"
+                ),
             )
         })
     }

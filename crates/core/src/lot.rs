@@ -94,7 +94,11 @@ impl LotDetails {
     /// Names the first field given here that contradicts `stored`, so that
     /// a receipt never silently rewrites a lot's recorded dates.
     pub fn conflict_with(&self, stored: &LotDetails) -> Option<(&'static str, String, String)> {
-        fn cmp<T: PartialEq + ToString>(name: &'static str, given: &Option<T>, stored: &Option<T>) -> Option<(&'static str, String, String)> {
+        fn cmp<T: PartialEq + ToString>(
+            name: &'static str,
+            given: &Option<T>,
+            stored: &Option<T>,
+        ) -> Option<(&'static str, String, String)> {
             match (given, stored) {
                 (Some(g), Some(s)) if g != s => Some((name, s.to_string(), g.to_string())),
                 (Some(g), None) => Some((name, "nothing".into(), g.to_string())),
@@ -124,7 +128,11 @@ impl LotDetails {
             return Err(ValueError::new("max_length", "supplier_lot is 1 to 64 characters"));
         }
         for (k, v) in &self.attributes {
-            if k.is_empty() || k.len() > 64 || v.len() > 256 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if k.is_empty()
+                || k.len() > 64
+                || v.len() > 256
+                || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 return Err(ValueError::new(
                     "attribute",
                     format!("attribute {k:?}: names are 1-64 letters, digits or _; values at most 256 bytes"),

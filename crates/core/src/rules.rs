@@ -347,7 +347,13 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
         view,
         req,
         today: occurred_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-        plan: Plan { kind: req.command.kind(), effects: Vec::new(), reverses: None, overrides: Vec::new(), generated: Vec::new() },
+        plan: Plan {
+            kind: req.command.kind(),
+            effects: Vec::new(),
+            reverses: None,
+            overrides: Vec::new(),
+            generated: Vec::new(),
+        },
         new_lots: HashMap::new(),
         lot_count: 0,
         new_serials: HashSet::new(),
@@ -408,17 +414,31 @@ impl Planner<'_> {
                 let from = self.place(from, "from")?;
                 let to = self.place(to, "to")?;
                 for (field, loc) in [("from", &from), ("to", &to)] {
-                    self.expect_kind(loc, &[LocationKind::Internal, LocationKind::Transit], field, "a transfer moves between internal or transit locations")?;
+                    self.expect_kind(
+                        loc,
+                        &[LocationKind::Internal, LocationKind::Transit],
+                        field,
+                        "a transfer moves between internal or transit locations",
+                    )?;
                 }
                 if from.id == to.id {
-                    return err(Rule::WrongLocationKind, "to", format!("a transfer needs two different locations, both are {}", from.path));
+                    return err(
+                        Rule::WrongLocationKind,
+                        "to",
+                        format!("a transfer needs two different locations, both are {}", from.path),
+                    );
                 }
                 self.lines(lines, &from, &to, Leaving::Plain)
             }
             Command::Ship { from, to, lines, allow_expired } => {
                 let from = self.place(from, "from")?;
                 let to = self.place(to, "to")?;
-                self.expect_kind(&from, &[LocationKind::Internal], "from", "a shipment leaves from an internal location")?;
+                self.expect_kind(
+                    &from,
+                    &[LocationKind::Internal],
+                    "from",
+                    "a shipment leaves from an internal location",
+                )?;
                 self.expect_kind(&to, &[LocationKind::Customer], "to", "a shipment goes to a customer")?;
                 if *allow_expired {
                     self.reason("allow_expired")?;
@@ -455,7 +475,11 @@ impl Planner<'_> {
     fn reason(&self, field: &str) -> PResult<&str> {
         match &self.req.reason {
             Some(r) => Ok(r),
-            None => err(Rule::ReasonRequired, "reason", format!("{} needs a reason (required by {field})", self.req.command.kind())),
+            None => err(
+                Rule::ReasonRequired,
+                "reason",
+                format!("{} needs a reason (required by {field})", self.req.command.kind()),
+            ),
         }
     }
 
@@ -480,12 +504,18 @@ impl Planner<'_> {
 
     fn internal(&mut self, place: &PlaceRef, field: &str) -> PResult<Arc<LocationRecord>> {
         let loc = self.place(place, field)?;
-        self.expect_kind(&loc, &[LocationKind::Internal], field, "stock is counted, adjusted and scrapped at internal locations")?;
+        self.expect_kind(
+            &loc,
+            &[LocationKind::Internal],
+            field,
+            "stock is counted, adjusted and scrapped at internal locations",
+        )?;
         Ok(loc)
     }
 
     fn root(&mut self, kind: LocationKind) -> PResult<Arc<LocationRecord>> {
-        let path = LocationPath::parse(kind.default_root().unwrap_or("INTERNAL")).map_err(|e| DomainError::invalid("location", e))?;
+        let path = LocationPath::parse(kind.default_root().unwrap_or("INTERNAL"))
+            .map_err(|e| DomainError::invalid("location", e))?;
         match self.view.location(&path)? {
             Some(l) if l.kind == kind => Ok(l),
             _ => err(Rule::NotFound, "location", format!("the {path} location is missing; run `tracelot init`")),
@@ -529,7 +559,12 @@ impl Planner<'_> {
                     return err(
                         Rule::WrongLocationKind,
                         "path",
-                        format!("{} is a {} location; a {} location cannot sit inside it", l.path, l.kind.as_str(), kind.as_str()),
+                        format!(
+                            "{} is a {} location; a {} location cannot sit inside it",
+                            l.path,
+                            l.kind.as_str(),
+                            kind.as_str()
+                        ),
                     );
                 }
                 Some(_) => {}
@@ -540,8 +575,14 @@ impl Planner<'_> {
     }
 
     fn define_partner(&mut self, code: &PartnerCode, name: &str, kind: LocationKind) -> PResult<()> {
-        let Some(root) = kind.default_root().filter(|_| matches!(kind, LocationKind::Supplier | LocationKind::Customer)) else {
-            return err(Rule::WrongLocationKind, "kind", format!("a partner is a supplier or a customer, not {}", kind.as_str()));
+        let Some(root) =
+            kind.default_root().filter(|_| matches!(kind, LocationKind::Supplier | LocationKind::Customer))
+        else {
+            return err(
+                Rule::WrongLocationKind,
+                "kind",
+                format!("a partner is a supplier or a customer, not {}", kind.as_str()),
+            );
         };
         if name.trim().is_empty() || name.chars().count() > 200 {
             return err(Rule::InvalidValue, "name", "name must be 1 to 200 characters");
@@ -554,11 +595,22 @@ impl Planner<'_> {
             return err(Rule::AlreadyExists, "code", format!("location {path} already exists"));
         }
         self.create_lineage(&path, kind)?;
-        self.plan.effects.push(Effect::CreatePartner { code: code.clone(), name: name.to_owned(), kind, location: path });
+        self.plan.effects.push(Effect::CreatePartner {
+            code: code.clone(),
+            name: name.to_owned(),
+            kind,
+            location: path,
+        });
         Ok(())
     }
 
-    fn define_lot(&mut self, sku: &Sku, code: &LotCode, details: &LotDetails, status: Option<LotStatus>) -> PResult<()> {
+    fn define_lot(
+        &mut self,
+        sku: &Sku,
+        code: &LotCode,
+        details: &LotDetails,
+        status: Option<LotStatus>,
+    ) -> PResult<()> {
         let item = self.item(sku, "sku")?;
         if !item.spec.tracking.needs_lot() {
             return err(Rule::LotNotTracked, "lot", format!("item {sku} is not tracked by lot"));
@@ -582,7 +634,14 @@ impl Planner<'_> {
 
     /// An existing lot (its details must not contradict `details`) or a new
     /// one created by this plan.
-    fn lot_ref(&mut self, item: &ItemRecord, code: &LotCode, details: &LotDetails, status: Option<LotStatus>, field: &str) -> PResult<LotRef> {
+    fn lot_ref(
+        &mut self,
+        item: &ItemRecord,
+        code: &LotCode,
+        details: &LotDetails,
+        status: Option<LotStatus>,
+        field: &str,
+    ) -> PResult<LotRef> {
         if let Some(lot) = self.view.lot(item.id, code)? {
             if let Some((name, stored, given)) = details.conflict_with(&lot.details) {
                 return err(
@@ -602,7 +661,11 @@ impl Planner<'_> {
         }
         if let Some((idx, first)) = self.new_lots.get(&(item.id, code.clone())) {
             if let Some((name, stored, given)) = details.conflict_with(first) {
-                return err(Rule::LotConflict, format!("{field}.{name}"), format!("lot {code} is given {name} {stored} and {given} in one request"));
+                return err(
+                    Rule::LotConflict,
+                    format!("{field}.{name}"),
+                    format!("lot {code} is given {name} {stored} and {given} in one request"),
+                );
             }
             return Ok(LotRef::New(*idx, code.clone()));
         }
@@ -617,7 +680,12 @@ impl Planner<'_> {
         let idx = self.lot_count;
         self.lot_count += 1;
         self.new_lots.insert((item.id, code.clone()), (idx, details.clone()));
-        self.plan.effects.push(Effect::CreateLot { item_id: item.id, code: code.clone(), details, status: status.unwrap_or(LotStatus::Released) });
+        self.plan.effects.push(Effect::CreateLot {
+            item_id: item.id,
+            code: code.clone(),
+            details,
+            status: status.unwrap_or(LotStatus::Released),
+        });
         Ok(LotRef::New(idx, code.clone()))
     }
 
@@ -629,12 +697,26 @@ impl Planner<'_> {
     }
 
     /// Checks a line's lot against the item's tracking mode.
-    fn check_lot_presence(&self, item: &ItemRecord, lot: Option<&LotCode>, serial_line: bool, field: &str) -> PResult<()> {
+    fn check_lot_presence(
+        &self,
+        item: &ItemRecord,
+        lot: Option<&LotCode>,
+        serial_line: bool,
+        field: &str,
+    ) -> PResult<()> {
         let t = item.spec.tracking;
         match lot {
-            Some(_) if !t.needs_lot() => err(Rule::LotNotTracked, format!("{field}.lot"), format!("item {} is not tracked by lot", item.spec.sku)),
+            Some(_) if !t.needs_lot() => err(
+                Rule::LotNotTracked,
+                format!("{field}.lot"),
+                format!("item {} is not tracked by lot", item.spec.sku),
+            ),
             // A serial inside a lot knows its lot; only new serials need one.
-            None if t.needs_lot() && !serial_line => err(Rule::LotRequired, format!("{field}.lot"), format!("item {} is tracked by lot: give a lot", item.spec.sku)),
+            None if t.needs_lot() && !serial_line => err(
+                Rule::LotRequired,
+                format!("{field}.lot"),
+                format!("item {} is tracked by lot: give a lot", item.spec.sku),
+            ),
             _ => Ok(()),
         }
     }
@@ -642,8 +724,16 @@ impl Planner<'_> {
     fn check_units(&self, item: &ItemRecord, by_serial: bool, field: &str) -> PResult<()> {
         let sku = &item.spec.sku;
         match (item.spec.tracking.needs_serial(), by_serial) {
-            (true, false) => err(Rule::SerialRequired, format!("{field}.units"), format!("item {sku} is serial-tracked: it moves only by serial")),
-            (false, true) => err(Rule::SerialNotTracked, format!("{field}.units"), format!("item {sku} is not serial-tracked: give a quantity")),
+            (true, false) => err(
+                Rule::SerialRequired,
+                format!("{field}.units"),
+                format!("item {sku} is serial-tracked: it moves only by serial"),
+            ),
+            (false, true) => err(
+                Rule::SerialNotTracked,
+                format!("{field}.units"),
+                format!("item {sku} is not serial-tracked: give a quantity"),
+            ),
             _ => Ok(()),
         }
     }
@@ -655,8 +745,24 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn push_move(&mut self, item: &Arc<ItemRecord>, lot: Option<LotRef>, serial: Option<SerialRef>, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, qty: i64, field: String) {
-        self.plan.effects.push(Effect::Move(PlannedMove { item: item.clone(), lot, serial, from: from.clone(), to: to.clone(), qty, field }));
+    fn push_move(
+        &mut self,
+        item: &Arc<ItemRecord>,
+        lot: Option<LotRef>,
+        serial: Option<SerialRef>,
+        (from, to): (&Arc<LocationRecord>, &Arc<LocationRecord>),
+        qty: i64,
+        field: String,
+    ) {
+        self.plan.effects.push(Effect::Move(PlannedMove {
+            item: item.clone(),
+            lot,
+            serial,
+            from: from.clone(),
+            to: to.clone(),
+            qty,
+            field,
+        }));
     }
 
     fn receive(&mut self, from: Option<&PlaceRef>, to: &PlaceRef, lines: &[ReceiveLine]) -> PResult<()> {
@@ -677,7 +783,13 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn receive_line(&mut self, line: &ReceiveLine, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, field: &str) -> PResult<()> {
+    fn receive_line(
+        &mut self,
+        line: &ReceiveLine,
+        from: &Arc<LocationRecord>,
+        to: &Arc<LocationRecord>,
+        field: &str,
+    ) -> PResult<()> {
         let item = self.item(&line.sku, &format!("{field}.sku"))?;
         let by_serial = !matches!(line.units, ReceiveUnits::Quantity(_));
         self.check_units(&item, by_serial, field)?;
@@ -685,28 +797,38 @@ impl Planner<'_> {
         let lot = match &line.lot {
             Some(code) => Some(self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"))?),
             None if !line.details.is_empty() || line.status.is_some() => {
-                return err(Rule::LotNotTracked, format!("{field}.details"), format!("item {} has no lots to carry details", item.spec.sku));
+                return err(
+                    Rule::LotNotTracked,
+                    format!("{field}.details"),
+                    format!("item {} has no lots to carry details", item.spec.sku),
+                );
             }
             None => None,
         };
         match &line.units {
             ReceiveUnits::Quantity(a) => {
-                let qty = a.to_qty(item.spec.scale).map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
-                self.push_move(&item, lot, None, from, to, qty.units(), field.to_owned());
+                let qty = a
+                    .to_qty(item.spec.scale)
+                    .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
+                self.push_move(&item, lot, None, (from, to), qty.units(), field.to_owned());
             }
             ReceiveUnits::Serials(serials) => {
                 self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
                 for (j, s) in serials.iter().enumerate() {
                     let f = format!("{field}.units.serials[{j}]");
                     let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                    self.push_move(&item, lot.clone(), Some(r), from, to, 1, f);
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, f);
                 }
             }
             ReceiveUnits::Generate(n) => {
                 let f = format!("{field}.units.generate");
                 self.serial_count_ok(*n as usize, &f)?;
                 let Some(pattern) = item.spec.serial_pattern.clone() else {
-                    return err(Rule::InvalidValue, f, format!("item {} has no serial pattern to generate from", item.spec.sku));
+                    return err(
+                        Rule::InvalidValue,
+                        f,
+                        format!("item {} has no serial pattern to generate from", item.spec.sku),
+                    );
                 };
                 let mut counter = self.view.serial_counter(item.id)?;
                 let mut made = 0;
@@ -718,7 +840,7 @@ impl Planner<'_> {
                         continue;
                     }
                     let r = self.arriving_serial(&item, &s, lot.as_ref(), &f)?;
-                    self.push_move(&item, lot.clone(), Some(r), from, to, 1, f.clone());
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, f.clone());
                     self.plan.generated.push(s);
                     made += 1;
                 }
@@ -730,7 +852,13 @@ impl Planner<'_> {
 
     /// A serial coming into stock from outside (receipt or found in a
     /// count): new, or known but held nowhere (its receipt was reversed).
-    fn arriving_serial(&mut self, item: &ItemRecord, s: &Serial, lot: Option<&LotRef>, field: &str) -> PResult<SerialRef> {
+    fn arriving_serial(
+        &mut self,
+        item: &ItemRecord,
+        s: &Serial,
+        lot: Option<&LotRef>,
+        field: &str,
+    ) -> PResult<SerialRef> {
         let sku = &item.spec.sku;
         if !self.new_serials.insert((item.id, s.clone())) {
             return err(Rule::SerialExists, field, format!("serial {s} of {sku} appears twice in this request"));
@@ -742,7 +870,10 @@ impl Planner<'_> {
                     return err(
                         Rule::SerialExists,
                         field,
-                        format!("serial {s} of {sku} already exists (at {}); a unit coming back from a customer arrives through `return`", at.path),
+                        format!(
+                            "serial {s} of {sku} already exists (at {}); a unit coming back from a customer arrives through `return`",
+                            at.path
+                        ),
                     );
                 }
                 let same_lot = match (rec.lot_id, lot) {
@@ -764,7 +895,13 @@ impl Planner<'_> {
         }
     }
 
-    fn lines(&mut self, lines: &[Line], from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, leaving: Leaving) -> PResult<()> {
+    fn lines(
+        &mut self,
+        lines: &[Line],
+        from: &Arc<LocationRecord>,
+        to: &Arc<LocationRecord>,
+        leaving: Leaving,
+    ) -> PResult<()> {
         if lines.is_empty() {
             return err(Rule::InvalidValue, "lines", "give at least one line");
         }
@@ -774,14 +911,23 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn line(&mut self, line: &Line, field: &str, from: &Arc<LocationRecord>, to: &Arc<LocationRecord>, leaving: Leaving) -> PResult<()> {
+    fn line(
+        &mut self,
+        line: &Line,
+        field: &str,
+        from: &Arc<LocationRecord>,
+        to: &Arc<LocationRecord>,
+        leaving: Leaving,
+    ) -> PResult<()> {
         let item = self.item(&line.sku, &format!("{field}.sku"))?;
         let by_serial = matches!(line.units, Units::Serials(_));
         self.check_units(&item, by_serial, field)?;
         self.check_lot_presence(&item, line.lot.as_ref(), by_serial, field)?;
         match &line.units {
             Units::Quantity(a) => {
-                let qty = a.to_qty(item.spec.scale).map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
+                let qty = a
+                    .to_qty(item.spec.scale)
+                    .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
                 let lot = match &line.lot {
                     Some(code) => Some(self.existing_lot(&item, code, &format!("{field}.lot"))?),
                     None => None,
@@ -790,16 +936,27 @@ impl Planner<'_> {
                     self.check_leaving(l, leaving, field)?;
                 }
                 if leaving == Leaving::Return {
-                    let held = self.view.balance(BalanceKey { item_id: item.id, lot_id: lot.as_ref().map(|l| l.id), serial_id: None, location_id: from.id })?;
+                    let held = self.view.balance(BalanceKey {
+                        item_id: item.id,
+                        lot_id: lot.as_ref().map(|l| l.id),
+                        serial_id: None,
+                        location_id: from.id,
+                    })?;
                     if held < qty.units() {
                         return err(
                             Rule::ReturnExceedsShipped,
                             format!("{field}.units.quantity"),
-                            format!("{} holds {} of {}; {} cannot come back", from.path, item.spec.scale.format(held.max(0)), item.spec.sku, a.as_str()),
+                            format!(
+                                "{} holds {} of {}; {} cannot come back",
+                                from.path,
+                                item.spec.scale.format(held.max(0)),
+                                item.spec.sku,
+                                a.as_str()
+                            ),
                         );
                     }
                 }
-                self.push_move(&item, lot.map(LotRef::Existing), None, from, to, qty.units(), field.to_owned());
+                self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.to_owned());
             }
             Units::Serials(serials) => {
                 self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
@@ -813,7 +970,7 @@ impl Planner<'_> {
                     if let Some(l) = &lot {
                         self.check_leaving(l, leaving, &f)?;
                     }
-                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), from, to, 1, f);
+                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, f);
                 }
             }
         }
@@ -821,14 +978,27 @@ impl Planner<'_> {
     }
 
     /// A serial that must be at `from` now; returns it with its lot.
-    fn serial_at(&mut self, item: &ItemRecord, s: &Serial, lot: Option<&LotCode>, from: &LocationRecord, field: &str) -> PResult<(SerialRef, Option<Arc<LotRecord>>)> {
+    fn serial_at(
+        &mut self,
+        item: &ItemRecord,
+        s: &Serial,
+        lot: Option<&LotCode>,
+        from: &LocationRecord,
+        field: &str,
+    ) -> PResult<(SerialRef, Option<Arc<LotRecord>>)> {
         let sku = &item.spec.sku;
         let Some(rec) = self.view.serial(item.id, s)? else {
             return err(Rule::NotFound, field, format!("unknown serial {s} of {sku}"));
         };
         match &rec.at {
             Some(at) if at.id == from.id => {}
-            Some(at) => return err(Rule::SerialNotThere, field, format!("serial {s} of {sku} is at {}, not at {}", at.path, from.path)),
+            Some(at) => {
+                return err(
+                    Rule::SerialNotThere,
+                    field,
+                    format!("serial {s} of {sku} is at {}, not at {}", at.path, from.path),
+                );
+            }
             None => return err(Rule::SerialNotThere, field, format!("serial {s} of {sku} is not in stock anywhere")),
         }
         let lot_rec = match rec.lot_id {
@@ -848,7 +1018,11 @@ impl Planner<'_> {
             return Ok(());
         };
         if lot.status != LotStatus::Released {
-            return err(Rule::LotNotReleased, field, format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()));
+            return err(
+                Rule::LotNotReleased,
+                field,
+                format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()),
+            );
         }
         if let Some(by) = lot.details.ship_by()
             && by < self.today
@@ -862,7 +1036,11 @@ impl Planner<'_> {
             }
             if self.overridden.insert(lot.id) {
                 let reason = self.reason("allow_expired")?.to_owned();
-                self.plan.overrides.push(Override { rule: Rule::LotExpired.code().into(), subject: format!("lot {} expired on {by}", lot.code), reason });
+                self.plan.overrides.push(Override {
+                    rule: Rule::LotExpired.code().into(),
+                    subject: format!("lot {} expired on {by}", lot.code),
+                    reason,
+                });
             }
         }
         Ok(())
@@ -891,7 +1069,7 @@ impl Planner<'_> {
             for (j, s) in serials.iter().enumerate() {
                 let f = format!("{field}.units.serials[{j}]");
                 let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                self.push_move(&item, lot.clone(), Some(r), adj, at, 1, f);
+                self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, f);
             }
         }
         Ok(())
@@ -911,18 +1089,27 @@ impl Planner<'_> {
         match counted {
             Counted::Quantity(a) => {
                 let units = a.to_units(item.spec.scale).map_err(|e| DomainError::invalid("counted.quantity", e))?;
-                let key = BalanceKey { item_id: item.id, lot_id: lot.as_ref().map(|l| l.id), serial_id: None, location_id: at.id };
+                let key = BalanceKey {
+                    item_id: item.id,
+                    lot_id: lot.as_ref().map(|l| l.id),
+                    serial_id: None,
+                    location_id: at.id,
+                };
                 let diff = units - self.view.balance(key)?;
                 let lot = lot.map(LotRef::Existing);
                 if diff > 0 {
-                    self.push_move(&item, lot, None, &adj, &at, diff, "counted".into());
+                    self.push_move(&item, lot, None, (&adj, &at), diff, "counted".into());
                 } else if diff < 0 {
-                    self.push_move(&item, lot, None, &at, &adj, -diff, "counted".into());
+                    self.push_move(&item, lot, None, (&at, &adj), -diff, "counted".into());
                 }
             }
             Counted::Serials(found) => {
                 if found.len() > MAX_SERIALS_PER_TRANSACTION {
-                    return err(Rule::InvalidValue, "counted.serials", format!("at most {MAX_SERIALS_PER_TRANSACTION} serials per count"));
+                    return err(
+                        Rule::InvalidValue,
+                        "counted.serials",
+                        format!("at most {MAX_SERIALS_PER_TRANSACTION} serials per count"),
+                    );
                 }
                 let here = self.view.serials_at(item.id, at.id)?;
                 let found_set: HashSet<&Serial> = found.iter().collect();
@@ -930,28 +1117,45 @@ impl Planner<'_> {
                     return err(Rule::SerialExists, "counted.serials", "a serial appears twice in the count");
                 }
                 let in_scope = |l: Option<i64>| lot.as_ref().is_none_or(|lr| Some(lr.id) == l);
-                let here_set: HashSet<&Serial> = here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
+                let here_set: HashSet<&Serial> =
+                    here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
                 for (id, s, lot_id) in here.iter().filter(|(_, s, l)| in_scope(*l) && !found_set.contains(s)) {
                     let lot = match lot_id {
                         Some(l) => Some(LotRef::Existing(self.view.lot_by_id(*l)?)),
                         None => None,
                     };
-                    self.push_move(&item, lot, Some(SerialRef::Existing(*id, s.clone())), &at, &adj, 1, format!("counted.serials (missing {s})"));
+                    self.push_move(
+                        &item,
+                        lot,
+                        Some(SerialRef::Existing(*id, s.clone())),
+                        (&at, &adj),
+                        1,
+                        format!("counted.serials (missing {s})"),
+                    );
                 }
                 for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
                     let f = format!("counted.serials[{j}]");
                     match self.view.serial(item.id, s)? {
-                        Some(SerialRecord { id, lot_id, at: Some(elsewhere) }) if elsewhere.kind == LocationKind::Internal => {
+                        Some(SerialRecord { id, lot_id, at: Some(elsewhere) })
+                            if elsewhere.kind == LocationKind::Internal =>
+                        {
                             let lot = match lot_id {
                                 Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
                                 None => None,
                             };
-                            self.push_move(&item, lot, Some(SerialRef::Existing(id, s.clone())), &elsewhere, &at, 1, f);
+                            self.push_move(
+                                &item,
+                                lot,
+                                Some(SerialRef::Existing(id, s.clone())),
+                                (&elsewhere, &at),
+                                1,
+                                f,
+                            );
                         }
                         _ => {
                             let lot = lot.clone().map(LotRef::Existing);
                             let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                            self.push_move(&item, lot, Some(r), &adj, &at, 1, f);
+                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, f);
                         }
                     }
                 }
@@ -965,13 +1169,25 @@ impl Planner<'_> {
             return err(Rule::NotFound, "tx", format!("unknown transaction {id}"));
         };
         if tx.reverses.is_some() {
-            return err(Rule::NotReversible, "tx", format!("transaction {id} is itself a reversal; post the original command again instead"));
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!("transaction {id} is itself a reversal; post the original command again instead"),
+            );
         }
         if let Some(by) = tx.reversed_by {
-            return err(Rule::NotReversible, "tx", format!("transaction {id} was already reversed by transaction #{by}"));
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!("transaction {id} was already reversed by transaction #{by}"),
+            );
         }
         if tx.movements.is_empty() {
-            return err(Rule::NotReversible, "tx", format!("transaction {id} ({}) moved no stock; correct it with a new command", tx.kind));
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!("transaction {id} ({}) moved no stock; correct it with a new command", tx.kind),
+            );
         }
         self.plan.reverses = Some(tx.seq);
         for (i, m) in tx.movements.iter().enumerate().rev() {
@@ -986,7 +1202,7 @@ impl Planner<'_> {
             };
             let from = self.view.location_by_id(m.to_id)?;
             let to = self.view.location_by_id(m.from_id)?;
-            self.push_move(&item, lot, serial, &from, &to, m.qty, format!("tx.movements[{i}]"));
+            self.push_move(&item, lot, serial, (&from, &to), m.qty, format!("tx.movements[{i}]"));
         }
         Ok(())
     }

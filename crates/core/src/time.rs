@@ -33,7 +33,11 @@ impl ClockPolicy {
             ));
         }
         if -delta > self.max_future {
-            return Err(DomainError::at(Rule::ClockPolicy, "occurred_at", format!("occurred_at {occurred_at} is in the future")));
+            return Err(DomainError::at(
+                Rule::ClockPolicy,
+                "occurred_at",
+                format!("occurred_at {occurred_at} is in the future"),
+            ));
         }
         Ok(())
     }

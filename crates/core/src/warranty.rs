@@ -36,8 +36,14 @@ mod tests {
     #[test]
     fn ends_after_the_months() {
         let d = |y, m, dd| Date::new(y, m, dd).unwrap();
-        assert_eq!(warranty(Some(24), Some(d(2026, 1, 31)), d(2026, 6, 1)), (Some(d(2028, 1, 31)), WarrantyStatus::Active));
-        assert_eq!(warranty(Some(1), Some(d(2026, 1, 31)), d(2026, 3, 1)), (Some(d(2026, 2, 28)), WarrantyStatus::Expired));
+        assert_eq!(
+            warranty(Some(24), Some(d(2026, 1, 31)), d(2026, 6, 1)),
+            (Some(d(2028, 1, 31)), WarrantyStatus::Active)
+        );
+        assert_eq!(
+            warranty(Some(1), Some(d(2026, 1, 31)), d(2026, 3, 1)),
+            (Some(d(2026, 2, 28)), WarrantyStatus::Expired)
+        );
         assert_eq!(warranty(Some(12), None, d(2026, 3, 1)), (None, WarrantyStatus::NotStarted));
         assert_eq!(warranty(None, Some(d(2026, 1, 1)), d(2026, 3, 1)), (None, WarrantyStatus::None));
     }

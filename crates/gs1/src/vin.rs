@@ -83,10 +83,7 @@ mod tests {
         // The textbook example VIN with check digit X, and a real-format one.
         assert!(Vin::parse("1M8GDM9AXKP042788").is_ok());
         assert!(Vin::parse("11111111111111111").is_ok());
-        assert_eq!(
-            Vin::parse("1M8GDM9A1KP042788"),
-            Err(VinError::CheckDigit { expected: 'X', found: '1' })
-        );
+        assert_eq!(Vin::parse("1M8GDM9A1KP042788"), Err(VinError::CheckDigit { expected: 'X', found: '1' }));
         assert_eq!(Vin::parse("1M8GDM9AXKP04278"), Err(VinError::Length(16)));
         assert_eq!(Vin::parse("1M8GDM9AXKP0427O8"), Err(VinError::Character('O')));
         assert_eq!(Vin::parse("1m8GDM9AXKP042788"), Err(VinError::Character('m')));

@@ -47,7 +47,8 @@ pub(crate) fn open_writer(path: &Path, create: bool) -> Result<Connection, Store
 
 /// Opens a read-only connection.
 pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(storage)?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(storage)?;
     configure(&conn).map_err(storage)?;
     Ok(conn)
 }
@@ -61,11 +62,15 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError::Incompatible(format!("schema version {version} is newer than this tracelot ({known})")));
+        return Err(StoreError::Incompatible(format!(
+            "schema version {version} is newer than this tracelot ({known})"
+        )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let n = i as i64 + 1;
-        let batch = format!("BEGIN IMMEDIATE; {sql}; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {n}; COMMIT;");
+        let batch = format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {n}; COMMIT;"
+        );
         if let Err(e) = conn.execute_batch(&batch) {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(StoreError::Storage(format!("migration {n} failed: {e}")));

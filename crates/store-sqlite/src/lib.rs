@@ -22,8 +22,8 @@ use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockQuery, StockRow, Store,
-    StoreError, SubmitError, VerifyReport, WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockQuery, StockRow,
+    Store, StoreError, SubmitError, VerifyReport, WhereRow,
 };
 
 use crate::writer::{Job, Writer};
@@ -62,7 +62,10 @@ impl SqliteStore {
             .into_iter()
             .filter_map(|kind| Some((kind, LocationPath::parse(kind.default_root()?).ok()?)))
             .filter(|(_, path)| !existing.contains(path))
-            .map(|(kind, path)| Transaction { request: Request::new(Command::DefineLocation { path, kind }), user: user.clone() })
+            .map(|(kind, path)| Transaction {
+                request: Request::new(Command::DefineLocation { path, kind }),
+                user: user.clone(),
+            })
             .collect();
         for r in store.submit_batch(missing) {
             r.map_err(|e| StoreError::Storage(format!("creating default locations: {e}")))?;

@@ -6,15 +6,16 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use tracelot_core::time::to_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Scale, Serial, Sku};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, StatusChange, StockQuery, StockRow,
-    WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, StatusChange, StockQuery,
+    StockRow, WhereRow,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
 
 fn scale(r: &Row, idx: usize) -> rusqlite::Result<Scale> {
     let v: u8 = r.get(idx)?;
-    Scale::new(v).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))
+    Scale::new(v)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))
 }
 
 pub(crate) fn items(c: &Connection) -> rusqlite::Result<Vec<ItemRow>> {
@@ -37,8 +38,10 @@ pub(crate) fn locations(c: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
 pub(crate) fn partners(c: &Connection) -> rusqlite::Result<Vec<PartnerRow>> {
     let mut stmt =
         c.prepare_cached("SELECT p.code, p.name, p.kind, l.path FROM partners p JOIN locations l ON l.id = p.location_id ORDER BY p.code")?;
-    stmt.query_map([], |r| Ok(PartnerRow { code: r.get(0)?, name: r.get(1)?, kind: parsed(r, 2)?, location: parsed(r, 3)? }))?
-        .collect()
+    stmt.query_map([], |r| {
+        Ok(PartnerRow { code: r.get(0)?, name: r.get(1)?, kind: parsed(r, 2)?, location: parsed(r, 3)? })
+    })?
+    .collect()
 }
 
 pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result<Option<LotRow>> {
@@ -46,7 +49,8 @@ pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result
         "SELECT {} FROM lots WHERE item_id = (SELECT id FROM items WHERE sku = ?1) AND code = ?2",
         rows::LOT_COLS
     );
-    let Some(lot) = c.prepare_cached(&sql)?.query_row(params![sku.as_str(), code.as_str()], rows::lot).optional()? else {
+    let Some(lot) = c.prepare_cached(&sql)?.query_row(params![sku.as_str(), code.as_str()], rows::lot).optional()?
+    else {
         return Ok(None);
     };
     let mut stmt = c.prepare_cached(
@@ -159,7 +163,12 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
          LEFT JOIN transactions rt ON rt.seq = t.reverses
          WHERE m.item_id = (SELECT id FROM items WHERE sku = ?1)",
     );
-    filter(&mut sql, &mut args, "m.lot_id = (SELECT id FROM lots WHERE item_id = m.item_id AND code = ?)", q.lot.as_ref().map(|l| l.to_string()));
+    filter(
+        &mut sql,
+        &mut args,
+        "m.lot_id = (SELECT id FROM lots WHERE item_id = m.item_id AND code = ?)",
+        q.lot.as_ref().map(|l| l.to_string()),
+    );
     filter(
         &mut sql,
         &mut args,

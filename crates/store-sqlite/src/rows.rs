@@ -91,7 +91,8 @@ pub(crate) fn location(r: &Row) -> rusqlite::Result<LocationRecord> {
 }
 
 /// Columns read by [`lot`].
-pub(crate) const LOT_COLS: &str = "id, item_id, code, produced_on, expires_on, best_before, supplier_lot, attributes, status";
+pub(crate) const LOT_COLS: &str =
+    "id, item_id, code, produced_on, expires_on, best_before, supplier_lot, attributes, status";
 
 /// A lot from [`LOT_COLS`].
 pub(crate) fn lot(r: &Row) -> rusqlite::Result<LotRecord> {

@@ -111,7 +111,9 @@ fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(
         } else if let Some(m) = own.iter().find(|m| m.occurred_at != occurred_at) {
             Some(format!("movement {seq}/{}: occurred_at differs from its transaction's", m.line))
         } else if stored != recomputed {
-            Some(format!("transaction #{seq} ({id_text}, {kind}): hash mismatch; its content or movements were altered"))
+            Some(format!(
+                "transaction #{seq} ({id_text}, {kind}): hash mismatch; its content or movements were altered"
+            ))
         } else {
             None
         };

@@ -82,7 +82,13 @@ impl WriteView<'_> {
 
     fn location_where(&mut self, clause: &str, arg: &dyn rusqlite::ToSql) -> ViewResult<Option<Arc<LocationRecord>>> {
         let sql = format!("SELECT {} FROM locations WHERE {clause}", rows::LOCATION_COLS);
-        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([arg], rows::location).optional().map_err(view_err)?;
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row([arg], rows::location)
+            .optional()
+            .map_err(view_err)?;
         Ok(r.map(|r| self.cache.keep_location(r)))
     }
 }
@@ -93,7 +99,13 @@ impl LedgerView for WriteView<'_> {
             return Ok(Some(i.clone()));
         }
         let sql = format!("SELECT {} FROM items WHERE sku = ?1", rows::ITEM_COLS);
-        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([sku.as_str()], rows::item).optional().map_err(view_err)?;
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row([sku.as_str()], rows::item)
+            .optional()
+            .map_err(view_err)?;
         Ok(r.map(|r| self.cache.keep_item(r)))
     }
 
@@ -102,13 +114,25 @@ impl LedgerView for WriteView<'_> {
             return Ok(i.clone());
         }
         let sql = format!("SELECT {} FROM items WHERE id = ?1", rows::ITEM_COLS);
-        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([id], rows::item).optional().map_err(view_err)?;
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row([id], rows::item)
+            .optional()
+            .map_err(view_err)?;
         r.map(|r| self.cache.keep_item(r)).ok_or_else(|| Self::missing("item", id))
     }
 
     fn item_by_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<Arc<ItemRecord>>> {
         let sql = format!("SELECT {} FROM items WHERE gtin = ?1", rows::ITEM_COLS);
-        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([gtin.as_str()], rows::item).optional().map_err(view_err)?;
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row([gtin.as_str()], rows::item)
+            .optional()
+            .map_err(view_err)?;
         Ok(r.map(|r| self.cache.keep_item(r)))
     }
 
@@ -157,7 +181,13 @@ impl LedgerView for WriteView<'_> {
             return Ok(l.clone());
         }
         let sql = format!("SELECT {} FROM lots WHERE id = ?1", rows::LOT_COLS);
-        let r = self.conn.prepare_cached(&sql).map_err(view_err)?.query_row([id], rows::lot).optional().map_err(view_err)?;
+        let r = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(view_err)?
+            .query_row([id], rows::lot)
+            .optional()
+            .map_err(view_err)?;
         r.map(|r| self.cache.keep_lot(r)).ok_or_else(|| Self::missing("lot", id))
     }
 
@@ -191,9 +221,14 @@ impl LedgerView for WriteView<'_> {
     fn balance(&mut self, key: BalanceKey) -> ViewResult<i64> {
         let q: Option<i64> = self
             .conn
-            .prepare_cached("SELECT qty FROM balances WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4")
+            .prepare_cached(
+                "SELECT qty FROM balances WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
+            )
             .map_err(view_err)?
-            .query_row(params![key.item_id, key.lot_id.unwrap_or(0), key.serial_id.unwrap_or(0), key.location_id], |r| r.get(0))
+            .query_row(
+                params![key.item_id, key.lot_id.unwrap_or(0), key.serial_id.unwrap_or(0), key.location_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(view_err)?;
         Ok(q.unwrap_or(0))
@@ -227,7 +262,9 @@ impl LedgerView for WriteView<'_> {
         let Some((seq, kind, reverses, reversed_by)) = head else { return Ok(None) };
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT item_id, lot_id, serial_id, from_id, to_id, qty FROM movements WHERE tx_seq = ?1 ORDER BY line")
+            .prepare_cached(
+                "SELECT item_id, lot_id, serial_id, from_id, to_id, qty FROM movements WHERE tx_seq = ?1 ORDER BY line",
+            )
             .map_err(view_err)?;
         let nz = |v: i64| (v != 0).then_some(v);
         let movements = stmt

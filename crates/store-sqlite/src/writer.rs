@@ -73,7 +73,9 @@ impl Writer {
             })
             .optional()?;
         self.head = match head {
-            Some((seq, hash, recorded_at)) => Head { seq, hash: hash.try_into().unwrap_or(chain::GENESIS), recorded_at },
+            Some((seq, hash, recorded_at)) => {
+                Head { seq, hash: hash.try_into().unwrap_or(chain::GENESIS), recorded_at }
+            }
             None => Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
         };
         Ok(())
@@ -102,8 +104,11 @@ impl Writer {
     }
 
     fn batch(&mut self, jobs: &mut [Job]) -> Vec<Vec<Result<Posted, SubmitError>>> {
-        let fail_all = |jobs: &[Job], e: SubmitError| jobs.iter().map(|j| j.txs.iter().map(|_| Err(e.clone())).collect()).collect();
-        let changed = self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).map(|v| v != self.data_version);
+        let fail_all = |jobs: &[Job], e: SubmitError| {
+            jobs.iter().map(|j| j.txs.iter().map(|_| Err(e.clone())).collect()).collect()
+        };
+        let changed =
+            self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).map(|v| v != self.data_version);
         if changed.unwrap_or(true)
             && let Err(e) = self.reload()
         {
@@ -232,7 +237,9 @@ impl Writer {
                     &hash[..],
                 ])
             })
-            .map_err(|e| constraint(e, || DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed")))?;
+            .map_err(|e| {
+                constraint(e, || DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed"))
+            })?;
         self.write_effects(seq, occ, &plan)?;
         let posted = Posted {
             id: req.id,
@@ -285,13 +292,22 @@ impl Writer {
                 }
                 Effect::CreateLocation { path, kind } => {
                     let parent = match path.parent() {
-                        Some(p) => WriteView { conn: &self.conn, cache: &mut self.cache }.location(&p).map_err(storage)?.map(|l| l.id),
+                        Some(p) => WriteView { conn: &self.conn, cache: &mut self.cache }
+                            .location(&p)
+                            .map_err(storage)?
+                            .map(|l| l.id),
                         None => None,
                     };
                     self.conn
-                        .prepare_cached("INSERT INTO locations (path, kind, parent_id, created_seq) VALUES (?1, ?2, ?3, ?4)")
+                        .prepare_cached(
+                            "INSERT INTO locations (path, kind, parent_id, created_seq) VALUES (?1, ?2, ?3, ?4)",
+                        )
                         .and_then(|mut s| s.execute(params![path.as_str(), kind.as_str(), parent, seq]))
-                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "path", format!("location {path} already exists"))))?;
+                        .map_err(|e| {
+                            constraint(e, || {
+                                DomainError::at(Rule::AlreadyExists, "path", format!("location {path} already exists"))
+                            })
+                        })?;
                 }
                 Effect::CreatePartner { code, name, kind, location } => {
                     let loc = WriteView { conn: &self.conn, cache: &mut self.cache }
@@ -379,7 +395,15 @@ impl Writer {
 
     /// Writes one ledger row and its two balance changes: the source first,
     /// so a serial leaves one place before it arrives at the next.
-    fn write_move(&mut self, seq: i64, line: i64, occurred_at: i64, m: &PlannedMove, lot: i64, serial: i64) -> Result<(), SubmitError> {
+    fn write_move(
+        &mut self,
+        seq: i64,
+        line: i64,
+        occurred_at: i64,
+        m: &PlannedMove,
+        lot: i64,
+        serial: i64,
+    ) -> Result<(), SubmitError> {
         let item = m.item.id;
         self.conn
             .prepare_cached(
@@ -410,7 +434,8 @@ impl Writer {
             Ok(0) => upsert.execute(params![from.0, from.1, from.2, from.3, from.4, -m.qty]),
             other => other,
         };
-        let into = out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
+        let into =
+            out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
         drop(upsert);
         if let Err(e) = into {
             return Err(self.explain_balance_failure(e, m, lot, serial));
@@ -439,11 +464,17 @@ impl Writer {
             return DomainError::at(
                 Rule::InsufficientStock,
                 m.field.clone(),
-                format!("not enough {what} at {}: {} on hand, {} needed", m.from.path, scale.format(have), scale.format(m.qty)),
+                format!(
+                    "not enough {what} at {}: {} on hand, {} needed",
+                    m.from.path,
+                    scale.format(have),
+                    scale.format(m.qty)
+                ),
             )
             .into();
         }
-        DomainError::at(Rule::SerialExists, m.field.clone(), format!("{what} is already held at another location")).into()
+        DomainError::at(Rule::SerialExists, m.field.clone(), format!("{what} is already held at another location"))
+            .into()
     }
 
     fn replay(&self, seq: i64, req: &Request) -> Result<Posted, SubmitError> {
@@ -457,7 +488,10 @@ impl Writer {
             .map_err(storage)?;
         let generates = matches!(&req.command, Command::Receive { lines, .. } if lines.iter().any(|l| matches!(l.units, ReceiveUnits::Generate(_))));
         let generated_serials = if generates {
-            let mut stmt = self.conn.prepare_cached("SELECT serial FROM serials WHERE created_seq = ?1 ORDER BY id").map_err(storage)?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT serial FROM serials WHERE created_seq = ?1 ORDER BY id")
+                .map_err(storage)?;
             stmt.query_map([seq], |r| crate::rows::serial(r, 0))
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(storage)?

@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use tracelot_core::command::{Amount, ReceiveLine, ReceiveUnits};
 use tracelot_core::item::{SerialKind, Tracking};
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PlaceRef, Request, Scale, Serial, Sku, Transaction, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PlaceRef, Request, Scale, Serial, Sku,
+    Transaction, UserName,
 };
 use tracelot_store::Store;
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
@@ -26,7 +27,10 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.db");
     let store = SqliteStore::init(&path, SqliteOptions::default()).expect("init");
-    post(&store, Command::DefineLocation { path: LocationPath::parse("WH").expect("path"), kind: LocationKind::Internal });
+    post(
+        &store,
+        Command::DefineLocation { path: LocationPath::parse("WH").expect("path"), kind: LocationKind::Internal },
+    );
     for (sku, tracking) in [("PLAIN", Tracking::None), ("SER", Tracking::Serial), ("LOTTED", Tracking::Lot)] {
         post(
             &store,
@@ -44,11 +48,27 @@ fn setup() -> Setup {
             }),
         );
     }
-    let line = |sku: &str, units| ReceiveLine { sku: Sku::parse(sku).expect("sku"), lot: None, details: LotDetails::default(), status: None, units };
+    let line = |sku: &str, units| ReceiveLine {
+        sku: Sku::parse(sku).expect("sku"),
+        lot: None,
+        details: LotDetails::default(),
+        status: None,
+        units,
+    };
     let to = PlaceRef::parse("WH").expect("place");
-    let lot = ReceiveLine { lot: Some(LotCode::parse("L1").expect("lot")), ..line("LOTTED", ReceiveUnits::Quantity(Amount::parse("3").expect("amount"))) };
+    let lot = ReceiveLine {
+        lot: Some(LotCode::parse("L1").expect("lot")),
+        ..line("LOTTED", ReceiveUnits::Quantity(Amount::parse("3").expect("amount")))
+    };
     post(&store, Command::Receive { from: None, to: to.clone(), lines: vec![lot] });
-    post(&store, Command::Receive { from: None, to: to.clone(), lines: vec![line("PLAIN", ReceiveUnits::Quantity(Amount::parse("5").expect("amount")))] });
+    post(
+        &store,
+        Command::Receive {
+            from: None,
+            to: to.clone(),
+            lines: vec![line("PLAIN", ReceiveUnits::Quantity(Amount::parse("5").expect("amount")))],
+        },
+    );
     let s1 = vec![Serial::parse("S1").expect("serial")];
     post(&store, Command::Receive { from: None, to, lines: vec![line("SER", ReceiveUnits::Serials(s1))] });
     drop(store);
@@ -119,9 +139,8 @@ fn verify_names_a_ledger_row_edited_through_the_sqlite_library() {
          UPDATE movements SET qty = 50 WHERE item_id = (SELECT id FROM items WHERE sku = 'PLAIN');",
     )
     .expect("tamper");
-    let tampered_seq: i64 = db
-        .query_row("SELECT tx_seq FROM movements WHERE qty = 50", [], |r| r.get(0))
-        .expect("tampered row");
+    let tampered_seq: i64 =
+        db.query_row("SELECT tx_seq FROM movements WHERE qty = 50", [], |r| r.get(0)).expect("tampered row");
     drop(db);
     let store = SqliteStore::open(&s.path, SqliteOptions::default()).expect("open");
     let report = store.verify().expect("verify");
@@ -129,7 +148,11 @@ fn verify_names_a_ledger_row_edited_through_the_sqlite_library() {
     let first = &report.problems[0];
     assert!(first.starts_with(&format!("transaction #{tampered_seq} ")), "names the row: {first}");
     assert!(first.contains("hash mismatch"), "{first}");
-    assert!(report.problems.iter().any(|p| p.contains("balance of PLAIN at WH is 5 but the ledger says 50")), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().any(|p| p.contains("balance of PLAIN at WH is 5 but the ledger says 50")),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[test]
@@ -140,7 +163,12 @@ fn verify_catches_an_edited_balance() {
     drop(db);
     let store = SqliteStore::open(&s.path, SqliteOptions::default()).expect("open");
     let report = store.verify().expect("verify");
-    assert_eq!(report.problems.first().map(String::as_str), Some("balance of PLAIN at WH is 4 but the ledger says 5"), "{:?}", report.problems);
+    assert_eq!(
+        report.problems.first().map(String::as_str),
+        Some("balance of PLAIN at WH is 4 but the ledger says 5"),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use tracelot_core::command::{Amount, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Units};
 use tracelot_core::item::{SerialKind, Tracking};
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Request, Rule,
-    Scale, Serial, Sku, Transaction, TxId, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Request,
+    Rule, Scale, Serial, Sku, Transaction, TxId, UserName,
 };
 
 use crate::{HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
@@ -140,7 +140,12 @@ impl Ctx {
         self.store.submit(self.tx(Request::new(cmd)))
     }
 
-    pub(crate) fn post_with(&self, cmd: Command, reason: Option<&str>, occurred_at: Option<Timestamp>) -> Result<Posted, SubmitError> {
+    pub(crate) fn post_with(
+        &self,
+        cmd: Command,
+        reason: Option<&str>,
+        occurred_at: Option<Timestamp>,
+    ) -> Result<Posted, SubmitError> {
         let request = Request { reason: reason.map(str::to_owned), occurred_at, ..Request::new(cmd) };
         self.store.submit(self.tx(request))
     }
@@ -177,7 +182,12 @@ impl Ctx {
     }
 
     pub(crate) fn on_hand(&self, loc: &str, s: &str, l: Option<&str>) -> i64 {
-        let q = StockQuery { sku: Some(sku(s)), lot: l.map(lot), location: Some(LocationPath::parse(loc).expect("path")), ..Default::default() };
+        let q = StockQuery {
+            sku: Some(sku(s)),
+            lot: l.map(lot),
+            location: Some(LocationPath::parse(loc).expect("path")),
+            ..Default::default()
+        };
         self.store.stock(&q).expect("stock").iter().filter(|r| r.location.as_str() == loc).map(|r| r.units).sum()
     }
 
@@ -185,12 +195,22 @@ impl Ctx {
     /// and items of each tracking mode.
     pub(crate) fn standard(&self) {
         for p in ["WH/A", "WH/B"] {
-            self.ok(Command::DefineLocation { path: LocationPath::parse(p).expect("path"), kind: LocationKind::Internal });
+            self.ok(Command::DefineLocation {
+                path: LocationPath::parse(p).expect("path"),
+                kind: LocationKind::Internal,
+            });
         }
-        for (code, kind) in [("SUP", LocationKind::Supplier), ("C1", LocationKind::Customer), ("C2", LocationKind::Customer)] {
+        for (code, kind) in
+            [("SUP", LocationKind::Supplier), ("C1", LocationKind::Customer), ("C2", LocationKind::Customer)]
+        {
             self.ok(Command::DefinePartner { code: PartnerCode::parse(code).expect("code"), name: code.into(), kind });
         }
-        for (s, t) in [("PLAIN", Tracking::None), ("LOTTED", Tracking::Lot), ("SER", Tracking::Serial), ("LS", Tracking::LotSerial)] {
+        for (s, t) in [
+            ("PLAIN", Tracking::None),
+            ("LOTTED", Tracking::Lot),
+            ("SER", Tracking::Serial),
+            ("LS", Tracking::LotSerial),
+        ] {
             self.ok(Command::DefineItem(spec(s, t)));
         }
     }
@@ -227,10 +247,22 @@ pub fn refusals_name_the_rule_and_write_nothing(factory: &Factory) {
     c.refused(receive("WH/A", "SER", None, d.clone(), ReceiveUnits::Quantity(amount("1"))), None, Rule::SerialRequired);
     c.refused(ship("WH/A", "C1", qty_line("SER", None, "1")), None, Rule::SerialRequired);
     c.refused(receive("WH/A", "LOTTED", None, d.clone(), ReceiveUnits::Quantity(amount("1"))), None, Rule::LotRequired);
-    c.refused(receive("WH/A", "PLAIN", None, d.clone(), ReceiveUnits::Serials(vec![serial("X")])), None, Rule::SerialNotTracked);
-    let msg = c.refused(receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S1")])), None, Rule::SerialExists);
+    c.refused(
+        receive("WH/A", "PLAIN", None, d.clone(), ReceiveUnits::Serials(vec![serial("X")])),
+        None,
+        Rule::SerialNotTracked,
+    );
+    let msg = c.refused(
+        receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S1")])),
+        None,
+        Rule::SerialExists,
+    );
     assert!(msg.contains("WH/A"), "the message names where the serial is: {msg}");
-    c.refused(receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S2"), serial("S2")])), None, Rule::SerialExists);
+    c.refused(
+        receive("WH/B", "SER", None, d.clone(), ReceiveUnits::Serials(vec![serial("S2"), serial("S2")])),
+        None,
+        Rule::SerialExists,
+    );
     let msg = c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "11")), None, Rule::InsufficientStock);
     assert!(msg.contains("10 on hand"), "{msg}");
     c.refused(ship("WH/B", "C1", serial_line("SER", &["S1"])), None, Rule::SerialNotThere);
@@ -243,32 +275,53 @@ pub fn refusals_name_the_rule_and_write_nothing(factory: &Factory) {
     c.refused(status(LotStatus::Quarantine), None, Rule::ReasonRequired);
     c.post_with(status(LotStatus::Quarantine), Some("lab check"), None).expect("set status");
     c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("K1"), "1")), None, Rule::LotNotReleased);
-    c.ok(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![qty_line("LOTTED", Some("K1"), "2")] });
+    c.ok(Command::Transfer {
+        from: place("WH/A"),
+        to: place("WH/B"),
+        lines: vec![qty_line("LOTTED", Some("K1"), "2")],
+    });
     c.post_with(status(LotStatus::Released), Some("lab ok"), None).expect("release");
     let history = c.store.lot(&sku("LOTTED"), &lot("K1")).expect("lot").expect("exists").status_history;
     let statuses: Vec<_> = history.iter().map(|h| (h.status, h.reason.clone())).collect();
     assert_eq!(
         statuses,
-        [(LotStatus::Released, None), (LotStatus::Quarantine, Some("lab check".into())), (LotStatus::Released, Some("lab ok".into()))]
+        [
+            (LotStatus::Released, None),
+            (LotStatus::Quarantine, Some("lab check".into())),
+            (LotStatus::Released, Some("lab ok".into()))
+        ]
     );
     let yesterday = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().yesterday().expect("date");
     let expired = LotDetails { expires_on: Some(yesterday), ..Default::default() };
     c.ok(receive("WH/A", "LOTTED", Some("OLD"), expired.clone(), ReceiveUnits::Quantity(amount("5"))));
     c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("OLD"), "1")), None, Rule::LotExpired);
-    let overridden = Command::Ship { from: place("WH/A"), to: place("C1"), lines: vec![qty_line("LOTTED", Some("OLD"), "1")], allow_expired: true };
+    let overridden = Command::Ship {
+        from: place("WH/A"),
+        to: place("C1"),
+        lines: vec![qty_line("LOTTED", Some("OLD"), "1")],
+        allow_expired: true,
+    };
     c.refused(overridden.clone(), None, Rule::ReasonRequired);
     let p = c.post_with(overridden, Some("customer accepts for animal feed"), None).expect("override");
     assert_eq!(p.overrides.len(), 1);
     assert_eq!(p.overrides[0].rule, "lot_expired");
     // A receipt that contradicts the lot's recorded expiry is refused.
     let later = LotDetails { expires_on: yesterday.tomorrow().ok(), ..Default::default() };
-    c.refused(receive("WH/A", "LOTTED", Some("OLD"), later, ReceiveUnits::Quantity(amount("1"))), None, Rule::LotConflict);
+    c.refused(
+        receive("WH/A", "LOTTED", Some("OLD"), later, ReceiveUnits::Quantity(amount("1"))),
+        None,
+        Rule::LotConflict,
+    );
     c.refused(
         Command::Return { from: place("C1"), to: place("WH/A"), lines: vec![qty_line("LOTTED", Some("OLD"), "2")] },
         Some("damaged"),
         Rule::ReturnExceedsShipped,
     );
-    c.refused(Command::Return { from: place("C1"), to: place("WH/A"), lines: vec![qty_line("LOTTED", Some("OLD"), "1")] }, None, Rule::ReasonRequired);
+    c.refused(
+        Command::Return { from: place("C1"), to: place("WH/A"), lines: vec![qty_line("LOTTED", Some("OLD"), "1")] },
+        None,
+        Rule::ReasonRequired,
+    );
     // Back-dating beyond policy.
     let before = c.fingerprint();
     let too_old = Timestamp::now() - SignedDuration::from_hours(24 * 5000);
@@ -289,7 +342,10 @@ pub fn idempotent_retries(factory: &Factory) {
     assert!(again.replayed && !first.replayed);
     assert_eq!((again.seq, &again.hash, again.movements), (first.seq, &first.hash, first.movements));
     assert_eq!(c.fingerprint(), before);
-    let changed = Request { command: receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("8"))), ..req.clone() };
+    let changed = Request {
+        command: receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("8"))),
+        ..req.clone()
+    };
     match c.store.submit(c.tx(changed)) {
         Err(SubmitError::Refused(e)) => assert_eq!(e.rule, Rule::IdempotencyConflict),
         other => panic!("expected idempotency_conflict, got {other:?}"),
@@ -306,9 +362,17 @@ pub fn idempotent_retries(factory: &Factory) {
 pub fn batch_isolates_failures(factory: &Factory) {
     let c = Ctx::new(&factory());
     c.standard();
-    let good = |n: &str| c.tx(Request::new(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount(n)))));
+    let good = |n: &str| {
+        c.tx(Request::new(receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount(n)))))
+    };
     let bad = c.tx(Request::new(ship("WH/A", "C1", qty_line("PLAIN", None, "1000"))));
-    let new_serial = c.tx(Request::new(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("N1")]))));
+    let new_serial = c.tx(Request::new(receive(
+        "WH/A",
+        "SER",
+        None,
+        LotDetails::default(),
+        ReceiveUnits::Serials(vec![serial("N1")]),
+    )));
     let results = c.store.submit_batch(vec![good("3"), bad, good("4"), new_serial]);
     assert!(results[0].is_ok() && results[2].is_ok() && results[3].is_ok());
     assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::InsufficientStock));
@@ -322,7 +386,13 @@ pub fn batch_isolates_failures(factory: &Factory) {
 pub fn reversal_undoes_once(factory: &Factory) {
     let c = Ctx::new(&factory());
     c.standard();
-    let r = c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("R1"), serial("R2")])));
+    let r = c.ok(receive(
+        "WH/A",
+        "SER",
+        None,
+        LotDetails::default(),
+        ReceiveUnits::Serials(vec![serial("R1"), serial("R2")]),
+    ));
     let rev = c.ok(Command::Reverse { tx: r.id });
     assert_eq!(rev.movements, 2);
     assert!(c.all_stock().iter().all(|s| s.sku.as_str() != "SER"), "reversed serials are nowhere");
@@ -345,13 +415,22 @@ pub fn count_and_adjust(factory: &Factory) {
     let c = Ctx::new(&factory());
     c.standard();
     c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("10"))));
-    let count = |n: &str| Command::Count { at: place("WH/A"), sku: sku("LOTTED"), lot: Some(lot("K1")), counted: Counted::Quantity(amount(n)) };
+    let count = |n: &str| Command::Count {
+        at: place("WH/A"),
+        sku: sku("LOTTED"),
+        lot: Some(lot("K1")),
+        counted: Counted::Quantity(amount(n)),
+    };
     assert_eq!(c.ok(count("8")).movements, 1);
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 8);
     assert_eq!(c.ok(count("8")).movements, 0);
     c.ok(count("12"));
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 12);
-    let adj = |dir, q: &str| Command::Adjust { at: place("WH/A"), direction: dir, lines: vec![qty_line("LOTTED", Some("K1"), q)] };
+    let adj = |dir, q: &str| Command::Adjust {
+        at: place("WH/A"),
+        direction: dir,
+        lines: vec![qty_line("LOTTED", Some("K1"), q)],
+    };
     c.refused(adj(Direction::Out, "2"), None, Rule::ReasonRequired);
     c.post_with(adj(Direction::Out, "2"), Some("damaged"), None).expect("adjust out");
     c.refused(adj(Direction::Out, "11"), Some("lost"), Rule::InsufficientStock);
@@ -407,15 +486,33 @@ pub fn stock_as_of_an_instant(factory: &Factory) {
 pub fn serials_in_lots(factory: &Factory) {
     let c = Ctx::new(&factory());
     c.standard();
-    c.refused(receive("WH/A", "LS", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1")])), None, Rule::LotRequired);
-    c.ok(receive("WH/A", "LS", Some("B7"), LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1"), serial("P2")])));
+    c.refused(
+        receive("WH/A", "LS", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1")])),
+        None,
+        Rule::LotRequired,
+    );
+    c.ok(receive(
+        "WH/A",
+        "LS",
+        Some("B7"),
+        LotDetails::default(),
+        ReceiveUnits::Serials(vec![serial("P1"), serial("P2")]),
+    ));
     let w = c.store.where_is(&sku("LS"), &serial("P1")).expect("where").expect("known");
     assert_eq!(w.lot.map(|l| l.to_string()).as_deref(), Some("B7"));
-    c.post_with(Command::SetLotStatus { sku: sku("LS"), lot: lot("B7"), status: LotStatus::OnHold }, Some("deviation"), None)
-        .expect("hold");
+    c.post_with(
+        Command::SetLotStatus { sku: sku("LS"), lot: lot("B7"), status: LotStatus::OnHold },
+        Some("deviation"),
+        None,
+    )
+    .expect("hold");
     c.refused(ship("WH/A", "C1", serial_line("LS", &["P1"])), None, Rule::LotNotReleased);
     let wrong = Line { sku: sku("LS"), lot: Some(lot("B8")), units: Units::Serials(vec![serial("P2")]) };
-    c.refused(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![wrong] }, None, Rule::LotConflict);
+    c.refused(
+        Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![wrong] },
+        None,
+        Rule::LotConflict,
+    );
     c.ok(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![serial_line("LS", &["P2"])] });
     assert_eq!(c.on_hand("WH/B", "LS", Some("B7")), 1);
 }
@@ -432,7 +529,8 @@ pub fn concurrent_serial_race(factory: &Factory) {
         .map(|i| {
             let store = c.store.clone();
             let barrier = barrier.clone();
-            let tx = c.tx(Request::new(ship("WH/A", if i % 2 == 0 { "C1" } else { "C2" }, serial_line("SER", &["RACE"]))));
+            let tx =
+                c.tx(Request::new(ship("WH/A", if i % 2 == 0 { "C1" } else { "C2" }, serial_line("SER", &["RACE"]))));
             std::thread::spawn(move || {
                 barrier.wait();
                 store.submit(tx)
@@ -442,9 +540,16 @@ pub fn concurrent_serial_race(factory: &Factory) {
     let results: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "exactly one shipment wins");
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(matches!(r, SubmitError::Refused(e) if e.rule == Rule::SerialNotThere || e.rule == Rule::SerialExists), "{r:?}");
+        assert!(
+            matches!(r, SubmitError::Refused(e) if e.rule == Rule::SerialNotThere || e.rule == Rule::SerialExists),
+            "{r:?}"
+        );
     }
-    let held: Vec<_> = c.all_stock().into_iter().filter(|r| r.serial.as_ref().is_some_and(|s| s.as_str() == "RACE") && r.units > 0).collect();
+    let held: Vec<_> = c
+        .all_stock()
+        .into_iter()
+        .filter(|r| r.serial.as_ref().is_some_and(|s| s.as_str() == "RACE") && r.units > 0)
+        .collect();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].location_kind, LocationKind::Customer);
     assert!(c.store.verify().expect("verify").is_ok());

@@ -182,27 +182,59 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
     match *op {
         Op::ReceiveQty { item, lot, qty, to } => {
             let u = qty_unit(item, lot);
-            let cmd = receive(INTERNAL[to], ITEMS[item], u.1.as_deref(), LotDetails::default(), ReceiveUnits::Quantity(amount(&qty.to_string())));
+            let cmd = receive(
+                INTERNAL[to],
+                ITEMS[item],
+                u.1.as_deref(),
+                LotDetails::default(),
+                ReceiveUnits::Quantity(amount(&qty.to_string())),
+            );
             let creates = u.1.clone().map(|l| (ITEMS[item], l));
-            Some(Step { command: cmd, reason: None, expect: Some(mv(&u, SUPPLIER, INTERNAL[to], qty)), creates_lot: creates, status: None })
+            Some(Step {
+                command: cmd,
+                reason: None,
+                expect: Some(mv(&u, SUPPLIER, INTERNAL[to], qty)),
+                creates_lot: creates,
+                status: None,
+            })
         }
         Op::ReceiveSerial { item, serial, to } => {
             let u = serial_unit(item, serial);
-            let cmd = receive(INTERNAL[to], ITEMS[item], u.1.as_deref(), LotDetails::default(), ReceiveUnits::Serials(vec![super::serial(&serial_of(item, serial))]));
+            let cmd = receive(
+                INTERNAL[to],
+                ITEMS[item],
+                u.1.as_deref(),
+                LotDetails::default(),
+                ReceiveUnits::Serials(vec![super::serial(&serial_of(item, serial))]),
+            );
             let ok = m.serial_at(&u).is_none();
             let creates = u.1.clone().map(|l| (ITEMS[item], l));
-            Some(Step { command: cmd, reason: None, expect: ok.then(|| mv(&u, SUPPLIER, INTERNAL[to], 1)), creates_lot: creates, status: None })
+            Some(Step {
+                command: cmd,
+                reason: None,
+                expect: ok.then(|| mv(&u, SUPPLIER, INTERNAL[to], 1)),
+                creates_lot: creates,
+                status: None,
+            })
         }
         Op::TransferQty { item, lot, qty, from, to } => {
             let u = qty_unit(item, lot);
             let ok = from != to && m.lot_ok(item, &u.1) && m.bal(&u, INTERNAL[from]) >= qty;
-            let cmd = Command::Transfer { from: place(INTERNAL[from]), to: place(INTERNAL[to]), lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())] };
+            let cmd = Command::Transfer {
+                from: place(INTERNAL[from]),
+                to: place(INTERNAL[to]),
+                lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())],
+            };
             step(cmd, None, ok.then(|| mv(&u, INTERNAL[from], INTERNAL[to], qty)))
         }
         Op::TransferSerial { item, serial, from, to } => {
             let u = serial_unit(item, serial);
             let ok = from != to && m.serial_at(&u).as_deref() == Some(INTERNAL[from]);
-            let cmd = Command::Transfer { from: place(INTERNAL[from]), to: place(INTERNAL[to]), lines: vec![serial_cmd_line(item, serial)] };
+            let cmd = Command::Transfer {
+                from: place(INTERNAL[from]),
+                to: place(INTERNAL[to]),
+                lines: vec![serial_cmd_line(item, serial)],
+            };
             step(cmd, None, ok.then(|| mv(&u, INTERNAL[from], INTERNAL[to], 1)))
         }
         Op::ShipQty { item, lot, qty, from, cust } => {
@@ -220,26 +252,45 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
         Op::ReturnQty { item, lot, qty, cust, to } => {
             let u = qty_unit(item, lot);
             let ok = m.lot_ok(item, &u.1) && m.bal(&u, &cust_path(cust)) >= qty;
-            let cmd = Command::Return { from: place(CUSTOMERS[cust]), to: place(INTERNAL[to]), lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())] };
+            let cmd = Command::Return {
+                from: place(CUSTOMERS[cust]),
+                to: place(INTERNAL[to]),
+                lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())],
+            };
             step(cmd, Some("damaged"), ok.then(|| mv(&u, &cust_path(cust), INTERNAL[to], qty)))
         }
         Op::ReturnSerial { item, serial, cust, to } => {
             let u = serial_unit(item, serial);
             let ok = m.serial_at(&u) == Some(cust_path(cust));
-            let cmd = Command::Return { from: place(CUSTOMERS[cust]), to: place(INTERNAL[to]), lines: vec![serial_cmd_line(item, serial)] };
+            let cmd = Command::Return {
+                from: place(CUSTOMERS[cust]),
+                to: place(INTERNAL[to]),
+                lines: vec![serial_cmd_line(item, serial)],
+            };
             step(cmd, Some("warranty"), ok.then(|| mv(&u, &cust_path(cust), INTERNAL[to], 1)))
         }
         Op::AdjustQty { item, lot, qty, at, inward } => {
             let u = qty_unit(item, lot);
-            let (dir, from, to) = if inward { (Direction::In, "ADJUSTMENT", INTERNAL[at]) } else { (Direction::Out, INTERNAL[at], "ADJUSTMENT") };
+            let (dir, from, to) = if inward {
+                (Direction::In, "ADJUSTMENT", INTERNAL[at])
+            } else {
+                (Direction::Out, INTERNAL[at], "ADJUSTMENT")
+            };
             let ok = m.lot_ok(item, &u.1) && (inward || m.bal(&u, INTERNAL[at]) >= qty);
-            let cmd = Command::Adjust { at: place(INTERNAL[at]), direction: dir, lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())] };
+            let cmd = Command::Adjust {
+                at: place(INTERNAL[at]),
+                direction: dir,
+                lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())],
+            };
             step(cmd, Some("cycle"), ok.then(|| mv(&u, from, to, qty)))
         }
         Op::ScrapQty { item, lot, qty, at } => {
             let u = qty_unit(item, lot);
             let ok = m.lot_ok(item, &u.1) && m.bal(&u, INTERNAL[at]) >= qty;
-            let cmd = Command::Scrap { at: place(INTERNAL[at]), lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())] };
+            let cmd = Command::Scrap {
+                at: place(INTERNAL[at]),
+                lines: vec![qty_line(ITEMS[item], u.1.as_deref(), &qty.to_string())],
+            };
             step(cmd, None, ok.then(|| mv(&u, INTERNAL[at], "SCRAP", qty)))
         }
         Op::ScrapSerial { item, serial, at } => {
@@ -269,7 +320,13 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
             let status = if released { LotStatus::Released } else { LotStatus::OnHold };
             let cmd = Command::SetLotStatus { sku: sku("LOTTED"), lot: lot(code), status };
             let ok = m.lots.contains(&("LOTTED", code.to_owned()));
-            Some(Step { command: cmd, reason: Some("qa"), expect: ok.then(Vec::new), creates_lot: None, status: Some((code.to_owned(), released)) })
+            Some(Step {
+                command: cmd,
+                reason: Some("qa"),
+                expect: ok.then(Vec::new),
+                creates_lot: None,
+                status: Some((code.to_owned(), released)),
+            })
         }
         Op::Reverse { .. } | Op::Retry { .. } | Op::Conflict { .. } => None,
     }
@@ -286,7 +343,8 @@ fn run_sequence(factory: &Factory, ops: &[Op]) {
             Op::Retry { pick } if !m.posted.is_empty() => {
                 let t = &m.posted[pick % m.posted.len()];
                 let before = c.fingerprint();
-                let p = c.store.submit(c.tx(t.request.clone())).unwrap_or_else(|e| panic!("step {i}: retry failed: {e}"));
+                let p =
+                    c.store.submit(c.tx(t.request.clone())).unwrap_or_else(|e| panic!("step {i}: retry failed: {e}"));
                 assert!(p.replayed && p.seq == t.seq, "step {i}: a retry must replay the first result");
                 assert_eq!(c.fingerprint(), before, "step {i}: a retry wrote something");
             }
@@ -316,7 +374,10 @@ fn run_sequence(factory: &Factory, ops: &[Op]) {
                         m.posted.push(PostedTx { request, seq: p.seq, moves, reversed: false, is_reversal: false });
                     }
                     (Err(SubmitError::Refused(_)), None) => {}
-                    (r, e) => panic!("step {i}: {op:?}: store said {r:?}, model expected {}", if e.is_some() { "success" } else { "refusal" }),
+                    (r, e) => panic!(
+                        "step {i}: {op:?}: store said {r:?}, model expected {}",
+                        if e.is_some() { "success" } else { "refusal" }
+                    ),
                 }
             }
         }
@@ -330,7 +391,12 @@ fn reverse(c: &Ctx, m: &mut Model, pick: usize) {
     }
     let idx = pick % m.posted.len();
     let t = &m.posted[idx];
-    let moves: Vec<Mv> = t.moves.iter().rev().map(|x| Mv { unit: x.unit.clone(), from: x.to.clone(), to: x.from.clone(), qty: x.qty }).collect();
+    let moves: Vec<Mv> = t
+        .moves
+        .iter()
+        .rev()
+        .map(|x| Mv { unit: x.unit.clone(), from: x.to.clone(), to: x.from.clone(), qty: x.qty })
+        .collect();
     let ok = !t.is_reversal && !t.reversed && !moves.is_empty() && m.allows(&moves);
     let request = Request::new(Command::Reverse { tx: t.request.id });
     match (c.store.submit(c.tx(request.clone())), ok) {
@@ -340,7 +406,9 @@ fn reverse(c: &Ctx, m: &mut Model, pick: usize) {
             m.posted.push(PostedTx { request, seq: p.seq, moves, reversed: false, is_reversal: true });
         }
         (Err(SubmitError::Refused(_)), false) => {}
-        (r, ok) => panic!("reversal of {:?}: store said {r:?}, model expected success={ok}", m.posted[idx].request.command),
+        (r, ok) => {
+            panic!("reversal of {:?}: store said {r:?}, model expected success={ok}", m.posted[idx].request.command)
+        }
     }
 }
 
@@ -348,7 +416,17 @@ fn check(c: &Ctx, m: &Model, step: usize) {
     let rows = c.store.stock(&StockQuery { include_virtual: true, ..Default::default() }).expect("stock");
     let store: BTreeMap<(String, Option<String>, Option<String>, String), i64> = rows
         .iter()
-        .map(|r| ((r.sku.to_string(), r.lot.as_ref().map(|l| l.to_string()), r.serial.as_ref().map(|s| s.to_string()), r.location.to_string()), r.units))
+        .map(|r| {
+            (
+                (
+                    r.sku.to_string(),
+                    r.lot.as_ref().map(|l| l.to_string()),
+                    r.serial.as_ref().map(|s| s.to_string()),
+                    r.location.to_string(),
+                ),
+                r.units,
+            )
+        })
         .collect();
     let model: BTreeMap<(String, Option<String>, Option<String>, String), i64> =
         m.balances.iter().map(|((u, loc), q)| ((u.0.to_owned(), u.1.clone(), u.2.clone(), loc.clone()), *q)).collect();
@@ -374,7 +452,8 @@ fn check(c: &Ctx, m: &Model, step: usize) {
 /// of up to 40 commands each, shrunk to a minimal failing sequence on error.
 pub fn model_based_ledger(factory: &Factory) {
     let cases = std::env::var("TRACELOT_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, max_shrink_iters: 200, ..Config::default() });
+    let mut runner =
+        TestRunner::new(Config { cases, failure_persistence: None, max_shrink_iters: 200, ..Config::default() });
     let result = runner.run(&proptest::collection::vec(ops(), 1..40), |ops| {
         run_sequence(factory, &ops);
         Ok(())
