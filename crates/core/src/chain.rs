@@ -107,12 +107,6 @@ pub fn hash<'a>(prev: &[u8; 32], tx: &ChainTx<'_>, moves: impl IntoIterator<Item
     e.0.finalize().into()
 }
 
-/// SHA-256 of a request's canonical JSON: the content that idempotency
-/// compares when an id is posted again.
-pub fn request_hash(canonical_json: &str) -> [u8; 32] {
-    Sha256::digest(canonical_json.as_bytes()).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

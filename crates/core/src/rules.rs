@@ -136,6 +136,18 @@ pub trait LedgerView {
     fn location_by_id(&mut self, id: i64) -> ViewResult<Arc<LocationRecord>>;
     /// A partner's virtual location.
     fn partner_location(&mut self, code: &PartnerCode) -> ViewResult<Option<Arc<LocationRecord>>>;
+    /// What a user's place text means: a location path, else a partner code.
+    /// Paths and partner codes never collide (the rules refuse it), so a
+    /// view may cache the answer.
+    fn place(&mut self, place: &PlaceRef) -> ViewResult<Option<Arc<LocationRecord>>> {
+        if let Some(l) = self.location(place.as_path())? {
+            return Ok(Some(l));
+        }
+        match place.as_partner() {
+            Some(code) => self.partner_location(&code),
+            None => Ok(None),
+        }
+    }
     /// Lot by item and code.
     fn lot(&mut self, item_id: i64, code: &LotCode) -> ViewResult<Option<Arc<LotRecord>>>;
     /// Lot by id.
@@ -209,8 +221,9 @@ pub struct PlannedMove {
     pub to: Arc<LocationRecord>,
     /// Smallest units, always > 0.
     pub qty: i64,
-    /// The request field this movement comes from, for error messages.
-    pub field: String,
+    /// The request field this movement comes from, for error messages
+    /// (shared by every serial of a line).
+    pub field: Arc<str>,
 }
 
 /// One thing the store must write.
@@ -335,6 +348,23 @@ impl Clocks {
 }
 
 type PResult<T> = Result<T, PlanError>;
+
+/// A field path rendered only when an error names it: planning a receipt
+/// of 100,000 serials formats no strings unless one of them is refused.
+#[derive(Debug, Clone, Copy)]
+struct At<'a> {
+    base: &'a str,
+    index: Option<usize>,
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{}[{i}]", self.base),
+            None => f.write_str(self.base),
+        }
+    }
+}
 
 fn err<T>(rule: Rule, field: impl Into<String>, message: impl Into<String>) -> PResult<T> {
     Err(DomainError::at(rule, field, message).into())
@@ -491,15 +521,10 @@ impl Planner<'_> {
     }
 
     fn place(&mut self, place: &PlaceRef, field: &str) -> PResult<Arc<LocationRecord>> {
-        if let Some(l) = self.view.location(place.as_path())? {
-            return Ok(l);
+        match self.view.place(place)? {
+            Some(l) => Ok(l),
+            None => err(Rule::NotFound, field, format!("unknown location or partner {place}")),
         }
-        if let Some(code) = place.as_partner()
-            && let Some(l) = self.view.partner_location(&code)?
-        {
-            return Ok(l);
-        }
-        err(Rule::NotFound, field, format!("unknown location or partner {place}"))
     }
 
     fn internal(&mut self, place: &PlaceRef, field: &str) -> PResult<Arc<LocationRecord>> {
@@ -547,6 +572,15 @@ impl Planner<'_> {
         if self.view.location(path)?.is_some() {
             return err(Rule::AlreadyExists, "path", format!("location {path} already exists"));
         }
+        if let Some(code) = PartnerCode::parse(path.as_str()).ok()
+            && self.view.partner_location(&code)?.is_some()
+        {
+            return err(
+                Rule::AlreadyExists,
+                "path",
+                format!("{path} is a partner's code; a location path may not repeat it"),
+            );
+        }
         self.create_lineage(path, kind)
     }
 
@@ -589,6 +623,15 @@ impl Planner<'_> {
         }
         if self.view.partner_location(code)?.is_some() {
             return err(Rule::AlreadyExists, "code", format!("partner {code} already exists"));
+        }
+        if let Ok(as_path) = LocationPath::parse(code.as_str())
+            && self.view.location(&as_path)?.is_some()
+        {
+            return err(
+                Rule::AlreadyExists,
+                "code",
+                format!("{code} is a location path; a partner code may not repeat it"),
+            );
         }
         let path = LocationPath::for_partner(root, code);
         if self.view.location(&path)?.is_some() {
@@ -752,7 +795,7 @@ impl Planner<'_> {
         serial: Option<SerialRef>,
         (from, to): (&Arc<LocationRecord>, &Arc<LocationRecord>),
         qty: i64,
-        field: String,
+        field: Arc<str>,
     ) {
         self.plan.effects.push(Effect::Move(PlannedMove {
             item: item.clone(),
@@ -810,14 +853,15 @@ impl Planner<'_> {
                 let qty = a
                     .to_qty(item.spec.scale)
                     .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
-                self.push_move(&item, lot, None, (from, to), qty.units(), field.to_owned());
+                self.push_move(&item, lot, None, (from, to), qty.units(), field.into());
             }
             ReceiveUnits::Serials(serials) => {
-                self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+                let base = format!("{field}.units.serials");
+                self.serial_count_ok(serials.len(), &base)?;
+                let shared: Arc<str> = base.as_str().into();
                 for (j, s) in serials.iter().enumerate() {
-                    let f = format!("{field}.units.serials[{j}]");
-                    let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, f);
+                    let r = self.arriving_serial(&item, s, lot.as_ref(), At { base: &base, index: Some(j) })?;
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
                 }
             }
             ReceiveUnits::Generate(n) => {
@@ -831,6 +875,7 @@ impl Planner<'_> {
                     );
                 };
                 let mut counter = self.view.serial_counter(item.id)?;
+                let shared: Arc<str> = f.as_str().into();
                 let mut made = 0;
                 while made < *n {
                     let text = pattern.render(counter, self.today);
@@ -839,8 +884,8 @@ impl Planner<'_> {
                     if self.view.serial(item.id, &s)?.is_some() || self.new_serials.contains(&(item.id, s.clone())) {
                         continue;
                     }
-                    let r = self.arriving_serial(&item, &s, lot.as_ref(), &f)?;
-                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, f.clone());
+                    let r = self.arriving_serial(&item, &s, lot.as_ref(), At { base: &f, index: None })?;
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
                     self.plan.generated.push(s);
                     made += 1;
                 }
@@ -857,19 +902,23 @@ impl Planner<'_> {
         item: &ItemRecord,
         s: &Serial,
         lot: Option<&LotRef>,
-        field: &str,
+        field: At<'_>,
     ) -> PResult<SerialRef> {
         let sku = &item.spec.sku;
         if !self.new_serials.insert((item.id, s.clone())) {
-            return err(Rule::SerialExists, field, format!("serial {s} of {sku} appears twice in this request"));
+            return err(
+                Rule::SerialExists,
+                field.to_string(),
+                format!("serial {s} of {sku} appears twice in this request"),
+            );
         }
-        item.spec.serial_kind.check(s).map_err(|e| DomainError::invalid(field, e))?;
+        item.spec.serial_kind.check(s).map_err(|e| DomainError::invalid(field.to_string(), e))?;
         match self.view.serial(item.id, s)? {
             Some(rec) => {
                 if let Some(at) = &rec.at {
                     return err(
                         Rule::SerialExists,
-                        field,
+                        field.to_string(),
                         format!(
                             "serial {s} of {sku} already exists (at {}); a unit coming back from a customer arrives through `return`",
                             at.path
@@ -882,7 +931,11 @@ impl Planner<'_> {
                     _ => false,
                 };
                 if !same_lot {
-                    return err(Rule::LotConflict, field, format!("serial {s} of {sku} belongs to another lot"));
+                    return err(
+                        Rule::LotConflict,
+                        field.to_string(),
+                        format!("serial {s} of {sku} belongs to another lot"),
+                    );
                 }
                 Ok(SerialRef::Existing(rec.id, s.clone()))
             }
@@ -933,7 +986,7 @@ impl Planner<'_> {
                     None => None,
                 };
                 if let Some(l) = &lot {
-                    self.check_leaving(l, leaving, field)?;
+                    self.check_leaving(l, leaving, At { base: field, index: None })?;
                 }
                 if leaving == Leaving::Return {
                     let held = self.view.balance(BalanceKey {
@@ -956,21 +1009,27 @@ impl Planner<'_> {
                         );
                     }
                 }
-                self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.to_owned());
+                self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.into());
             }
             Units::Serials(serials) => {
-                self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+                let base = format!("{field}.units.serials");
+                self.serial_count_ok(serials.len(), &base)?;
+                let shared: Arc<str> = base.as_str().into();
                 let mut seen = HashSet::with_capacity(serials.len());
                 for (j, s) in serials.iter().enumerate() {
-                    let f = format!("{field}.units.serials[{j}]");
+                    let f = At { base: &base, index: Some(j) };
                     if !seen.insert(s) {
-                        return err(Rule::SerialExists, f, format!("serial {s} appears twice in this line"));
+                        return err(
+                            Rule::SerialExists,
+                            f.to_string(),
+                            format!("serial {s} appears twice in this line"),
+                        );
                     }
-                    let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, &f)?;
+                    let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, f)?;
                     if let Some(l) = &lot {
-                        self.check_leaving(l, leaving, &f)?;
+                        self.check_leaving(l, leaving, f)?;
                     }
-                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, f);
+                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone());
                 }
             }
         }
@@ -984,22 +1043,28 @@ impl Planner<'_> {
         s: &Serial,
         lot: Option<&LotCode>,
         from: &LocationRecord,
-        field: &str,
+        field: At<'_>,
     ) -> PResult<(SerialRef, Option<Arc<LotRecord>>)> {
         let sku = &item.spec.sku;
         let Some(rec) = self.view.serial(item.id, s)? else {
-            return err(Rule::NotFound, field, format!("unknown serial {s} of {sku}"));
+            return err(Rule::NotFound, field.to_string(), format!("unknown serial {s} of {sku}"));
         };
         match &rec.at {
             Some(at) if at.id == from.id => {}
             Some(at) => {
                 return err(
                     Rule::SerialNotThere,
-                    field,
+                    field.to_string(),
                     format!("serial {s} of {sku} is at {}, not at {}", at.path, from.path),
                 );
             }
-            None => return err(Rule::SerialNotThere, field, format!("serial {s} of {sku} is not in stock anywhere")),
+            None => {
+                return err(
+                    Rule::SerialNotThere,
+                    field.to_string(),
+                    format!("serial {s} of {sku} is not in stock anywhere"),
+                );
+            }
         }
         let lot_rec = match rec.lot_id {
             Some(id) => Some(self.view.lot_by_id(id)?),
@@ -1008,19 +1073,19 @@ impl Planner<'_> {
         if let Some(code) = lot
             && lot_rec.as_ref().is_none_or(|l| &l.code != code)
         {
-            return err(Rule::LotConflict, field, format!("serial {s} of {sku} is not in lot {code}"));
+            return err(Rule::LotConflict, field.to_string(), format!("serial {s} of {sku} is not in lot {code}"));
         }
         Ok((SerialRef::Existing(rec.id, s.clone()), lot_rec))
     }
 
-    fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: &str) -> PResult<()> {
+    fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {
         let Leaving::Shipment { allow_expired } = leaving else {
             return Ok(());
         };
         if lot.status != LotStatus::Released {
             return err(
                 Rule::LotNotReleased,
-                field,
+                field.to_string(),
                 format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()),
             );
         }
@@ -1030,7 +1095,7 @@ impl Planner<'_> {
             if !allow_expired {
                 return err(
                     Rule::LotExpired,
-                    field,
+                    field.to_string(),
                     format!("lot {} expired on {by}; ship it only with allow_expired and a reason", lot.code),
                 );
             }
@@ -1065,11 +1130,12 @@ impl Planner<'_> {
                 Some(code) => Some(LotRef::Existing(self.existing_lot(&item, code, &format!("{field}.lot"))?)),
                 None => None,
             };
-            self.serial_count_ok(serials.len(), &format!("{field}.units.serials"))?;
+            let base = format!("{field}.units.serials");
+            self.serial_count_ok(serials.len(), &base)?;
+            let shared: Arc<str> = base.as_str().into();
             for (j, s) in serials.iter().enumerate() {
-                let f = format!("{field}.units.serials[{j}]");
-                let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, f);
+                let r = self.arriving_serial(&item, s, lot.as_ref(), At { base: &base, index: Some(j) })?;
+                self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, shared.clone());
             }
         }
         Ok(())
@@ -1117,6 +1183,7 @@ impl Planner<'_> {
                     return err(Rule::SerialExists, "counted.serials", "a serial appears twice in the count");
                 }
                 let in_scope = |l: Option<i64>| lot.as_ref().is_none_or(|lr| Some(lr.id) == l);
+                let shared: Arc<str> = "counted.serials".into();
                 let here_set: HashSet<&Serial> =
                     here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
                 for (id, s, lot_id) in here.iter().filter(|(_, s, l)| in_scope(*l) && !found_set.contains(s)) {
@@ -1130,11 +1197,11 @@ impl Planner<'_> {
                         Some(SerialRef::Existing(*id, s.clone())),
                         (&at, &adj),
                         1,
-                        format!("counted.serials (missing {s})"),
+                        shared.clone(),
                     );
                 }
                 for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
-                    let f = format!("counted.serials[{j}]");
+                    let f = At { base: "counted.serials", index: Some(j) };
                     match self.view.serial(item.id, s)? {
                         Some(SerialRecord { id, lot_id, at: Some(elsewhere) })
                             if elsewhere.kind == LocationKind::Internal =>
@@ -1149,13 +1216,13 @@ impl Planner<'_> {
                                 Some(SerialRef::Existing(id, s.clone())),
                                 (&elsewhere, &at),
                                 1,
-                                f,
+                                shared.clone(),
                             );
                         }
                         _ => {
                             let lot = lot.clone().map(LotRef::Existing);
-                            let r = self.arriving_serial(&item, s, lot.as_ref(), &f)?;
-                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, f);
+                            let r = self.arriving_serial(&item, s, lot.as_ref(), f)?;
+                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, shared.clone());
                         }
                     }
                 }
@@ -1190,7 +1257,8 @@ impl Planner<'_> {
             );
         }
         self.plan.reverses = Some(tx.seq);
-        for (i, m) in tx.movements.iter().enumerate().rev() {
+        let shared: Arc<str> = "tx".into();
+        for m in tx.movements.iter().rev() {
             let item = self.view.item_by_id(m.item_id)?;
             let lot = match m.lot_id {
                 Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
@@ -1202,7 +1270,7 @@ impl Planner<'_> {
             };
             let from = self.view.location_by_id(m.to_id)?;
             let to = self.view.location_by_id(m.from_id)?;
-            self.push_move(&item, lot, serial, (&from, &to), m.qty, format!("tx.movements[{i}]"));
+            self.push_move(&item, lot, serial, (&from, &to), m.qty, shared.clone());
         }
         Ok(())
     }

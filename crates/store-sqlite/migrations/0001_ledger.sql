@@ -12,18 +12,19 @@ CREATE TABLE transactions (
     id             BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
     kind           TEXT    NOT NULL,
     request        TEXT    NOT NULL,
-    request_hash   BLOB    NOT NULL,
     occurred_at    INTEGER NOT NULL,
     recorded_at    INTEGER NOT NULL,
     user_name      TEXT    NOT NULL,
     reference      TEXT,
     reason         TEXT,
-    reverses       INTEGER UNIQUE REFERENCES transactions(seq),
+    reverses       INTEGER REFERENCES transactions(seq),
     overrides      TEXT    NOT NULL DEFAULT '[]',
     movement_count INTEGER NOT NULL CHECK (movement_count >= 0),
-    prev_hash      BLOB    NOT NULL CHECK (length(prev_hash) = 32),
-    hash           BLOB    NOT NULL UNIQUE CHECK (length(hash) = 32)
+    -- SHA-256 over the previous transaction's hash and this one's content.
+    hash           BLOB    NOT NULL CHECK (length(hash) = 32)
 );
+-- A transaction is reversed at most once; only reversals are indexed.
+CREATE UNIQUE INDEX transactions_reverses ON transactions(reverses) WHERE reverses IS NOT NULL;
 
 CREATE TABLE items (
     id              INTEGER PRIMARY KEY,
@@ -141,6 +142,15 @@ CREATE TRIGGER serials_immutable BEFORE UPDATE ON serials
 BEGIN SELECT RAISE(ABORT, 'serials cannot be updated'); END;
 CREATE TRIGGER serials_no_delete BEFORE DELETE ON serials
 BEGIN SELECT RAISE(ABORT, 'serials cannot be deleted'); END;
+-- Nothing the ledger refers to can be deleted.
+CREATE TRIGGER items_no_delete BEFORE DELETE ON items
+BEGIN SELECT RAISE(ABORT, 'items cannot be deleted'); END;
+CREATE TRIGGER locations_no_delete BEFORE DELETE ON locations
+BEGIN SELECT RAISE(ABORT, 'locations cannot be deleted'); END;
+CREATE TRIGGER lots_no_delete BEFORE DELETE ON lots
+BEGIN SELECT RAISE(ABORT, 'lots cannot be deleted'); END;
+CREATE TRIGGER partners_no_delete BEFORE DELETE ON partners
+BEGIN SELECT RAISE(ABORT, 'partners cannot be deleted'); END;
 CREATE TRIGGER items_key_immutable BEFORE UPDATE OF sku, tracking, scale ON items
 BEGIN SELECT RAISE(ABORT, 'an item''s sku, tracking and scale cannot change'); END;
 CREATE TRIGGER locations_immutable BEFORE UPDATE OF path, kind ON locations

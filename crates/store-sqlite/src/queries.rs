@@ -134,7 +134,7 @@ pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::
                 (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id)
          FROM serials s JOIN items i ON i.id = s.item_id
          LEFT JOIN lots lo ON lo.id = s.lot_id
-         LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.qty > 0
+         LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0
          LEFT JOIN locations l ON l.id = b.location_id
          WHERE i.sku = ?1 AND s.serial = ?2",
     )?

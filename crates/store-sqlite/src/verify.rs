@@ -34,7 +34,7 @@ pub(crate) fn verify(c: &Connection) -> rusqlite::Result<VerifyReport> {
 
 fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(u64, u64, [u8; 32])> {
     let mut txs = c.prepare(
-        "SELECT seq, id, kind, request, occurred_at, recorded_at, user_name, reverses, overrides, movement_count, prev_hash, hash
+        "SELECT seq, id, kind, request, occurred_at, recorded_at, user_name, reverses, overrides, movement_count, hash
          FROM transactions ORDER BY seq",
     )?;
     let mut mvs = c.prepare(
@@ -62,8 +62,7 @@ fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(
         let user: String = r.get(6)?;
         let overrides: String = r.get(8)?;
         let count: i64 = r.get(9)?;
-        let prev_hash: Vec<u8> = r.get(10)?;
-        let stored: Vec<u8> = r.get(11)?;
+        let stored: Vec<u8> = r.get(10)?;
         let mut own = Vec::new();
         while let Some(m) = next_move.take_if(|m| m.seq <= seq) {
             next_move = read_move(&mut move_rows)?;
@@ -104,8 +103,6 @@ fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(
         let id_text = tracelot_core::TxId::from_bytes(tx.id);
         let problem = if seq != expected_seq {
             Some(format!("transaction #{seq} ({id_text}): expected #{expected_seq} next; a transaction is missing"))
-        } else if prev_hash != prev {
-            Some(format!("transaction #{seq} ({id_text}): its prev_hash does not match the hash of #{}", seq - 1))
         } else if own.len() as i64 != count || own.iter().enumerate().any(|(i, m)| m.line != i as i64) {
             Some(format!("transaction #{seq} ({id_text}): records {count} movements, the ledger holds {}", own.len()))
         } else if let Some(m) = own.iter().find(|m| m.occurred_at != occurred_at) {
@@ -197,6 +194,19 @@ fn balance_checks(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Resul
              WHERE last IS NOT lo.status LIMIT {MAX_PROBLEMS}"
         ),
     ];
+    // Every reference points at a row that exists.
+    let mut fk = c.prepare("PRAGMA foreign_key_check")?;
+    let broken = fk.query_map([], |r| {
+        Ok(format!(
+            "{} row {} refers to a missing {} row",
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+            r.get::<_, String>(2)?
+        ))
+    })?;
+    for p in broken.take(MAX_PROBLEMS) {
+        problems.push(p?);
+    }
     for sql in checks {
         let mut stmt = c.prepare(&sql)?;
         let found = stmt.query_map([], |r| r.get::<_, String>(0))?;

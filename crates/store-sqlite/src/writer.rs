@@ -42,6 +42,13 @@ pub(crate) struct Writer {
     touched: std::collections::HashSet<(i64, i64, i64)>,
 }
 
+/// How a transaction failed: before anything was written (nothing to undo),
+/// or part-way through writing (its writes must be rolled back).
+enum Failure {
+    BeforeWriting(SubmitError),
+    AfterWriting(SubmitError),
+}
+
 fn storage(e: impl std::fmt::Display) -> SubmitError {
     SubmitError::Storage(e.to_string())
 }
@@ -104,33 +111,47 @@ impl Writer {
     }
 
     fn batch(&mut self, jobs: &mut [Job]) -> Vec<Vec<Result<Posted, SubmitError>>> {
-        let fail_all = |jobs: &[Job], e: SubmitError| {
-            jobs.iter().map(|j| j.txs.iter().map(|_| Err(e.clone())).collect()).collect()
-        };
+        let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
+        let txs: Vec<Transaction> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).collect();
+        let mut flat = self.post_all(&txs).into_iter();
+        sizes.iter().map(|n| flat.by_ref().take(*n).collect()).collect()
+    }
+
+    /// Posts `txs` in one database transaction, one result each.
+    fn post_all(&mut self, txs: &[Transaction]) -> Vec<Result<Posted, SubmitError>> {
+        let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
         let changed =
             self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).map(|v| v != self.data_version);
         if changed.unwrap_or(true)
             && let Err(e) = self.reload()
         {
-            return fail_all(jobs, storage(e));
+            return fail_all(storage(e));
         }
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-            return fail_all(jobs, storage(e));
+            return fail_all(storage(e));
         }
-        let mut results: Vec<Vec<Result<Posted, SubmitError>>> = jobs
-            .iter_mut()
-            .map(|job| std::mem::take(&mut job.txs).into_iter().map(|tx| self.post(tx)).collect())
-            .collect();
+        let mut results = Vec::with_capacity(txs.len());
+        let mut next = 0;
+        while next < txs.len() {
+            next = match self.post_group(&txs[next..], &mut results) {
+                Ok(()) => txs.len(),
+                Err(failed) => {
+                    // Redo the group up to the failure one transaction at a
+                    // time, each in its own savepoint, then go on optimistically.
+                    let end = next + failed;
+                    for tx in &txs[next..=end] {
+                        let r = self.post_alone(tx);
+                        results.push(r);
+                    }
+                    end + 1
+                }
+            };
+        }
         if let Err(e) = self.conn.execute_batch("COMMIT") {
             let _ = self.conn.execute_batch("ROLLBACK");
             // The chain head and caches may hold rows that were never committed.
             let _ = self.reload();
-            for r in results.iter_mut().flatten() {
-                if r.is_ok() {
-                    *r = Err(storage(format!("commit failed: {e}")));
-                }
-            }
-            return results;
+            return fail_all(storage(format!("commit failed: {e}")));
         }
         self.data_version = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap_or(self.data_version);
         #[cfg(debug_assertions)]
@@ -138,19 +159,52 @@ impl Writer {
         results
     }
 
-    /// Posts one transaction inside its own savepoint.
-    fn post(&mut self, tx: Transaction) -> Result<Posted, SubmitError> {
-        self.conn.execute_batch("SAVEPOINT tx").map_err(storage)?;
-        match self.apply(&tx) {
-            Ok((posted, head)) => {
-                self.conn.execute_batch("RELEASE tx").map_err(storage)?;
-                if let Some(h) = head {
-                    self.head = h;
+    /// Posts a run of transactions under one savepoint. Most refusals happen
+    /// while planning, before anything is written, and cost nothing here. A
+    /// failure after writing began (a constraint) rolls the whole run back and
+    /// returns its index, so the caller can redo the run one by one.
+    fn post_group(&mut self, txs: &[Transaction], results: &mut Vec<Result<Posted, SubmitError>>) -> Result<(), usize> {
+        let start = (self.head, results.len());
+        if self.conn.prepare_cached("SAVEPOINT grp").and_then(|mut s| s.execute([])).is_err() {
+            return Err(0);
+        }
+        for (i, tx) in txs.iter().enumerate() {
+            match self.apply(tx) {
+                Ok(p) => results.push(Ok(p)),
+                Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
+                Err(Failure::AfterWriting(_)) => {
+                    let _ = self.conn.execute_batch("ROLLBACK TO grp; RELEASE grp");
+                    self.head = start.0;
+                    results.truncate(start.1);
+                    self.cache.clear();
+                    return Err(i);
                 }
+            }
+        }
+        match self.conn.prepare_cached("RELEASE grp").and_then(|mut s| s.execute([])) {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO grp; RELEASE grp");
+                self.head = start.0;
+                results.truncate(start.1);
+                self.cache.clear();
+                Err(txs.len() - 1)
+            }
+        }
+    }
+
+    /// Posts one transaction in its own savepoint.
+    fn post_alone(&mut self, tx: &Transaction) -> Result<Posted, SubmitError> {
+        let head = self.head;
+        self.conn.execute_batch("SAVEPOINT tx").map_err(storage)?;
+        match self.apply(tx) {
+            Ok(posted) => {
+                self.conn.execute_batch("RELEASE tx").map_err(storage)?;
                 Ok(posted)
             }
-            Err(e) => {
+            Err(Failure::BeforeWriting(e) | Failure::AfterWriting(e)) => {
                 let _ = self.conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+                self.head = head;
                 // The failed savepoint may have cached rows it created.
                 self.cache.clear();
                 Err(e)
@@ -158,37 +212,55 @@ impl Writer {
         }
     }
 
-    fn apply(&mut self, tx: &Transaction) -> Result<(Posted, Option<Head>), SubmitError> {
-        let req = &tx.request;
-        let request = req.canonical_json();
-        let request_hash = chain::request_hash(&request);
-        let seen: Option<(i64, Vec<u8>)> = self
+    /// The result of an id that is already in the ledger: the stored result
+    /// when the content is the same, a refusal when it is not.
+    /// Canonical JSON is deterministic, so equal content means equal text.
+    fn posted_before(&self, req: &Request, request: &str) -> Result<Option<Posted>, SubmitError> {
+        let seen: Option<(i64, String)> = self
             .conn
-            .prepare_cached("SELECT seq, request_hash FROM transactions WHERE id = ?1")
+            .prepare_cached("SELECT seq, request FROM transactions WHERE id = ?1")
             .and_then(|mut s| s.query_row([&req.id.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(storage)?;
-        if let Some((seq, stored)) = seen {
-            if stored != request_hash {
-                return Err(DomainError::at(
-                    Rule::IdempotencyConflict,
-                    "id",
-                    format!("transaction {} was already posted with different content", req.id),
-                )
-                .into());
-            }
-            return Ok((self.replay(seq, req)?, None));
+        let Some((seq, stored)) = seen else { return Ok(None) };
+        if stored != request {
+            return Err(DomainError::at(
+                Rule::IdempotencyConflict,
+                "id",
+                format!("transaction {} was already posted with different content", req.id),
+            )
+            .into());
         }
+        self.replay(seq, req).map(Some)
+    }
+
+    /// Plans and writes one transaction. The id is checked only when it
+    /// matters: when planning refuses (a retry may no longer plan) and when
+    /// the insert meets the id's UNIQUE constraint. New transactions, the
+    /// common case, pay for no lookup.
+    fn apply(&mut self, tx: &Transaction) -> Result<Posted, Failure> {
+        let req = &tx.request;
+        let request = req.canonical_json();
+        let before = |this: &Self, e: SubmitError| match this.posted_before(req, &request) {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(Failure::BeforeWriting(e)),
+            Err(other) => Err(Failure::BeforeWriting(other)),
+        };
         let recorded_at = Timestamp::now().max(from_micros(self.head.recorded_at));
-        let occurred_at = Clocks { recorded_at, policy: self.policy }.occurred_at(req)?;
-        let plan = {
-            let mut view = WriteView { conn: &self.conn, cache: &mut self.cache };
-            rules::plan(req, occurred_at, &mut view).map_err(|e| match e {
-                PlanError::Domain(d) => SubmitError::Refused(d),
-                PlanError::View(v) => storage(v),
-            })?
+        let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
+            |occurred_at| {
+                let mut view = WriteView { conn: &self.conn, cache: &mut self.cache };
+                rules::plan(req, occurred_at, &mut view).map(|p| (occurred_at, p)).map_err(|e| match e {
+                    PlanError::Domain(d) => SubmitError::Refused(d),
+                    PlanError::View(v) => storage(v),
+                })
+            },
+        );
+        let (occurred_at, plan) = match planned {
+            Ok(p) => p,
+            Err(e) => return before(self, e),
         };
         let seq = self.head.seq + 1;
-        let overrides = serde_json::to_string(&plan.overrides).map_err(storage)?;
+        let overrides = serde_json::to_string(&plan.overrides).map_err(|e| Failure::BeforeWriting(storage(e)))?;
         let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
         let movement_count = moves(&plan).count() as i64;
         let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
@@ -212,11 +284,12 @@ impl Writer {
             overrides: &overrides,
         };
         let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
-        self.conn
+        let inserted = self
+            .conn
             .prepare_cached(
-                "INSERT INTO transactions (seq, id, kind, request, request_hash, occurred_at, recorded_at, user_name,
-                  reference, reason, reverses, overrides, movement_count, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name,
+                  reference, reason, reverses, overrides, movement_count, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -224,7 +297,6 @@ impl Writer {
                     &req.id.as_bytes()[..],
                     plan.kind,
                     request,
-                    &request_hash[..],
                     occ,
                     rec,
                     tx.user.as_str(),
@@ -233,15 +305,22 @@ impl Writer {
                     plan.reverses,
                     overrides,
                     movement_count,
-                    &self.head.hash[..],
                     &hash[..],
                 ])
-            })
-            .map_err(|e| {
-                constraint(e, || DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed"))
-            })?;
-        self.write_effects(seq, occ, &plan)?;
-        let posted = Posted {
+            });
+        // A failed INSERT statement writes nothing, so this is still "before writing".
+        if let Err(e) = inserted {
+            let msg = e.to_string();
+            return match constraint(e, || {
+                DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed")
+            }) {
+                SubmitError::Refused(_) if msg.contains("transactions.id") => before(self, storage(msg)),
+                other => Err(Failure::BeforeWriting(other)),
+            };
+        }
+        self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;
+        self.head = Head { seq, hash, recorded_at: rec };
+        Ok(Posted {
             id: req.id,
             seq,
             kind: plan.kind.to_owned(),
@@ -252,8 +331,7 @@ impl Writer {
             replayed: false,
             generated_serials: plan.generated,
             overrides: plan.overrides,
-        };
-        Ok((posted, Some(Head { seq, hash, recorded_at: rec })))
+        })
     }
 
     fn write_effects(&mut self, seq: i64, occurred_at: i64, plan: &Plan) -> Result<(), SubmitError> {
@@ -325,10 +403,10 @@ impl Writer {
                         .conn
                         .prepare_cached(
                             "INSERT INTO lots (item_id, code, produced_on, expires_on, best_before, supplier_lot, attributes, status, created_seq)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                         )
                         .and_then(|mut s| {
-                            s.query_row(
+                            s.execute(
                                 params![
                                     item_id,
                                     code.as_str(),
@@ -340,9 +418,9 @@ impl Writer {
                                     status.as_str(),
                                     seq
                                 ],
-                                |r| r.get(0),
                             )
                         })
+                        .map(|_| self.conn.last_insert_rowid())
                         .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists"))))?;
                     self.status_change(id, seq, status.as_str())?;
                     new_lots.push(id);
@@ -359,9 +437,16 @@ impl Writer {
                     let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
                     let id: i64 = self
                         .conn
-                        .prepare_cached("INSERT INTO serials (item_id, serial, lot_id, created_seq) VALUES (?1, ?2, ?3, ?4) RETURNING id")
-                        .and_then(|mut s| s.query_row(params![item_id, serial.as_str(), lot, seq], |r| r.get(0)))
-                        .map_err(|e| constraint(e, || DomainError::at(Rule::SerialExists, "serial", format!("serial {serial} already exists"))))?;
+                        .prepare_cached(
+                            "INSERT INTO serials (item_id, serial, lot_id, created_seq) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .and_then(|mut s| s.execute(params![item_id, serial.as_str(), lot, seq]))
+                        .map(|_| self.conn.last_insert_rowid())
+                        .map_err(|e| {
+                            constraint(e, || {
+                                DomainError::at(Rule::SerialExists, "serial", format!("serial {serial} already exists"))
+                            })
+                        })?;
                     new_serials.push(id);
                 }
                 Effect::SetSerialCounter { item_id, next } => {
@@ -372,12 +457,12 @@ impl Writer {
                 }
                 Effect::Move(m) => {
                     let lot = lot_id(&m.lot, &new_lots);
-                    let serial = match &m.serial {
-                        Some(SerialRef::Existing(id, _)) => *id,
-                        Some(SerialRef::New(i, _)) => new_serials[*i],
-                        None => 0,
+                    let (serial, fresh) = match &m.serial {
+                        Some(SerialRef::Existing(id, _)) => (*id, false),
+                        Some(SerialRef::New(i, _)) => (new_serials[*i], true),
+                        None => (0, false),
                     };
-                    self.write_move(seq, line, occurred_at, m, lot, serial)?;
+                    self.write_move(seq, line, occurred_at, m, lot, (serial, fresh))?;
                     line += 1;
                 }
             }
@@ -395,6 +480,8 @@ impl Writer {
 
     /// Writes one ledger row and its two balance changes: the source first,
     /// so a serial leaves one place before it arrives at the next.
+    /// `fresh` marks a serial created by this transaction: it has no
+    /// balance rows yet, so its source row is inserted without looking.
     fn write_move(
         &mut self,
         seq: i64,
@@ -402,7 +489,7 @@ impl Writer {
         occurred_at: i64,
         m: &PlannedMove,
         lot: i64,
-        serial: i64,
+        (serial, fresh): (i64, bool),
     ) -> Result<(), SubmitError> {
         let item = m.item.id;
         self.conn
@@ -417,12 +504,15 @@ impl Writer {
         // row to update, the INSERT of a negative row lets the constraint
         // refuse it for internal locations.
         let from = (item, lot, serial, m.from.id, m.from.kind.is_internal());
-        let out = self
-            .conn
-            .prepare_cached(
-                "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
-            )
-            .and_then(|mut s| s.execute(params![from.0, from.1, from.2, from.3, m.qty]));
+        let out = if fresh {
+            Ok(0)
+        } else {
+            self.conn
+                .prepare_cached(
+                    "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
+                )
+                .and_then(|mut s| s.execute(params![from.0, from.1, from.2, from.3, m.qty]))
+        };
         let mut upsert = self
             .conn
             .prepare_cached(
@@ -463,7 +553,7 @@ impl Writer {
             let scale = m.item.spec.scale;
             return DomainError::at(
                 Rule::InsufficientStock,
-                m.field.clone(),
+                m.field.to_string(),
                 format!(
                     "not enough {what} at {}: {} on hand, {} needed",
                     m.from.path,
@@ -473,7 +563,7 @@ impl Writer {
             )
             .into();
         }
-        DomainError::at(Rule::SerialExists, m.field.clone(), format!("{what} is already held at another location"))
+        DomainError::at(Rule::SerialExists, m.field.to_string(), format!("{what} is already held at another location"))
             .into()
     }
 

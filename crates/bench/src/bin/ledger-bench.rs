@@ -1,0 +1,394 @@
+//! Posts N movements (default 1,000,000), mixing lots and serials, through
+//! the same store service the CLI uses, then writes the same ledger and
+//! balance rows with a bare rusqlite loop at the same batch size, and prints
+//! movements per second for both, their ratio and the database sizes.
+//!
+//! `cargo run --release -p tracelot-bench --bin ledger-bench [-- --movements N]`
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use rusqlite::{Connection, params};
+use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
+use tracelot_core::item::{SerialKind, Tracking};
+use tracelot_core::{
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Scale, Serial,
+    Sku, Transaction, UserName,
+};
+use tracelot_store::Store;
+use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
+
+#[derive(Parser)]
+struct Args {
+    /// How many movements to post.
+    #[arg(long, default_value_t = 1_000_000)]
+    movements: usize,
+    /// Client transactions per group commit (and per bare-loop commit).
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+}
+
+const BINS: usize = 20;
+const CUSTOMERS: usize = 50;
+const LOT_ITEMS: usize = 10;
+const SERIAL_ITEMS: usize = 5;
+
+/// One movement by the ids both databases share (master data is created in
+/// the same order in both, so ids agree).
+#[derive(Clone, Copy)]
+struct Row {
+    item: i64,
+    lot: i64,
+    serial: i64,
+    from: i64,
+    to: i64,
+    from_internal: bool,
+    to_internal: bool,
+    qty: i64,
+}
+
+/// The workload: rounds of 8 transactions and 11 movements each.
+/// Lot items: receive 100, transfer 40, ship 30 and 20. Serial items:
+/// receive 4 serials, transfer one, ship two.
+struct Workload {
+    round: usize,
+    user: UserName,
+}
+
+fn p(s: &str) -> anyhow::Result<PlaceRef> {
+    PlaceRef::parse(s).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn bin(i: usize) -> String {
+    format!("WH/BIN{:02}", i % BINS)
+}
+
+fn cust(i: usize) -> String {
+    format!("CUST{:02}", i % CUSTOMERS)
+}
+
+impl Workload {
+    fn lot_line(&self, item: usize, lot: &str, qty: u64) -> anyhow::Result<Line> {
+        Ok(Line {
+            sku: Sku::parse(&format!("LOT-ITEM-{item}")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            lot: Some(LotCode::parse(lot).map_err(|e| anyhow::anyhow!("{e}"))?),
+            units: Units::Quantity(Amount::whole(qty)),
+        })
+    }
+
+    fn serial_line(&self, item: usize, serials: Vec<Serial>) -> anyhow::Result<Line> {
+        Ok(Line {
+            sku: Sku::parse(&format!("SER-ITEM-{item}")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            lot: None,
+            units: Units::Serials(serials),
+        })
+    }
+
+    /// The next round's 8 requests.
+    fn next_round(&mut self) -> anyhow::Result<Vec<Transaction>> {
+        let r = self.round;
+        self.round += 1;
+        let (b, b2, c) = (bin(r), bin(r + 1), cust(r));
+        let li = r % LOT_ITEMS;
+        let lot = format!("L{}", r / 100);
+        let si = r % SERIAL_ITEMS;
+        let serials: Vec<Serial> = (0..4)
+            .map(|k| Serial::parse(&format!("S{r}-{k}")))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let receive_lot = ReceiveLine {
+            sku: Sku::parse(&format!("LOT-ITEM-{li}")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            lot: Some(LotCode::parse(&lot).map_err(|e| anyhow::anyhow!("{e}"))?),
+            details: LotDetails::default(),
+            status: None,
+            units: ReceiveUnits::Quantity(Amount::whole(100)),
+        };
+        let receive_serials = ReceiveLine {
+            sku: Sku::parse(&format!("SER-ITEM-{si}")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            lot: None,
+            details: LotDetails::default(),
+            status: None,
+            units: ReceiveUnits::Serials(serials.clone()),
+        };
+        let commands = vec![
+            Command::Receive { from: Some(p("SUP")?), to: p(&b)?, lines: vec![receive_lot] },
+            Command::Transfer { from: p(&b)?, to: p(&b2)?, lines: vec![self.lot_line(li, &lot, 40)?] },
+            Command::Ship { from: p(&b)?, to: p(&c)?, lines: vec![self.lot_line(li, &lot, 30)?], allow_expired: false },
+            Command::Ship {
+                from: p(&b2)?,
+                to: p(&c)?,
+                lines: vec![self.lot_line(li, &lot, 20)?],
+                allow_expired: false,
+            },
+            Command::Receive { from: Some(p("SUP")?), to: p(&b)?, lines: vec![receive_serials] },
+            Command::Transfer {
+                from: p(&b)?,
+                to: p(&b2)?,
+                lines: vec![self.serial_line(si, vec![serials[0].clone()])?],
+            },
+            Command::Ship {
+                from: p(&b)?,
+                to: p(&c)?,
+                lines: vec![self.serial_line(si, vec![serials[1].clone()])?],
+                allow_expired: false,
+            },
+            Command::Ship {
+                from: p(&b2)?,
+                to: p(&c)?,
+                lines: vec![self.serial_line(si, vec![serials[0].clone()])?],
+                allow_expired: false,
+            },
+        ];
+        Ok(commands.into_iter().map(|c| Transaction { request: Request::new(c), user: self.user.clone() }).collect())
+    }
+}
+
+/// The same round as plain rows for the bare loop. Ids follow creation
+/// order: items 1..=15, lots numbered as first received, serials in receipt order.
+struct BareIds {
+    internal: Vec<i64>,
+    customers: Vec<i64>,
+    supplier: i64,
+    lots: std::collections::HashMap<(usize, usize), i64>,
+    next_lot: i64,
+    next_serial: i64,
+}
+
+impl BareIds {
+    fn round(&mut self, r: usize) -> Vec<Vec<Row>> {
+        let (b, b2, c) = (self.internal[r % BINS], self.internal[(r + 1) % BINS], self.customers[r % CUSTOMERS]);
+        let li = r % LOT_ITEMS;
+        let lot_item = li as i64 + 1;
+        let next = &mut self.next_lot;
+        let lot = *self.lots.entry((li, r / 100)).or_insert_with(|| {
+            *next += 1;
+            *next
+        });
+        let ser_item = (LOT_ITEMS + r % SERIAL_ITEMS) as i64 + 1;
+        let s0 = self.next_serial + 1;
+        self.next_serial += 4;
+        let mv = |item, lot, serial, from, to, fi, ti, qty| Row {
+            item,
+            lot,
+            serial,
+            from,
+            to,
+            from_internal: fi,
+            to_internal: ti,
+            qty,
+        };
+        vec![
+            vec![mv(lot_item, lot, 0, self.supplier, b, false, true, 100)],
+            vec![mv(lot_item, lot, 0, b, b2, true, true, 40)],
+            vec![mv(lot_item, lot, 0, b, c, true, false, 30)],
+            vec![mv(lot_item, lot, 0, b2, c, true, false, 20)],
+            (0..4).map(|k| mv(ser_item, 0, s0 + k, self.supplier, b, false, true, 1)).collect(),
+            vec![mv(ser_item, 0, s0, b, b2, true, true, 1)],
+            vec![mv(ser_item, 0, s0 + 1, b, c, true, false, 1)],
+            vec![mv(ser_item, 0, s0, b2, c, true, false, 1)],
+        ]
+    }
+}
+
+const MOVEMENTS_PER_ROUND: usize = 11;
+const TXS_PER_ROUND: usize = 8;
+
+fn setup_service(path: &Path) -> anyhow::Result<(SqliteStore, UserName)> {
+    let store = SqliteStore::init(path, SqliteOptions { max_batch: usize::MAX, ..SqliteOptions::default() })?;
+    let user = UserName::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut master = Vec::new();
+    for i in 0..BINS {
+        let path = LocationPath::parse(&bin(i)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        master.push(Command::DefineLocation { path, kind: LocationKind::Internal });
+    }
+    master.push(Command::DefinePartner {
+        code: PartnerCode::parse("SUP").map_err(|e| anyhow::anyhow!("{e}"))?,
+        name: "SUP".into(),
+        kind: LocationKind::Supplier,
+    });
+    for i in 0..CUSTOMERS {
+        let code = PartnerCode::parse(&cust(i)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        master.push(Command::DefinePartner { code, name: cust(i), kind: LocationKind::Customer });
+    }
+    let spec = |sku: String, tracking| -> anyhow::Result<ItemSpec> {
+        Ok(ItemSpec {
+            sku: Sku::parse(&sku).map_err(|e| anyhow::anyhow!("{e}"))?,
+            name: sku,
+            tracking,
+            gtin: None,
+            uom: "ea".into(),
+            scale: Scale::UNITS,
+            shelf_life_days: None,
+            warranty_months: None,
+            serial_kind: SerialKind::Free,
+            serial_pattern: None,
+        })
+    };
+    for i in 0..LOT_ITEMS {
+        master.push(Command::DefineItem(spec(format!("LOT-ITEM-{i}"), Tracking::Lot)?));
+    }
+    for i in 0..SERIAL_ITEMS {
+        master.push(Command::DefineItem(spec(format!("SER-ITEM-{i}"), Tracking::Serial)?));
+    }
+    for cmd in master {
+        store.submit(Transaction { request: Request::new(cmd), user: user.clone() })?;
+    }
+    Ok((store, user))
+}
+
+fn run_service(path: &Path, rounds: usize, batch_rounds: usize) -> anyhow::Result<(Duration, u64, BareIds)> {
+    let (store, user) = setup_service(path)?;
+    let mut w = Workload { round: 0, user };
+    let mut elapsed = Duration::ZERO;
+    let mut moved = 0u64;
+    let mut done = 0;
+    while done < rounds {
+        let n = batch_rounds.min(rounds - done);
+        let mut txs = Vec::with_capacity(n * TXS_PER_ROUND);
+        for _ in 0..n {
+            txs.extend(w.next_round()?);
+        }
+        let t = Instant::now();
+        let results = store.submit_batch(txs);
+        elapsed += t.elapsed();
+        for r in results {
+            moved += r.context("a benchmark transaction was refused")?.movements;
+        }
+        done += n;
+    }
+    drop(store);
+    // Location ids in the bare database must match: read them from the service's file.
+    let conn = Connection::open(path)?;
+    let id = |path: &str| -> anyhow::Result<i64> {
+        Ok(conn.query_row("SELECT id FROM locations WHERE path = ?1", [path], |r| r.get(0))?)
+    };
+    let internal = (0..BINS).map(|i| id(&bin(i))).collect::<anyhow::Result<Vec<_>>>()?;
+    let customers =
+        (0..CUSTOMERS).map(|i| id(&format!("CUSTOMERS/{}", cust(i)))).collect::<anyhow::Result<Vec<_>>>()?;
+    let supplier = id("SUPPLIERS/SUP")?;
+    let ids = BareIds { internal, customers, supplier, lots: Default::default(), next_lot: 0, next_serial: 0 };
+    Ok((elapsed, moved, ids))
+}
+
+const BARE_SCHEMA: &str = "
+CREATE TABLE movements (
+    tx_seq INTEGER NOT NULL, line INTEGER NOT NULL, item_id INTEGER NOT NULL, lot_id INTEGER NOT NULL,
+    serial_id INTEGER NOT NULL, from_id INTEGER NOT NULL, to_id INTEGER NOT NULL,
+    qty INTEGER NOT NULL CHECK (qty > 0), occurred_at INTEGER NOT NULL,
+    PRIMARY KEY (tx_seq, line), CHECK (from_id <> to_id)
+) WITHOUT ROWID;
+CREATE INDEX movements_by_item_lot ON movements(item_id, lot_id, tx_seq);
+CREATE INDEX movements_by_serial ON movements(serial_id, tx_seq) WHERE serial_id <> 0;
+CREATE TABLE balances (
+    item_id INTEGER NOT NULL, lot_id INTEGER NOT NULL, serial_id INTEGER NOT NULL, location_id INTEGER NOT NULL,
+    internal INTEGER NOT NULL, qty INTEGER NOT NULL,
+    PRIMARY KEY (item_id, lot_id, serial_id, location_id),
+    CHECK (internal = 0 OR qty >= 0), CHECK (serial_id = 0 OR qty BETWEEN -1 AND 1)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX serial_in_one_place ON balances(item_id, serial_id) WHERE serial_id <> 0 AND qty > 0;
+CREATE INDEX balances_by_location ON balances(location_id);
+";
+
+/// The baseline: the same movement and balance rows, same indexes and
+/// constraints, same durability, written by a plain loop of prepared
+/// statements, one commit per the same number of client transactions.
+fn run_bare(path: &Path, rounds: usize, batch_rounds: usize, mut ids: BareIds) -> anyhow::Result<(Duration, u64)> {
+    let conn = Connection::open(path)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if mode != "wal" {
+        bail!("bare database is not in WAL mode");
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
+    )?;
+    conn.execute_batch(BARE_SCHEMA)?;
+    let mut elapsed = Duration::ZERO;
+    let mut moved = 0u64;
+    let mut seq = 0i64;
+    let mut done = 0;
+    while done < rounds {
+        let n = batch_rounds.min(rounds - done);
+        let txs: Vec<Vec<Row>> = (done..done + n).flat_map(|r| ids.round(r)).collect();
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        {
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut dec = conn.prepare_cached(
+                "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
+            )?;
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (item_id, lot_id, serial_id, location_id) DO UPDATE SET qty = qty + excluded.qty",
+            )?;
+            let now = 1_700_000_000_000_000i64;
+            for tx in &txs {
+                seq += 1;
+                for (line, m) in tx.iter().enumerate() {
+                    insert.execute(params![seq, line as i64, m.item, m.lot, m.serial, m.from, m.to, m.qty, now])?;
+                    if dec.execute(params![m.item, m.lot, m.serial, m.from, m.qty])? == 0 {
+                        upsert.execute(params![m.item, m.lot, m.serial, m.from, m.from_internal, -m.qty])?;
+                    }
+                    upsert.execute(params![m.item, m.lot, m.serial, m.to, m.to_internal, m.qty])?;
+                    moved += 1;
+                }
+            }
+        }
+        conn.execute_batch("COMMIT")?;
+        elapsed += t.elapsed();
+        done += n;
+    }
+    Ok((elapsed, moved))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let rounds = args.movements.div_ceil(MOVEMENTS_PER_ROUND);
+    let batch_rounds = (args.batch / TXS_PER_ROUND).max(1);
+    let dir = tempfile::tempdir()?;
+    let service_db = dir.path().join("service.db");
+    let bare_db = dir.path().join("bare.db");
+    println!(
+        "ledger-bench: {} movements in {} transactions ({} per group commit), lots and serials mixed",
+        rounds * MOVEMENTS_PER_ROUND,
+        rounds * TXS_PER_ROUND,
+        batch_rounds * TXS_PER_ROUND
+    );
+    let (service_time, service_moves, ids) = run_service(&service_db, rounds, batch_rounds)?;
+    let (bare_time, bare_moves) = run_bare(&bare_db, rounds, batch_rounds, ids)?;
+    let service_rate = service_moves as f64 / service_time.as_secs_f64();
+    let bare_rate = bare_moves as f64 / bare_time.as_secs_f64();
+    println!(
+        "service (SqliteStore::submit_batch): {service_moves} movements in {:.2} s = {service_rate:.0} movements/s ({:.0} transactions/s)",
+        service_time.as_secs_f64(),
+        (rounds * TXS_PER_ROUND) as f64 / service_time.as_secs_f64()
+    );
+    println!(
+        "bare rusqlite loop:                  {bare_moves} movements in {:.2} s = {bare_rate:.0} movements/s",
+        bare_time.as_secs_f64()
+    );
+    println!("ratio service / bare: {:.2} (target >= 0.50)", service_rate / bare_rate);
+    println!(
+        "database size: service {} (ledger, balances, transactions, serials, hash chain); bare {} (movements and balances only)",
+        tracelot_bench::mib(tracelot_bench::sqlite_size(&service_db)),
+        tracelot_bench::mib(tracelot_bench::sqlite_size(&bare_db))
+    );
+    let store = SqliteStore::open(&service_db, SqliteOptions::default())?;
+    let t = Instant::now();
+    let report = store.verify()?;
+    println!(
+        "verify after the run: {} ({} transactions, {} movements) in {:.1} s",
+        if report.is_ok() { "OK" } else { "MISMATCH" },
+        report.transactions,
+        report.movements,
+        t.elapsed().as_secs_f64()
+    );
+    if !report.is_ok() {
+        bail!("verify failed: {:?}", report.problems.first());
+    }
+    Ok(())
+}
