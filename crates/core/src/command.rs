@@ -140,6 +140,10 @@ pub enum Counted {
     Serials(Vec<Serial>),
 }
 
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
 /// Everything the ledger can be asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -212,7 +216,7 @@ pub enum Command {
         /// What ships.
         lines: Vec<Line>,
         /// Ship expired lots anyway; needs a reason, and is recorded.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         allow_expired: bool,
     },
     /// Goods back from a customer (needs a reason).
@@ -307,11 +311,28 @@ impl Request {
         Request { id: TxId::generate(), command, occurred_at: None, reference: None, reason: None }
     }
 
-    /// The canonical JSON of the request: stored, hashed for idempotency and
-    /// chained. serde_json writes struct fields in declaration order and the
-    /// maps here are `BTreeMap`s, so equal requests give equal bytes.
+    /// The canonical JSON of the request's content, without the id (stored
+    /// and chained beside it): what idempotency compares and the chain
+    /// covers. serde_json writes struct fields in declaration order and the
+    /// maps here are `BTreeMap`s, so equal content gives equal bytes.
     pub fn canonical_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        #[derive(Serialize)]
+        struct Content<'a> {
+            command: &'a Command,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            occurred_at: Option<&'a Timestamp>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reference: Option<&'a String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a String>,
+        }
+        let content = Content {
+            command: &self.command,
+            occurred_at: self.occurred_at.as_ref(),
+            reference: self.reference.as_ref(),
+            reason: self.reason.as_ref(),
+        };
+        serde_json::to_string(&content).unwrap_or_default()
     }
 }
 

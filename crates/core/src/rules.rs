@@ -391,7 +391,30 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
         overridden: HashSet::new(),
     };
     p.run()?;
+    p.check_availability()?;
     Ok(p.plan)
+}
+
+/// The refusal for a movement that would take its source below zero.
+pub fn insufficient_stock(m: &PlannedMove, on_hand: i64) -> DomainError {
+    let mut what = m.item.spec.sku.to_string();
+    if let Some(l) = &m.lot {
+        what.push_str(&format!(" lot {}", l.code()));
+    }
+    if let Some(s) = &m.serial {
+        what.push_str(&format!(" serial {}", s.serial()));
+    }
+    let scale = m.item.spec.scale;
+    DomainError::at(
+        Rule::InsufficientStock,
+        m.field.to_string(),
+        format!(
+            "not enough {what} at {}: {} on hand, {} needed",
+            m.from.path,
+            scale.format(on_hand),
+            scale.format(m.qty)
+        ),
+    )
 }
 
 fn check_texts(req: &Request) -> PResult<()> {
@@ -431,6 +454,45 @@ enum Leaving {
 }
 
 impl Planner<'_> {
+    /// Refuses, before anything is written, a plan that would take an
+    /// internal balance below zero. The database's constraint checks the
+    /// same again; checking here first means a refusal has nothing to undo,
+    /// so the writer needs no savepoint on its common path. (Serial moves
+    /// were checked where they were planned: the serial must be at the source.)
+    fn check_availability(&mut self) -> PResult<()> {
+        let mut pending: HashMap<(i64, Option<i64>, i64), i64> = HashMap::new();
+        for effect in &self.plan.effects {
+            let Effect::Move(m) = effect else { continue };
+            if m.serial.is_some() {
+                continue;
+            }
+            let lot = match &m.lot {
+                Some(LotRef::Existing(l)) => Some(l.id),
+                Some(LotRef::New(..)) => None,
+                None => None,
+            };
+            let new_lot = matches!(m.lot, Some(LotRef::New(..)));
+            if m.from.kind.is_internal() && !new_lot {
+                let key = (m.item.id, lot, m.from.id);
+                let moved = pending.get(&key).copied().unwrap_or(0);
+                let stored = self.view.balance(BalanceKey {
+                    item_id: key.0,
+                    lot_id: key.1,
+                    serial_id: None,
+                    location_id: key.2,
+                })?;
+                if stored + moved < m.qty {
+                    return Err(insufficient_stock(m, stored + moved).into());
+                }
+                *pending.entry(key).or_default() -= m.qty;
+            }
+            if m.to.kind.is_internal() && !new_lot {
+                *pending.entry((m.item.id, lot, m.to.id)).or_default() += m.qty;
+            }
+        }
+        Ok(())
+    }
+
     fn run(&mut self) -> PResult<()> {
         let req = self.req;
         match &req.command {
@@ -1270,6 +1332,20 @@ impl Planner<'_> {
             };
             let from = self.view.location_by_id(m.to_id)?;
             let to = self.view.location_by_id(m.from_id)?;
+            if let Some(SerialRef::Existing(_, s)) = &serial {
+                let at = self.view.serial(item.id, s)?.and_then(|r| r.at);
+                if at.as_ref().is_none_or(|a| a.id != from.id) {
+                    let now = at.map_or_else(|| "in stock nowhere".to_owned(), |a| format!("at {}", a.path));
+                    return err(
+                        Rule::SerialNotThere,
+                        "tx",
+                        format!(
+                            "serial {s} of {} is {now}; undoing this transaction needs it at {}",
+                            item.spec.sku, from.path
+                        ),
+                    );
+                }
+            }
             self.push_move(&item, lot, serial, (&from, &to), m.qty, shared.clone());
         }
         Ok(())

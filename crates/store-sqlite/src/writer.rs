@@ -118,6 +118,13 @@ impl Writer {
     }
 
     /// Posts `txs` in one database transaction, one result each.
+    ///
+    /// The rules refuse before anything is written (they check stock and
+    /// where serials are), so the common path needs no savepoints. If a
+    /// transaction still fails after it began writing (a constraint caught
+    /// what the rules did not), the whole batch is rolled back and redone
+    /// with one savepoint per client transaction, so that only the failing
+    /// one is refused and its neighbours commit.
     fn post_all(&mut self, txs: &[Transaction]) -> Vec<Result<Posted, SubmitError>> {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
         let changed =
@@ -131,21 +138,18 @@ impl Writer {
             return fail_all(storage(e));
         }
         let mut results = Vec::with_capacity(txs.len());
-        let mut next = 0;
-        while next < txs.len() {
-            next = match self.post_group(&txs[next..], &mut results) {
-                Ok(()) => txs.len(),
-                Err(failed) => {
-                    // Redo the group up to the failure one transaction at a
-                    // time, each in its own savepoint, then go on optimistically.
-                    let end = next + failed;
-                    for tx in &txs[next..=end] {
-                        let r = self.post_alone(tx);
-                        results.push(r);
-                    }
-                    end + 1
+        for tx in txs {
+            match self.apply(tx) {
+                Ok(p) => results.push(Ok(p)),
+                Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
+                Err(Failure::AfterWriting(_)) => {
+                    results = match self.redo_with_savepoints(txs) {
+                        Ok(r) => r,
+                        Err(e) => return fail_all(e),
+                    };
+                    break;
                 }
-            };
+            }
         }
         if let Err(e) = self.conn.execute_batch("COMMIT") {
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -159,38 +163,15 @@ impl Writer {
         results
     }
 
-    /// Posts a run of transactions under one savepoint. Most refusals happen
-    /// while planning, before anything is written, and cost nothing here. A
-    /// failure after writing began (a constraint) rolls the whole run back and
-    /// returns its index, so the caller can redo the run one by one.
-    fn post_group(&mut self, txs: &[Transaction], results: &mut Vec<Result<Posted, SubmitError>>) -> Result<(), usize> {
-        let start = (self.head, results.len());
-        if self.conn.prepare_cached("SAVEPOINT grp").and_then(|mut s| s.execute([])).is_err() {
-            return Err(0);
-        }
-        for (i, tx) in txs.iter().enumerate() {
-            match self.apply(tx) {
-                Ok(p) => results.push(Ok(p)),
-                Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
-                Err(Failure::AfterWriting(_)) => {
-                    let _ = self.conn.execute_batch("ROLLBACK TO grp; RELEASE grp");
-                    self.head = start.0;
-                    results.truncate(start.1);
-                    self.cache.clear();
-                    return Err(i);
-                }
-            }
-        }
-        match self.conn.prepare_cached("RELEASE grp").and_then(|mut s| s.execute([])) {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                let _ = self.conn.execute_batch("ROLLBACK TO grp; RELEASE grp");
-                self.head = start.0;
-                results.truncate(start.1);
-                self.cache.clear();
-                Err(txs.len() - 1)
-            }
-        }
+    /// Rolls the open batch back and posts it again, each transaction in its
+    /// own savepoint.
+    fn redo_with_savepoints(&mut self, txs: &[Transaction]) -> Result<Vec<Result<Posted, SubmitError>>, SubmitError> {
+        self.conn.execute_batch("ROLLBACK").map_err(storage)?;
+        self.reload().map_err(storage)?;
+        #[cfg(debug_assertions)]
+        self.touched.clear();
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(storage)?;
+        Ok(txs.iter().map(|tx| self.post_alone(tx)).collect())
     }
 
     /// Posts one transaction in its own savepoint.
@@ -541,7 +522,6 @@ impl Writer {
         if !is_constraint(&e) {
             return storage(e);
         }
-        let what = describe(m);
         if msg.contains("internal_not_negative") {
             let key = rules::BalanceKey {
                 item_id: m.item.id,
@@ -550,19 +530,9 @@ impl Writer {
                 location_id: m.from.id,
             };
             let have = WriteView { conn: &self.conn, cache: &mut self.cache }.balance(key).unwrap_or(0);
-            let scale = m.item.spec.scale;
-            return DomainError::at(
-                Rule::InsufficientStock,
-                m.field.to_string(),
-                format!(
-                    "not enough {what} at {}: {} on hand, {} needed",
-                    m.from.path,
-                    scale.format(have),
-                    scale.format(m.qty)
-                ),
-            )
-            .into();
+            return rules::insufficient_stock(m, have).into();
         }
+        let what = describe(m);
         DomainError::at(Rule::SerialExists, m.field.to_string(), format!("{what} is already held at another location"))
             .into()
     }

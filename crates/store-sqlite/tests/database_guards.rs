@@ -189,3 +189,44 @@ fn a_foreign_sqlite_file_is_refused() {
     let missing = SqliteStore::open(&dir.path().join("missing.db"), SqliteOptions::default()).err().expect("refused");
     assert!(missing.to_string().contains("tracelot init"), "{missing}");
 }
+
+#[test]
+fn a_failure_after_writing_began_refuses_only_its_own_transaction() {
+    let s = setup();
+    let store = SqliteStore::open(&s.path, SqliteOptions::default()).expect("open");
+    // Fault injection: the database aborts any movement of 13 units, after
+    // the transaction's own row was written. The rules cannot foresee it.
+    raw(&s.path)
+        .execute_batch(
+            "CREATE TRIGGER injected_fault BEFORE INSERT ON movements WHEN NEW.qty = 13
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+        )
+        .expect("inject");
+    let receipt = |n: &str| {
+        let line = ReceiveLine {
+            sku: Sku::parse("PLAIN").expect("sku"),
+            lot: None,
+            details: LotDetails::default(),
+            status: None,
+            units: ReceiveUnits::Quantity(Amount::parse(n).expect("amount")),
+        };
+        let cmd = Command::Receive { from: None, to: PlaceRef::parse("WH").expect("place"), lines: vec![line] };
+        Transaction { request: Request::new(cmd), user: UserName::parse("t").expect("user") }
+    };
+    let before = store.verify().expect("verify").transactions;
+    let results = store.submit_batch(vec![receipt("2"), receipt("13"), receipt("3")]);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(&results[1], Err(e) if e.to_string().contains("injected fault")), "{results:?}");
+    let seqs: Vec<i64> = results.iter().filter_map(|r| r.as_ref().ok()).map(|p| p.seq).collect();
+    assert_eq!(seqs, [before as i64 + 1, before as i64 + 2], "the refused transaction left no gap in the chain");
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.transactions, before + 2);
+    let on_hand: i64 = store
+        .stock(&tracelot_store::StockQuery { sku: Some(Sku::parse("PLAIN").expect("sku")), ..Default::default() })
+        .expect("stock")
+        .iter()
+        .map(|r| r.units)
+        .sum();
+    assert_eq!(on_hand, 5 + 2 + 3);
+}

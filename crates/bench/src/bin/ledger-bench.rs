@@ -28,6 +28,10 @@ struct Args {
     /// Client transactions per group commit (and per bare-loop commit).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
+    /// Alternating runs of both on fresh databases; the median ratio is the
+    /// figure (this machine's speed drifts by a third between runs).
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
 }
 
 const BINS: usize = 20;
@@ -95,7 +99,7 @@ impl Workload {
         let lot = format!("L{}", r / 100);
         let si = r % SERIAL_ITEMS;
         let serials: Vec<Serial> = (0..4)
-            .map(|k| Serial::parse(&format!("S{r}-{k}")))
+            .map(|k| Serial::parse(&format!("S{r:07}-{k}")))
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let receive_lot = ReceiveLine {
@@ -345,50 +349,87 @@ fn run_bare(path: &Path, rounds: usize, batch_rounds: usize, mut ids: BareIds) -
     Ok((elapsed, moved))
 }
 
+/// One trial's figures.
+struct Trial {
+    service_rate: f64,
+    bare_rate: f64,
+    service_size: u64,
+    bare_size: u64,
+}
+
+fn trial(args: &Args, rounds: usize, batch_rounds: usize, last: bool) -> anyhow::Result<Trial> {
+    let dir = tempfile::tempdir()?;
+    let service_db = dir.path().join("service.db");
+    let bare_db = dir.path().join("bare.db");
+    let (service_time, service_moves, ids) = run_service(&service_db, rounds, batch_rounds)?;
+    let (bare_time, bare_moves) = run_bare(&bare_db, rounds, batch_rounds, ids)?;
+    let t = Trial {
+        service_rate: service_moves as f64 / service_time.as_secs_f64(),
+        bare_rate: bare_moves as f64 / bare_time.as_secs_f64(),
+        service_size: tracelot_bench::sqlite_size(&service_db),
+        bare_size: tracelot_bench::sqlite_size(&bare_db),
+    };
+    println!(
+        "  service {:>8.0} movements/s ({:.2} s, {:.0} transactions/s) | bare {:>8.0} movements/s ({:.2} s) | ratio {:.2}",
+        t.service_rate,
+        service_time.as_secs_f64(),
+        (rounds * TXS_PER_ROUND) as f64 / service_time.as_secs_f64(),
+        t.bare_rate,
+        bare_time.as_secs_f64(),
+        t.service_rate / t.bare_rate
+    );
+    if last && args.trials > 0 {
+        let store = SqliteStore::open(&service_db, SqliteOptions::default())?;
+        let started = Instant::now();
+        let report = store.verify()?;
+        println!(
+            "verify after the last trial: {} ({} transactions, {} movements) in {:.1} s",
+            if report.is_ok() { "OK" } else { "MISMATCH" },
+            report.transactions,
+            report.movements,
+            started.elapsed().as_secs_f64()
+        );
+        if !report.is_ok() {
+            bail!("verify failed: {:?}", report.problems.first());
+        }
+    }
+    Ok(t)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let rounds = args.movements.div_ceil(MOVEMENTS_PER_ROUND);
     let batch_rounds = (args.batch / TXS_PER_ROUND).max(1);
-    let dir = tempfile::tempdir()?;
-    let service_db = dir.path().join("service.db");
-    let bare_db = dir.path().join("bare.db");
     println!(
-        "ledger-bench: {} movements in {} transactions ({} per group commit), lots and serials mixed",
+        "ledger-bench: {} movements in {} transactions ({} per group commit), lots and serials mixed, {} trials",
         rounds * MOVEMENTS_PER_ROUND,
         rounds * TXS_PER_ROUND,
-        batch_rounds * TXS_PER_ROUND
-    );
-    let (service_time, service_moves, ids) = run_service(&service_db, rounds, batch_rounds)?;
-    let (bare_time, bare_moves) = run_bare(&bare_db, rounds, batch_rounds, ids)?;
-    let service_rate = service_moves as f64 / service_time.as_secs_f64();
-    let bare_rate = bare_moves as f64 / bare_time.as_secs_f64();
-    println!(
-        "service (SqliteStore::submit_batch): {service_moves} movements in {:.2} s = {service_rate:.0} movements/s ({:.0} transactions/s)",
-        service_time.as_secs_f64(),
-        (rounds * TXS_PER_ROUND) as f64 / service_time.as_secs_f64()
+        batch_rounds * TXS_PER_ROUND,
+        args.trials
     );
     println!(
-        "bare rusqlite loop:                  {bare_moves} movements in {:.2} s = {bare_rate:.0} movements/s",
-        bare_time.as_secs_f64()
+        "service = SqliteStore::submit_batch (the CLI's write path); bare = rusqlite loop writing the same movement and balance rows"
     );
-    println!("ratio service / bare: {:.2} (target >= 0.50)", service_rate / bare_rate);
-    println!(
-        "database size: service {} (ledger, balances, transactions, serials, hash chain); bare {} (movements and balances only)",
-        tracelot_bench::mib(tracelot_bench::sqlite_size(&service_db)),
-        tracelot_bench::mib(tracelot_bench::sqlite_size(&bare_db))
-    );
-    let store = SqliteStore::open(&service_db, SqliteOptions::default())?;
-    let t = Instant::now();
-    let report = store.verify()?;
-    println!(
-        "verify after the run: {} ({} transactions, {} movements) in {:.1} s",
-        if report.is_ok() { "OK" } else { "MISMATCH" },
-        report.transactions,
-        report.movements,
-        t.elapsed().as_secs_f64()
-    );
-    if !report.is_ok() {
-        bail!("verify failed: {:?}", report.problems.first());
+    let mut trials = Vec::new();
+    for i in 0..args.trials.max(1) {
+        trials.push(trial(&args, rounds, batch_rounds, i + 1 == args.trials.max(1))?);
     }
+    let last = trials.last().context("no trial ran")?;
+    println!(
+        "median: service {:.0} movements/s, bare {:.0} movements/s, ratio {:.2} (target >= 0.50)",
+        median(trials.iter().map(|t| t.service_rate).collect()),
+        median(trials.iter().map(|t| t.bare_rate).collect()),
+        median(trials.iter().map(|t| t.service_rate / t.bare_rate).collect())
+    );
+    println!(
+        "database size: service {} (transactions with their requests, movements, balances, serials, hash chain); bare {} (movements and balances only)",
+        tracelot_bench::mib(last.service_size),
+        tracelot_bench::mib(last.bare_size)
+    );
     Ok(())
 }

@@ -397,7 +397,10 @@ fn reverse(c: &Ctx, m: &mut Model, pick: usize) {
         .rev()
         .map(|x| Mv { unit: x.unit.clone(), from: x.to.clone(), to: x.from.clone(), qty: x.qty })
         .collect();
-    let ok = !t.is_reversal && !t.reversed && !moves.is_empty() && m.allows(&moves);
+    // A unit is taken back only from where it is now.
+    let serials_there =
+        moves.iter().all(|x| x.unit.2.is_none() || m.serial_at(&x.unit).as_deref() == Some(x.from.as_str()));
+    let ok = !t.is_reversal && !t.reversed && !moves.is_empty() && serials_there && m.allows(&moves);
     let request = Request::new(Command::Reverse { tx: t.request.id });
     match (c.store.submit(c.tx(request.clone())), ok) {
         (Ok(p), true) => {
