@@ -154,6 +154,17 @@ pub trait LedgerView {
     fn lot_by_id(&mut self, id: i64) -> ViewResult<Arc<LotRecord>>;
     /// Serial by item and number, with its location.
     fn serial(&mut self, item_id: i64, serial: &Serial) -> ViewResult<Option<SerialRecord>>;
+    /// The serials among `serials` that exist, by number. Receipts of many
+    /// serials look them up in one call; a backend may answer in chunks.
+    fn serials_known(&mut self, item_id: i64, serials: &[Serial]) -> ViewResult<HashMap<Serial, SerialRecord>> {
+        let mut found = HashMap::new();
+        for s in serials {
+            if let Some(r) = self.serial(item_id, s)? {
+                found.insert(s.clone(), r);
+            }
+        }
+        Ok(found)
+    }
     /// Serial number by id (for reversals).
     fn serial_by_id(&mut self, id: i64) -> ViewResult<Serial>;
     /// One balance (0 when absent).
@@ -921,8 +932,10 @@ impl Planner<'_> {
                 let base = format!("{field}.units.serials");
                 self.serial_count_ok(serials.len(), &base)?;
                 let shared: Arc<str> = base.as_str().into();
+                let mut known = self.view.serials_known(item.id, serials)?;
                 for (j, s) in serials.iter().enumerate() {
-                    let r = self.arriving_serial(&item, s, lot.as_ref(), At { base: &base, index: Some(j) })?;
+                    let rec = known.remove(s);
+                    let r = self.arriving_serial(&item, s, lot.as_ref(), rec, At { base: &base, index: Some(j) })?;
                     self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
                 }
             }
@@ -946,7 +959,7 @@ impl Planner<'_> {
                     if self.view.serial(item.id, &s)?.is_some() || self.new_serials.contains(&(item.id, s.clone())) {
                         continue;
                     }
-                    let r = self.arriving_serial(&item, &s, lot.as_ref(), At { base: &f, index: None })?;
+                    let r = self.arriving_serial(&item, &s, lot.as_ref(), None, At { base: &f, index: None })?;
                     self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
                     self.plan.generated.push(s);
                     made += 1;
@@ -964,6 +977,7 @@ impl Planner<'_> {
         item: &ItemRecord,
         s: &Serial,
         lot: Option<&LotRef>,
+        known: Option<SerialRecord>,
         field: At<'_>,
     ) -> PResult<SerialRef> {
         let sku = &item.spec.sku;
@@ -975,7 +989,7 @@ impl Planner<'_> {
             );
         }
         item.spec.serial_kind.check(s).map_err(|e| DomainError::invalid(field.to_string(), e))?;
-        match self.view.serial(item.id, s)? {
+        match known {
             Some(rec) => {
                 if let Some(at) = &rec.at {
                     return err(
@@ -1195,8 +1209,10 @@ impl Planner<'_> {
             let base = format!("{field}.units.serials");
             self.serial_count_ok(serials.len(), &base)?;
             let shared: Arc<str> = base.as_str().into();
+            let mut known = self.view.serials_known(item.id, serials)?;
             for (j, s) in serials.iter().enumerate() {
-                let r = self.arriving_serial(&item, s, lot.as_ref(), At { base: &base, index: Some(j) })?;
+                let rec = known.remove(s);
+                let r = self.arriving_serial(&item, s, lot.as_ref(), rec, At { base: &base, index: Some(j) })?;
                 self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, shared.clone());
             }
         }
@@ -1281,9 +1297,9 @@ impl Planner<'_> {
                                 shared.clone(),
                             );
                         }
-                        _ => {
+                        other => {
                             let lot = lot.clone().map(LotRef::Existing);
-                            let r = self.arriving_serial(&item, s, lot.as_ref(), f)?;
+                            let r = self.arriving_serial(&item, s, lot.as_ref(), other, f)?;
                             self.push_move(&item, lot, Some(r), (&adj, &at), 1, shared.clone());
                         }
                     }

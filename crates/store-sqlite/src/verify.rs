@@ -29,7 +29,7 @@ pub(crate) fn verify(c: &Connection) -> rusqlite::Result<VerifyReport> {
     let balances: i64 = c.query_row("SELECT count(*) FROM balances", [], |r| r.get(0))?;
     snapshot.finish()?;
     problems.truncate(MAX_PROBLEMS);
-    Ok(VerifyReport { transactions, movements, balances: balances as u64, head: hex::encode(head), problems })
+    Ok(VerifyReport { transactions, movements, balances: balances as u64, head: chain::to_hex(&head), problems })
 }
 
 fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(u64, u64, [u8; 32])> {

@@ -228,6 +228,39 @@ impl LedgerView for WriteView<'_> {
         Ok(Some(SerialRecord { id, lot_id, at }))
     }
 
+    fn serials_known(&mut self, item_id: i64, serials: &[Serial]) -> ViewResult<HashMap<Serial, SerialRecord>> {
+        // One statement per chunk instead of one per serial.
+        const CHUNK: usize = 500;
+        let mut found = HashMap::new();
+        for chunk in serials.chunks(CHUNK) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+            let sql = format!(
+                "SELECT s.serial, s.id, s.lot_id,
+                        (SELECT b.location_id FROM balances b
+                         WHERE b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0)
+                 FROM serials s WHERE s.item_id = ?1 AND s.serial IN ({})",
+                marks.join(", ")
+            );
+            let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            args.push(&item_id);
+            let texts: Vec<&str> = chunk.iter().map(Serial::as_str).collect();
+            args.extend(texts.iter().map(|t| t as &dyn rusqlite::ToSql));
+            let rows: Vec<(Serial, i64, Option<i64>, Option<i64>)> = self
+                .conn
+                .prepare_cached(&sql)
+                .map_err(view_err)?
+                .query_map(args.as_slice(), |r| Ok((rows::serial(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(view_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(view_err)?;
+            for (serial, id, lot_id, loc) in rows {
+                let at = loc.map(|l| self.location_by_id(l)).transpose()?;
+                found.insert(serial, SerialRecord { id, lot_id, at });
+            }
+        }
+        Ok(found)
+    }
+
     fn serial_by_id(&mut self, id: i64) -> ViewResult<Serial> {
         self.conn
             .prepare_cached("SELECT serial FROM serials WHERE id = ?1")

@@ -308,7 +308,7 @@ impl Writer {
             occurred_at,
             recorded_at,
             movements: movement_count as u64,
-            hash: hex::encode(hash),
+            hash: chain::to_hex(&hash),
             replayed: false,
             generated_serials: plan.generated,
             overrides: plan.overrides,
@@ -558,6 +558,8 @@ impl Writer {
         } else {
             Vec::new()
         };
+        let hash: [u8; 32] =
+            hash.try_into().map_err(|_| storage(format!("transaction #{seq}: stored hash is not 32 bytes")))?;
         Ok(Posted {
             id,
             seq,
@@ -565,7 +567,7 @@ impl Writer {
             occurred_at: from_micros(occ),
             recorded_at: from_micros(rec),
             movements: count as u64,
-            hash: hex::encode(hash),
+            hash: chain::to_hex(&hash),
             replayed: true,
             generated_serials,
             overrides: serde_json::from_str(&overrides).map_err(storage)?,
