@@ -80,12 +80,21 @@ impl SqliteStore {
 
     fn start(path: &Path, create: bool, options: SqliteOptions) -> Result<Self, StoreError> {
         let conn = db::open_writer(path, create)?;
-        let writer = Writer::new(conn, options.clock_policy, options.max_batch).map_err(db::storage)?;
         let (tx, rx) = mpsc::channel();
+        let (ready_tx, ready) = mpsc::sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("tracelot-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || match Writer::new(&conn, options.clock_policy, options.max_batch) {
+                Ok(writer) => {
+                    let _ = ready_tx.send(Ok(()));
+                    writer.run(rx);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(db::storage(e)));
+                }
+            })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
+        ready.recv().map_err(|_| StoreError::Storage("the writer thread stopped while starting".into()))??;
         Ok(SqliteStore { path: path.to_owned(), jobs: Some(tx), writer: Some(handle), readers: Mutex::new(Vec::new()) })
     }
 

@@ -6,7 +6,7 @@
 use std::sync::mpsc::{Receiver, Sender};
 
 use jiff::Timestamp;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use tracelot_core::chain::{self, ChainMove, ChainTx};
 use tracelot_core::command::{Command, ReceiveUnits};
 use tracelot_core::rules::{self, Clocks, Effect, LedgerView, LotRef, Plan, PlanError, PlannedMove, SerialRef};
@@ -30,9 +30,49 @@ struct Head {
     recorded_at: i64,
 }
 
-/// The writer's state between batches.
-pub(crate) struct Writer {
-    conn: Connection,
+/// The statements run for every transaction, prepared once for the
+/// writer's life (as a hand-written loop would) instead of fetched from the
+/// statement cache each time.
+struct Hot<'c> {
+    insert_tx: Statement<'c>,
+    insert_movement: Statement<'c>,
+    insert_serial: Statement<'c>,
+    take_from: Statement<'c>,
+    add_to: Statement<'c>,
+}
+
+impl<'c> Hot<'c> {
+    fn prepare(conn: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(Hot {
+            insert_tx: conn.prepare(
+                "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name,
+                  reference, reason, reverses, overrides, movement_count, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?,
+            insert_movement: conn.prepare(
+                "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            insert_serial: conn
+                .prepare("INSERT INTO serials (item_id, serial, lot_id, created_seq) VALUES (?1, ?2, ?3, ?4)")?,
+            // The source is decremented with UPDATE: SQLite checks an UPSERT's
+            // candidate row (here negative) before it sees the conflict.
+            take_from: conn.prepare(
+                "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
+            )?,
+            add_to: conn.prepare(
+                "INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (item_id, lot_id, serial_id, location_id) DO UPDATE SET qty = qty + excluded.qty",
+            )?,
+        })
+    }
+}
+
+/// The writer's state between batches. It borrows the write connection,
+/// which lives on the writer thread's stack.
+pub(crate) struct Writer<'c> {
+    conn: &'c Connection,
+    hot: Hot<'c>,
     cache: Cache,
     head: Head,
     data_version: i64,
@@ -53,10 +93,11 @@ fn storage(e: impl std::fmt::Display) -> SubmitError {
     SubmitError::Storage(e.to_string())
 }
 
-impl Writer {
-    pub(crate) fn new(conn: Connection, policy: ClockPolicy, max_batch: usize) -> rusqlite::Result<Self> {
+impl<'c> Writer<'c> {
+    pub(crate) fn new(conn: &'c Connection, policy: ClockPolicy, max_batch: usize) -> rusqlite::Result<Self> {
         let mut w = Writer {
             conn,
+            hot: Hot::prepare(conn)?,
             cache: Cache::default(),
             head: Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
             data_version: 0,
@@ -265,30 +306,21 @@ impl Writer {
             overrides: &overrides,
         };
         let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name,
-                  reference, reason, reverses, overrides, movement_count, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    seq,
-                    &req.id.as_bytes()[..],
-                    plan.kind,
-                    request,
-                    occ,
-                    rec,
-                    tx.user.as_str(),
-                    req.reference,
-                    req.reason,
-                    plan.reverses,
-                    overrides,
-                    movement_count,
-                    &hash[..],
-                ])
-            });
+        let inserted = self.hot.insert_tx.execute(params![
+            seq,
+            &req.id.as_bytes()[..],
+            plan.kind,
+            request,
+            occ,
+            rec,
+            tx.user.as_str(),
+            req.reference,
+            req.reason,
+            plan.reverses,
+            overrides,
+            movement_count,
+            &hash[..],
+        ]);
         // A failed INSERT statement writes nothing, so this is still "before writing".
         if let Err(e) = inserted {
             let msg = e.to_string();
@@ -417,11 +449,9 @@ impl Writer {
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
                     let id: i64 = self
-                        .conn
-                        .prepare_cached(
-                            "INSERT INTO serials (item_id, serial, lot_id, created_seq) VALUES (?1, ?2, ?3, ?4)",
-                        )
-                        .and_then(|mut s| s.execute(params![item_id, serial.as_str(), lot, seq]))
+                        .hot
+                        .insert_serial
+                        .execute(params![item_id, serial.as_str(), lot, seq])
                         .map(|_| self.conn.last_insert_rowid())
                         .map_err(|e| {
                             constraint(e, || {
@@ -473,41 +503,22 @@ impl Writer {
         (serial, fresh): (i64, bool),
     ) -> Result<(), SubmitError> {
         let item = m.item.id;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut s| s.execute(params![seq, line, item, lot, serial, m.from.id, m.to.id, m.qty, occurred_at]))
+        self.hot
+            .insert_movement
+            .execute(params![seq, line, item, lot, serial, m.from.id, m.to.id, m.qty, occurred_at])
             .map_err(storage)?;
-        // The source is decremented with UPDATE: SQLite checks an UPSERT's
-        // candidate row (here negative) before it sees the conflict. With no
-        // row to update, the INSERT of a negative row lets the constraint
-        // refuse it for internal locations.
+        // With no source row to update, the INSERT of a negative row lets the
+        // constraint refuse it for internal locations.
         let from = (item, lot, serial, m.from.id, m.from.kind.is_internal());
-        let out = if fresh {
-            Ok(0)
-        } else {
-            self.conn
-                .prepare_cached(
-                    "UPDATE balances SET qty = qty - ?5 WHERE item_id = ?1 AND lot_id = ?2 AND serial_id = ?3 AND location_id = ?4",
-                )
-                .and_then(|mut s| s.execute(params![from.0, from.1, from.2, from.3, m.qty]))
-        };
-        let mut upsert = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (item_id, lot_id, serial_id, location_id) DO UPDATE SET qty = qty + excluded.qty",
-            )
-            .map_err(storage)?;
+        let out =
+            if fresh { Ok(0) } else { self.hot.take_from.execute(params![from.0, from.1, from.2, from.3, m.qty]) };
+        let upsert = &mut self.hot.add_to;
         let out = match out {
             Ok(0) => upsert.execute(params![from.0, from.1, from.2, from.3, from.4, -m.qty]),
             other => other,
         };
         let into =
             out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
-        drop(upsert);
         if let Err(e) = into {
             return Err(self.explain_balance_failure(e, m, lot, serial));
         }
