@@ -270,7 +270,7 @@ impl<'c> Writer<'c> {
         let recorded_at = Timestamp::now().max(from_micros(self.head.recorded_at));
         let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
             |occurred_at| {
-                let mut view = WriteView { conn: &self.conn, cache: &mut self.cache };
+                let mut view = WriteView { conn: self.conn, cache: &mut self.cache };
                 rules::plan(req, occurred_at, &mut view).map(|p| (occurred_at, p)).map_err(|e| match e {
                     PlanError::Domain(d) => SubmitError::Refused(d),
                     PlanError::View(v) => storage(v),
@@ -383,7 +383,7 @@ impl<'c> Writer<'c> {
                 }
                 Effect::CreateLocation { path, kind } => {
                     let parent = match path.parent() {
-                        Some(p) => WriteView { conn: &self.conn, cache: &mut self.cache }
+                        Some(p) => WriteView { conn: self.conn, cache: &mut self.cache }
                             .location(&p)
                             .map_err(storage)?
                             .map(|l| l.id),
@@ -401,7 +401,7 @@ impl<'c> Writer<'c> {
                         })?;
                 }
                 Effect::CreatePartner { code, name, kind, location } => {
-                    let loc = WriteView { conn: &self.conn, cache: &mut self.cache }
+                    let loc = WriteView { conn: self.conn, cache: &mut self.cache }
                         .location(location)
                         .map_err(storage)?
                         .ok_or_else(|| storage(format!("location {location} vanished")))?;
@@ -540,7 +540,7 @@ impl<'c> Writer<'c> {
                 serial_id: (serial != 0).then_some(serial),
                 location_id: m.from.id,
             };
-            let have = WriteView { conn: &self.conn, cache: &mut self.cache }.balance(key).unwrap_or(0);
+            let have = WriteView { conn: self.conn, cache: &mut self.cache }.balance(key).unwrap_or(0);
             return rules::insufficient_stock(m, have).into();
         }
         let what = describe(m);

@@ -305,7 +305,7 @@ fn run_bare(path: &Path, rounds: usize, batch_rounds: usize, mut ids: BareIds) -
         bail!("bare database is not in WAL mode");
     }
     conn.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
+        "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192; PRAGMA mmap_size = 1073741824;",
     )?;
     conn.execute_batch(BARE_SCHEMA)?;
     let mut elapsed = Duration::ZERO;
