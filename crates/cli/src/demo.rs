@@ -55,18 +55,10 @@ impl Demo {
 }
 
 fn item(sku: &str, name: &str, tracking: Tracking, uom: &str, scale: u8) -> anyhow::Result<ItemSpec> {
-    Ok(ItemSpec {
-        sku: v(Sku::parse(sku))?,
-        name: name.into(),
-        tracking,
-        gtin: None,
-        uom: uom.into(),
-        scale: v(Scale::new(scale))?,
-        shelf_life_days: None,
-        warranty_months: None,
-        serial_kind: SerialKind::Free,
-        serial_pattern: None,
-    })
+    let mut spec = ItemSpec::new(v(Sku::parse(sku))?, name, tracking);
+    spec.uom = uom.into();
+    spec.scale = v(Scale::new(scale))?;
+    Ok(spec)
 }
 
 fn place(p: &str) -> anyhow::Result<PlaceRef> {

@@ -239,6 +239,23 @@ pub struct ItemSpec {
 }
 
 impl ItemSpec {
+    /// An item counted in whole `ea` units, with no GTIN, shelf life,
+    /// warranty or serial pattern: the usual start, refined field by field.
+    pub fn new(sku: Sku, name: impl Into<String>, tracking: Tracking) -> Self {
+        ItemSpec {
+            sku,
+            name: name.into(),
+            tracking,
+            gtin: None,
+            uom: "ea".into(),
+            scale: Scale::UNITS,
+            shelf_life_days: None,
+            warranty_months: None,
+            serial_kind: SerialKind::Free,
+            serial_pattern: None,
+        }
+    }
+
     /// Rules that span fields.
     pub fn check(&self) -> Result<(), crate::DomainError> {
         use crate::{DomainError, Rule};

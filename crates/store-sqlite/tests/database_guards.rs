@@ -4,10 +4,10 @@
 
 use rusqlite::Connection;
 use tracelot_core::command::{Amount, ReceiveLine, ReceiveUnits};
-use tracelot_core::item::{SerialKind, Tracking};
+use tracelot_core::item::Tracking;
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PlaceRef, Request, Scale, Serial, Sku,
-    Transaction, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PlaceRef, Request, Serial, Sku, Transaction,
+    UserName,
 };
 use tracelot_store::Store;
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
@@ -32,21 +32,7 @@ fn setup() -> Setup {
         Command::DefineLocation { path: LocationPath::parse("WH").expect("path"), kind: LocationKind::Internal },
     );
     for (sku, tracking) in [("PLAIN", Tracking::None), ("SER", Tracking::Serial), ("LOTTED", Tracking::Lot)] {
-        post(
-            &store,
-            Command::DefineItem(ItemSpec {
-                sku: Sku::parse(sku).expect("sku"),
-                name: sku.into(),
-                tracking,
-                gtin: None,
-                uom: "ea".into(),
-                scale: Scale::UNITS,
-                shelf_life_days: None,
-                warranty_months: None,
-                serial_kind: SerialKind::Free,
-                serial_pattern: None,
-            }),
-        );
+        post(&store, Command::DefineItem(ItemSpec::new(Sku::parse(sku).expect("sku"), sku, tracking)));
     }
     let line = |sku: &str, units| ReceiveLine {
         sku: Sku::parse(sku).expect("sku"),

@@ -12,10 +12,10 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use rusqlite::{Connection, params};
 use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
-use tracelot_core::item::{SerialKind, Tracking};
+use tracelot_core::item::Tracking;
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Scale, Serial,
-    Sku, Transaction, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Serial, Sku,
+    Transaction, UserName,
 };
 use tracelot_store::Store;
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
@@ -217,18 +217,7 @@ fn setup_service(path: &Path) -> anyhow::Result<(SqliteStore, UserName)> {
         master.push(Command::DefinePartner { code, name: cust(i), kind: LocationKind::Customer });
     }
     let spec = |sku: String, tracking| -> anyhow::Result<ItemSpec> {
-        Ok(ItemSpec {
-            sku: Sku::parse(&sku).map_err(|e| anyhow::anyhow!("{e}"))?,
-            name: sku,
-            tracking,
-            gtin: None,
-            uom: "ea".into(),
-            scale: Scale::UNITS,
-            shelf_life_days: None,
-            warranty_months: None,
-            serial_kind: SerialKind::Free,
-            serial_pattern: None,
-        })
+        Ok(ItemSpec::new(Sku::parse(&sku).map_err(|e| anyhow::anyhow!("{e}"))?, sku.clone(), tracking))
     };
     for i in 0..LOT_ITEMS {
         master.push(Command::DefineItem(spec(format!("LOT-ITEM-{i}"), Tracking::Lot)?));

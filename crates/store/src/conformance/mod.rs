@@ -9,10 +9,10 @@ use std::sync::{Arc, Barrier};
 
 use jiff::{SignedDuration, Timestamp};
 use tracelot_core::command::{Amount, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Units};
-use tracelot_core::item::{SerialKind, Tracking};
+use tracelot_core::item::Tracking;
 use tracelot_core::{
     Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Request,
-    Rule, Scale, Serial, Sku, Transaction, TxId, UserName,
+    Rule, Serial, Sku, Transaction, TxId, UserName,
 };
 
 use crate::{HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
@@ -113,18 +113,7 @@ pub(crate) fn ship(from: &str, to: &str, line: Line) -> Command {
 }
 
 pub(crate) fn spec(s: &str, tracking: Tracking) -> ItemSpec {
-    ItemSpec {
-        sku: sku(s),
-        name: s.to_owned(),
-        tracking,
-        gtin: None,
-        uom: "ea".into(),
-        scale: Scale::UNITS,
-        shelf_life_days: None,
-        warranty_months: None,
-        serial_kind: SerialKind::Free,
-        serial_pattern: None,
-    }
+    ItemSpec::new(sku(s), s, tracking)
 }
 
 impl Ctx {
