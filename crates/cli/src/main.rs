@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Serial, Transaction, UserName};
+use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Rule, Serial, Transaction, UserName};
 use tracelot_store::{HistoryQuery, StockQuery, Store, SubmitError};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -51,6 +51,12 @@ fn report_error(out: Out, e: &anyhow::Error) -> ExitCode {
         eprintln!("error: {detail}");
     }
     ExitCode::from(code)
+}
+
+/// A refusal for a key that does not exist, so that scripts see exit code
+/// 1 and the code `not_found`.
+fn not_found(field: &str, what: String) -> anyhow::Error {
+    DomainError::at(Rule::NotFound, field, what).into()
 }
 
 /// The SQLite file named by `--db` / `TRACELOT_DATABASE_URL`.
@@ -96,7 +102,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Item(ItemVerb::Show { sku }) => {
             let sku = rq::sku(sku)?;
-            let item = open(cli)?.item(&sku)?.with_context(|| format!("unknown item {sku}"))?;
+            let item = open(cli)?.item(&sku)?.ok_or_else(|| not_found("sku", format!("unknown item {sku}")))?;
             out.emit(&item, || reports::items(std::slice::from_ref(&item)))?;
         }
         Verb::Location(LocationVerb::Add { path, kind, posting }) => {
@@ -130,7 +136,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Lot(LotVerb::Show { sku, lot }) => {
             let (sku, code) = (rq::sku(sku)?, rq::field("lot", lot, LotCode::parse)?);
-            let row = open(cli)?.lot(&sku, &code)?.with_context(|| format!("unknown lot {code} of {sku}"))?;
+            let row =
+                open(cli)?.lot(&sku, &code)?.ok_or_else(|| not_found("lot", format!("unknown lot {code} of {sku}")))?;
             out.emit(&row, || reports::lot(&row))?;
         }
         Verb::Lot(LotVerb::SetStatus { sku, lot, status, posting }) => {
@@ -204,8 +211,9 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Where { sku, serial } => {
             let (sku, serial) = (rq::sku(sku)?, rq::field("serial", serial, Serial::parse)?);
-            let row =
-                open(cli)?.where_is(&sku, &serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
+            let row = open(cli)?
+                .where_is(&sku, &serial)?
+                .ok_or_else(|| not_found("serial", format!("unknown serial {serial} of {sku}")))?;
             out.emit(&row, || reports::where_is(&row))?;
         }
         Verb::History(a) => {
@@ -214,7 +222,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
                 serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
             };
-            let rows = open(cli)?.history(&q)?;
+            let store = open(cli)?;
+            if store.item(&q.sku)?.is_none() {
+                return Err(not_found("sku", format!("unknown item {}", q.sku)));
+            }
+            let rows = store.history(&q)?;
             out.emit(&rows, || reports::history(&rows))?;
         }
         Verb::Expiring { days } => {
@@ -225,7 +237,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Warranty { sku, serial } => {
             let (sku, serial) = (rq::sku(sku)?, rq::field("serial", serial, Serial::parse)?);
-            let w = reports::warranty_of(&open(cli)?, &sku, &serial)?;
+            let store = open(cli)?;
+            if store.where_is(&sku, &serial)?.is_none() {
+                return Err(not_found("serial", format!("unknown serial {serial} of {sku}")));
+            }
+            let w = reports::warranty_of(&store, &sku, &serial)?;
             out.emit(&w, || reports::warranty(&w))?;
         }
         Verb::Verify => {

@@ -569,6 +569,10 @@ fn bad_input_is_a_clear_error_that_changes_nothing() {
     t.refused(&["location", "add", "CUSTOMERS/ACME/BIN", "--kind", "internal"], "wrong_location_kind");
     t.refused(&["partner", "add", "P", "--kind", "scrap"], "wrong_location_kind");
     assert_eq!(t.ok(&["verify"])["head"], head, "nothing was written");
+    t.refused(&["history", "NOPE"], "not_found");
+    t.refused(&["where", "X", "NOPE"], "not_found");
+    t.refused(&["lot", "show", "X", "NOPE"], "not_found");
+    t.refused(&["warranty", "X", "NOPE"], "not_found");
     let out = t.run(&["receive"]);
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
 }
