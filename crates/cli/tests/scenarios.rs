@@ -576,3 +576,29 @@ fn bad_input_is_a_clear_error_that_changes_nothing() {
     let out = t.run(&["receive"]);
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
 }
+
+#[test]
+fn the_database_comes_from_the_environment_and_init_is_safe_to_repeat() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("env.db");
+    let url = format!("sqlite://{}", db.display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tracelot"))
+            .args(args)
+            .env("TRACELOT_DATABASE_URL", &url)
+            .env("TRACELOT_USER", "env-user")
+            .output()
+            .expect("run")
+    };
+    let missing = run(&["stock"]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("tracelot init"));
+    assert!(run(&["init"]).status.success());
+    assert!(run(&["location", "add", "A"]).status.success());
+    assert!(run(&["init"]).status.success(), "init again keeps the database");
+    assert!(run(&["item", "add", "X"]).status.success());
+    assert!(run(&["receive", "X", "--to", "A", "--qty", "3"]).status.success());
+    let h: Value = serde_json::from_slice(&run(&["history", "X", "--json"]).stdout).expect("json");
+    assert_eq!(h[0]["user"], "env-user");
+    assert!(db.exists(), "the file named by TRACELOT_DATABASE_URL holds the ledger");
+}
