@@ -168,14 +168,17 @@ impl<'c> Writer<'c> {
     /// one is refused and its neighbours commit.
     fn post_all(&mut self, txs: &[Transaction]) -> Vec<Result<Posted, SubmitError>> {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            return fail_all(storage(e));
+        }
+        // Only now, holding the write lock, is the view of other processes'
+        // commits final: their rows change the chain head and the caches.
         let changed =
             self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).map(|v| v != self.data_version);
         if changed.unwrap_or(true)
             && let Err(e) = self.reload()
         {
-            return fail_all(storage(e));
-        }
-        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let _ = self.conn.execute_batch("ROLLBACK");
             return fail_all(storage(e));
         }
         let mut results = Vec::with_capacity(txs.len());
@@ -324,11 +327,14 @@ impl<'c> Writer<'c> {
         // A failed INSERT statement writes nothing, so this is still "before writing".
         if let Err(e) = inserted {
             let msg = e.to_string();
-            return match constraint(e, || {
-                DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed")
-            }) {
-                SubmitError::Refused(_) if msg.contains("transactions.id") => before(self, storage(msg)),
-                other => Err(Failure::BeforeWriting(other)),
+            return if is_constraint(&e) && msg.contains("transactions.id") {
+                // The id is taken: a retry (same content) or a conflict.
+                before(self, storage(msg))
+            } else if is_constraint(&e) && msg.contains("transactions.reverses") {
+                let refusal = DomainError::at(Rule::NotReversible, "tx", "that transaction was already reversed");
+                Err(Failure::BeforeWriting(refusal.into()))
+            } else {
+                Err(Failure::BeforeWriting(storage(e)))
             };
         }
         self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;

@@ -216,3 +216,41 @@ fn a_failure_after_writing_began_refuses_only_its_own_transaction() {
         .sum();
     assert_eq!(on_hand, 5 + 2 + 3);
 }
+
+#[test]
+fn two_writers_on_one_file_keep_one_chain() {
+    let s = setup();
+    // Two stores are two writer threads with their own connections, as two
+    // processes would be; SQLite's write lock serialises their batches.
+    let stores: Vec<std::sync::Arc<SqliteStore>> = (0..2)
+        .map(|_| std::sync::Arc::new(SqliteStore::open(&s.path, SqliteOptions::default()).expect("open")))
+        .collect();
+    let before = stores[0].verify().expect("verify").transactions;
+    let handles: Vec<_> = stores
+        .iter()
+        .map(|store| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..40 {
+                    let line = ReceiveLine {
+                        sku: Sku::parse("PLAIN").expect("sku"),
+                        lot: None,
+                        details: LotDetails::default(),
+                        status: None,
+                        units: ReceiveUnits::Quantity(Amount::parse("1").expect("amount")),
+                    };
+                    let cmd =
+                        Command::Receive { from: None, to: PlaceRef::parse("WH").expect("place"), lines: vec![line] };
+                    let tx = Transaction { request: Request::new(cmd), user: UserName::parse("t").expect("user") };
+                    store.submit(tx).expect("posted");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("writer thread");
+    }
+    let report = stores[1].verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.transactions, before + 80);
+}
