@@ -1212,7 +1212,26 @@ impl Planner<'_> {
             let mut known = self.view.serials_known(item.id, serials)?;
             for (j, s) in serials.iter().enumerate() {
                 let rec = known.remove(s);
-                let r = self.arriving_serial(&item, s, lot.as_ref(), rec, At { base: &base, index: Some(j) })?;
+                let field = At { base: &base, index: Some(j) };
+                // A unit written off earlier (a count missed it) comes back
+                // from adjustment, where the write-off put it.
+                if let Some(r) = rec.as_ref().filter(|r| r.at.as_ref().is_some_and(|a| a.id == adj.id)) {
+                    if !self.new_serials.insert((item.id, s.clone())) {
+                        return err(
+                            Rule::SerialExists,
+                            field.to_string(),
+                            format!("serial {s} appears twice in this request"),
+                        );
+                    }
+                    let lot = match r.lot_id {
+                        Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
+                        None => None,
+                    };
+                    let found = SerialRef::Existing(r.id, s.clone());
+                    self.push_move(&item, lot, Some(found), (adj, at), 1, shared.clone());
+                    continue;
+                }
+                let r = self.arriving_serial(&item, s, lot.as_ref(), rec, field)?;
                 self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, shared.clone());
             }
         }
@@ -1281,8 +1300,9 @@ impl Planner<'_> {
                 for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
                     let f = At { base: "counted.serials", index: Some(j) };
                     match self.view.serial(item.id, s)? {
+                        // In another bin, or written off by an earlier count: move it here.
                         Some(SerialRecord { id, lot_id, at: Some(elsewhere) })
-                            if elsewhere.kind == LocationKind::Internal =>
+                            if elsewhere.kind == LocationKind::Internal || elsewhere.id == adj.id =>
                         {
                             let lot = match lot_id {
                                 Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),

@@ -443,6 +443,28 @@ pub fn count_and_adjust(factory: &Factory) {
         .filter_map(|r| r.serial.map(|s| s.to_string()))
         .collect();
     assert_eq!(at_a, ["A1", "B1", "NEW1"]);
+    // A unit the count wrote off comes back when it is found: by adjustment,
+    // or by a later count.
+    let written_off = c.all_stock();
+    assert!(
+        written_off
+            .iter()
+            .any(|r| r.location.as_str() == "ADJUSTMENT" && r.serial.as_ref().is_some_and(|s| s.as_str() == "A2"))
+    );
+    let found =
+        Command::Adjust { at: place("WH/B"), direction: Direction::In, lines: vec![serial_line("SER", &["A2"])] };
+    c.post_with(found, Some("found behind the rack"), None).expect("found by adjustment");
+    let w = c.store.where_is(&sku("SER"), &serial("A2")).expect("where").expect("known");
+    assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("WH/B"));
+    c.ok(Command::Count { at: place("WH/B"), sku: sku("SER"), lot: None, counted: Counted::Serials(vec![]) });
+    c.ok(Command::Count {
+        at: place("WH/A"),
+        sku: sku("SER"),
+        lot: None,
+        counted: Counted::Serials(vec![serial("A1"), serial("A2"), serial("B1"), serial("NEW1")]),
+    });
+    let w = c.store.where_is(&sku("SER"), &serial("A2")).expect("where").expect("known");
+    assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("WH/A"), "the count found the written-off unit");
     // Scrap.
     c.ok(Command::Scrap { at: place("WH/A"), lines: vec![serial_line("SER", &["NEW1"])] });
     let w = c.store.where_is(&sku("SER"), &serial("NEW1")).expect("where").expect("known");
