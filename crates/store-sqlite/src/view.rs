@@ -29,12 +29,64 @@ pub(crate) struct Cache {
     places: HashMap<PlaceRef, Arc<LocationRecord>>,
     lots: HashMap<(i64, LotCode), Arc<LotRecord>>,
     lots_by_id: HashMap<i64, Arc<LotRecord>>,
+    /// Balances by (item, lot, serial, location), 0 meaning none. An entry is
+    /// made only from a read under the write lock and kept exact by
+    /// [`Cache::moved`] on every balance write.
+    balances: HashMap<(i64, i64, i64, i64), i64>,
+    /// Serials by (item, number): id, lot and the location holding it. Made
+    /// from reads, or by the writer for a serial it has just created.
+    serials: HashMap<(i64, Serial), SerialEntry>,
 }
+
+/// A cached serial: its id, its lot and the location holding it.
+type SerialEntry = (i64, Option<i64>, Option<i64>);
+
+/// Past this many entries a balance or serial map starts again empty, so
+/// that the writer's memory stays bounded on any ledger size.
+const MAX_ENTRIES: usize = 500_000;
 
 impl Cache {
     /// Forgets everything.
     pub(crate) fn clear(&mut self) {
         *self = Cache::default();
+    }
+
+    /// Follows a movement the writer has just written, so that cached
+    /// balances and serial positions stay exact. `created` marks a serial this
+    /// transaction created: its only rows are the ones just written.
+    pub(crate) fn moved(
+        &mut self,
+        (item, lot, serial): (i64, i64, i64),
+        number: Option<&Serial>,
+        from: &LocationRecord,
+        to: &LocationRecord,
+        qty: i64,
+        created: Option<i64>,
+    ) {
+        for (loc, delta) in [(from.id, -qty), (to.id, qty)] {
+            if let Some(b) = self.balances.get_mut(&(item, lot, serial, loc)) {
+                *b += delta;
+            }
+        }
+        let Some(number) = number else { return };
+        let key = (item, number.clone());
+        if self.serials.len() >= MAX_ENTRIES {
+            self.serials.clear();
+        }
+        match (created, self.serials.get_mut(&key)) {
+            (Some(lot_id), _) => {
+                self.serials.insert(key, (serial, (lot_id != 0).then_some(lot_id), Some(to.id)));
+            }
+            // It was at the source; an internal destination was at zero
+            // (never negative), so it holds the unit now.
+            (None, Some(entry)) if to.kind.is_internal() => entry.2 = Some(to.id),
+            // A virtual destination may have held -1 (the unit goes back where
+            // it came from, and is then nowhere): read it again when needed.
+            (None, Some(_)) => {
+                self.serials.remove(&key);
+            }
+            (None, None) => {}
+        }
     }
 
     /// Forgets one lot (its status changed).
@@ -209,6 +261,10 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn serial(&mut self, item_id: i64, serial: &Serial) -> ViewResult<Option<SerialRecord>> {
+        if let Some(&(id, lot_id, loc)) = self.cache.serials.get(&(item_id, serial.clone())) {
+            let at = loc.map(|l| self.location_by_id(l)).transpose()?;
+            return Ok(Some(SerialRecord { id, lot_id, at }));
+        }
         // A correlated subquery, not a join: SQLite recompiled the joined
         // form on every execution, which cost a fifth of the writer's time.
         let row: Option<(i64, Option<i64>, Option<i64>)> = self
@@ -224,6 +280,10 @@ impl LedgerView for WriteView<'_> {
             .optional()
             .map_err(view_err)?;
         let Some((id, lot_id, loc)) = row else { return Ok(None) };
+        if self.cache.serials.len() >= MAX_ENTRIES {
+            self.cache.serials.clear();
+        }
+        self.cache.serials.insert((item_id, serial.clone()), (id, lot_id, loc));
         let at = loc.map(|l| self.location_by_id(l)).transpose()?;
         Ok(Some(SerialRecord { id, lot_id, at }))
     }
@@ -272,6 +332,10 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn balance(&mut self, key: BalanceKey) -> ViewResult<i64> {
+        let k = (key.item_id, key.lot_id.unwrap_or(0), key.serial_id.unwrap_or(0), key.location_id);
+        if let Some(q) = self.cache.balances.get(&k) {
+            return Ok(*q);
+        }
         let q: Option<i64> = self
             .conn
             .prepare_cached(
@@ -284,6 +348,10 @@ impl LedgerView for WriteView<'_> {
             )
             .optional()
             .map_err(view_err)?;
+        if self.cache.balances.len() >= MAX_ENTRIES {
+            self.cache.balances.clear();
+        }
+        self.cache.balances.insert(k, q.unwrap_or(0));
         Ok(q.unwrap_or(0))
     }
 

@@ -528,6 +528,8 @@ impl<'c> Writer<'c> {
         if let Err(e) = into {
             return Err(self.explain_balance_failure(e, m, lot, serial));
         }
+        let number = m.serial.as_ref().map(SerialRef::serial);
+        self.cache.moved((item, lot, serial), number, &m.from, &m.to, m.qty, fresh.then_some(lot));
         #[cfg(debug_assertions)]
         self.touched.insert((item, lot, serial));
         Ok(())
