@@ -25,8 +25,7 @@ impl ValueError {
 
 /// The rules a command can break. Their snake_case names are stable: API
 /// clients and scripts match on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// A value does not parse (see the message for the precise rule).
     InvalidValue,
@@ -69,33 +68,36 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// The stable snake_case code.
+    /// The stable snake_case code, the only spelling of it: serialisation
+    /// and messages both use this.
     pub fn code(self) -> &'static str {
-        rule_name(self)
+        match self {
+            Rule::InvalidValue => "invalid_value",
+            Rule::NotFound => "not_found",
+            Rule::AlreadyExists => "already_exists",
+            Rule::SerialRequired => "serial_required",
+            Rule::SerialNotTracked => "serial_not_tracked",
+            Rule::LotRequired => "lot_required",
+            Rule::LotNotTracked => "lot_not_tracked",
+            Rule::SerialExists => "serial_exists",
+            Rule::SerialNotThere => "serial_not_there",
+            Rule::InsufficientStock => "insufficient_stock",
+            Rule::LotNotReleased => "lot_not_released",
+            Rule::LotExpired => "lot_expired",
+            Rule::LotConflict => "lot_conflict",
+            Rule::WrongLocationKind => "wrong_location_kind",
+            Rule::ReasonRequired => "reason_required",
+            Rule::IdempotencyConflict => "idempotency_conflict",
+            Rule::NotReversible => "not_reversible",
+            Rule::ClockPolicy => "clock_policy",
+            Rule::ReturnExceedsShipped => "return_exceeds_shipped",
+        }
     }
 }
 
-fn rule_name(rule: Rule) -> &'static str {
-    match rule {
-        Rule::InvalidValue => "invalid_value",
-        Rule::NotFound => "not_found",
-        Rule::AlreadyExists => "already_exists",
-        Rule::SerialRequired => "serial_required",
-        Rule::SerialNotTracked => "serial_not_tracked",
-        Rule::LotRequired => "lot_required",
-        Rule::LotNotTracked => "lot_not_tracked",
-        Rule::SerialExists => "serial_exists",
-        Rule::SerialNotThere => "serial_not_there",
-        Rule::InsufficientStock => "insufficient_stock",
-        Rule::LotNotReleased => "lot_not_released",
-        Rule::LotExpired => "lot_expired",
-        Rule::LotConflict => "lot_conflict",
-        Rule::WrongLocationKind => "wrong_location_kind",
-        Rule::ReasonRequired => "reason_required",
-        Rule::IdempotencyConflict => "idempotency_conflict",
-        Rule::NotReversible => "not_reversible",
-        Rule::ClockPolicy => "clock_policy",
-        Rule::ReturnExceedsShipped => "return_exceeds_shipped",
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
     }
 }
 

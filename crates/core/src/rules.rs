@@ -237,6 +237,20 @@ pub struct PlannedMove {
     pub field: Arc<str>,
 }
 
+impl PlannedMove {
+    /// What moves, for messages: `SKU lot L serial S`.
+    pub fn describe(&self) -> String {
+        let mut s = self.item.spec.sku.to_string();
+        if let Some(l) = &self.lot {
+            s.push_str(&format!(" lot {}", l.code()));
+        }
+        if let Some(sr) = &self.serial {
+            s.push_str(&format!(" serial {}", sr.serial()));
+        }
+        s
+    }
+}
+
 /// One thing the store must write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -408,13 +422,7 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
 
 /// The refusal for a movement that would take its source below zero.
 pub fn insufficient_stock(m: &PlannedMove, on_hand: i64) -> DomainError {
-    let mut what = m.item.spec.sku.to_string();
-    if let Some(l) = &m.lot {
-        what.push_str(&format!(" lot {}", l.code()));
-    }
-    if let Some(s) = &m.serial {
-        what.push_str(&format!(" serial {}", s.serial()));
-    }
+    let what = m.describe();
     let scale = m.item.spec.scale;
     DomainError::at(
         Rule::InsufficientStock,

@@ -98,11 +98,6 @@ impl SqliteStore {
         Ok(SqliteStore { path: path.to_owned(), jobs: Some(tx), writer: Some(handle), readers: Mutex::new(Vec::new()) })
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Runs `f` on a pooled read-only connection.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let pooled = self.readers.lock().map(|mut v| v.pop()).unwrap_or(None);

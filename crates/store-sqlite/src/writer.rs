@@ -551,7 +551,7 @@ impl<'c> Writer<'c> {
             let have = WriteView { conn: self.conn, cache: &mut self.cache }.balance(key).unwrap_or(0);
             return rules::insufficient_stock(m, have).into();
         }
-        let what = describe(m);
+        let what = m.describe();
         DomainError::at(Rule::SerialExists, m.field.to_string(), format!("{what} is already held at another location"))
             .into()
     }
@@ -621,17 +621,6 @@ fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
         Effect::Move(m) => Some(m),
         _ => None,
     })
-}
-
-fn describe(m: &PlannedMove) -> String {
-    let mut s = m.item.spec.sku.to_string();
-    if let Some(l) = &m.lot {
-        s.push_str(&format!(" lot {}", l.code()));
-    }
-    if let Some(sr) = &m.serial {
-        s.push_str(&format!(" serial {}", sr.serial()));
-    }
-    s
 }
 
 fn is_constraint(e: &rusqlite::Error) -> bool {
