@@ -369,6 +369,14 @@ fn phones_by_serial_range_shipped_then_looked_up_for_warranty() {
         "SO-9",
     ]);
     assert_eq!(t.on_hand(&["--item", "PHONE-X"]), 996);
+    let one = t.ok(&["stock", "--item", "PHONE-X", "--serial", "SN0008"]);
+    assert_eq!(one.as_array().map(Vec::len), Some(1));
+    assert_eq!(one[0]["location"], "MAIN/A/01");
+    assert_eq!(
+        t.ok(&["stock", "--serial", "SN0007"]).as_array().map(Vec::len),
+        Some(0),
+        "shipped units are not on hand"
+    );
     let w = t.ok(&["where", "PHONE-X", "SN0011"]);
     assert_eq!(w["location"], "CUSTOMERS/ACME");
     let warranty = t.ok(&["warranty", "PHONE-X", "SN0007"]);

@@ -140,3 +140,15 @@ impl fmt::Display for DomainError {
         write!(f, "{} [rule: {}]", self.message, self.rule.code())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_serialises_as_its_code() {
+        let doc = serde_json::to_value(DomainError::at(Rule::LotExpired, "lines[0]", "expired")).expect("json");
+        assert_eq!(doc["rule"], "lot_expired");
+        assert_eq!(doc["field"], "lines[0]");
+    }
+}

@@ -85,3 +85,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `synchronous` is a setting of each connection, invisible from another
+    /// one: read it from the writer's own connection.
+    #[test]
+    fn the_writer_commits_durably_in_wal_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open_writer(&dir.path().join("t.db"), true).expect("open");
+        let pragma = |name: &str| -> String {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, rusqlite::types::Value>(0))
+                .map(|v| match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
+                .expect("pragma")
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("synchronous"), "2", "2 is FULL: every commit is fsynced");
+        assert_eq!(pragma("foreign_keys"), "0", "declared, checked by verify");
+        let reader = open_reader(&dir.path().join("t.db")).expect("reader");
+        let sync: i64 = reader.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma");
+        assert_eq!(sync, 2);
+    }
+}

@@ -158,7 +158,7 @@ fn verify_catches_an_edited_balance() {
 }
 
 #[test]
-fn the_store_runs_wal_with_full_sync() {
+fn the_database_file_is_in_wal_mode() {
     let s = setup();
     let db = raw(&s.path);
     let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
