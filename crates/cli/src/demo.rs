@@ -303,11 +303,21 @@ fn print(d: &Demo, path: &Path, notes: &[String], out: Out) -> anyhow::Result<()
     let stock = d.store.stock(&StockQuery::default())?;
     let serial = v(Serial::parse("PX0007"))?;
     let sku = v(Sku::parse("PHONE-X"))?;
-    let serial_history =
-        d.store.history(&HistoryQuery { sku: sku.clone(), lot: None, serial: Some(serial.clone()) })?;
+    let serial_history = d.store.history(&HistoryQuery {
+        sku: sku.clone(),
+        lot: None,
+        serial: Some(serial.clone()),
+        after: None,
+        limit: None,
+    })?;
     let ketchup = v(Sku::parse("KETCHUP-500"))?;
-    let lot_history =
-        d.store.history(&HistoryQuery { sku: ketchup, lot: Some(v(LotCode::parse("K2611A"))?), serial: None })?;
+    let lot_history = d.store.history(&HistoryQuery {
+        sku: ketchup,
+        lot: Some(v(LotCode::parse("K2611A"))?),
+        serial: None,
+        after: None,
+        limit: None,
+    })?;
     let warranty = reports::warranty_of(&d.store, &sku, &serial)?;
     let verify = d.store.verify()?;
     let doc = serde_json::json!({

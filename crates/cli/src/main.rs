@@ -221,6 +221,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 sku: rq::sku(&a.sku)?,
                 lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
                 serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
+                after: None,
+                limit: None,
             };
             let store = open(cli)?;
             if store.item(&q.sku)?.is_none() {

@@ -265,7 +265,13 @@ pub struct Warranty {
 pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> anyhow::Result<Warranty> {
     let item = store.item(sku)?.with_context(|| format!("unknown item {sku}"))?;
     let here = store.where_is(sku, serial)?.with_context(|| format!("unknown serial {serial} of {sku}"))?;
-    let history = store.history(&HistoryQuery { sku: sku.clone(), lot: None, serial: Some(serial.clone()) })?;
+    let history = store.history(&HistoryQuery {
+        sku: sku.clone(),
+        lot: None,
+        serial: Some(serial.clone()),
+        after: None,
+        limit: None,
+    })?;
     let first_ship = history.iter().find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship");
     let shipped_on = first_ship.map(|h| day(h.occurred_at));
     let today = day(jiff::Timestamp::now());

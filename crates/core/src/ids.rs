@@ -105,6 +105,16 @@ text_id!(
     /// A partner's code (supplier or customer).
     PartnerCode, "partner code", 32, path_segment_char, "partner_chars", "letters, digits, - _ ."
 );
+fn account_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+}
+
+text_id!(
+    /// The login name of an account that may use the API. Lower-case and
+    /// free of `/`, so that `ACCOUNT/TOKEN` in the ledger's user column
+    /// reads one way only.
+    AccountName, "account name", 32, account_char, "account_chars", "lower-case letters, digits, - _ ."
+);
 text_id!(
     /// The user or token name recorded on every transaction.
     UserName, "user", 64, |c: char| c.is_ascii_graphic(), "user_chars", "printable ASCII without spaces"

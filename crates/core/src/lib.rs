@@ -6,6 +6,7 @@
 //! reads through a [`rules::LedgerView`] into the effects a store must write.
 //! No I/O, no SQL: stores call in here from inside their write transaction.
 
+pub mod access;
 pub mod chain;
 pub mod command;
 pub mod error;
@@ -19,9 +20,10 @@ pub mod serial_range;
 pub mod time;
 pub mod warranty;
 
+pub use access::{Permission, Role};
 pub use command::{Command, Request, Transaction};
 pub use error::{DomainError, Rule, ValueError};
-pub use ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
+pub use ids::{AccountName, LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
 pub use item::{ItemSpec, SerialKind, SerialPattern, Tracking};
 pub use location::LocationKind;
 pub use lot::{LotDetails, LotStatus};

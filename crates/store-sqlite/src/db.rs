@@ -9,7 +9,8 @@ use tracelot_store::StoreError;
 const APPLICATION_ID: i64 = 0x7472_6c74;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_ledger.sql"), include_str!("../migrations/0002_accounts.sql")];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {
     StoreError::Storage(e.to_string())
@@ -49,6 +50,15 @@ pub(crate) fn open_writer(path: &Path, create: bool) -> Result<Connection, Store
     }
     configure(&conn).map_err(storage)?;
     migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a read-write connection for changes outside the ledger (accounts),
+/// on a database the writer has already created and migrated.
+pub(crate) fn open_side_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(storage)?;
+    configure(&conn).map_err(storage)?;
     Ok(conn)
 }
 

@@ -5,6 +5,7 @@
 //! queue (one SAVEPOINT and one result per client transaction); queries run
 //! on their own read-only connections and never wait for the writer.
 
+mod accounts;
 mod db;
 mod queries;
 mod rows;
@@ -13,8 +14,8 @@ mod view;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use jiff::civil::Date;
@@ -22,8 +23,8 @@ use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, Posted, StockQuery, StockRow,
-    Store, StoreError, SubmitError, VerifyReport, WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, Posted, Reply,
+    StockQuery, StockRow, Store, StoreError, SubmitError, VerifyReport, WhereRow, WriterMetrics, WriterStats,
 };
 
 use crate::writer::{Job, Writer};
@@ -49,6 +50,9 @@ pub struct SqliteStore {
     jobs: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
+    /// The connection account changes are written on, opened on first use.
+    accounts_conn: Mutex<Option<Connection>>,
+    metrics: Arc<WriterMetrics>,
 }
 
 impl SqliteStore {
@@ -82,9 +86,11 @@ impl SqliteStore {
         let conn = db::open_writer(path, create)?;
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready) = mpsc::sync_channel(1);
+        let metrics = Arc::new(WriterMetrics::default());
+        let shared = metrics.clone();
         let handle = std::thread::Builder::new()
             .name("tracelot-writer".into())
-            .spawn(move || match Writer::new(&conn, options.clock_policy, options.max_batch) {
+            .spawn(move || match Writer::new(&conn, options.clock_policy, options.max_batch, shared) {
                 Ok(writer) => {
                     let _ = ready_tx.send(Ok(()));
                     writer.run(rx);
@@ -95,7 +101,14 @@ impl SqliteStore {
             })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
         ready.recv().map_err(|_| StoreError::Storage("the writer thread stopped while starting".into()))??;
-        Ok(SqliteStore { path: path.to_owned(), jobs: Some(tx), writer: Some(handle), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            jobs: Some(tx),
+            writer: Some(handle),
+            readers: Mutex::new(Vec::new()),
+            accounts_conn: Mutex::new(None),
+            metrics,
+        })
     }
 
     /// Runs `f` on a pooled read-only connection.
@@ -125,18 +138,19 @@ impl Drop for SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Posted, SubmitError>> {
+    fn submit_batch_then(&self, txs: Vec<Transaction>, reply: Reply) {
         let n = txs.len();
         if n == 0 {
-            return Vec::new();
+            return reply(Vec::new());
         }
-        let gone = || (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect();
-        let (reply, results) = mpsc::channel();
-        let Some(jobs) = &self.jobs else { return gone() };
-        if jobs.send(Job { txs, reply }).is_err() {
-            return gone();
+        let Some(jobs) = &self.jobs else {
+            return reply(stopped(n));
+        };
+        self.metrics.queued(n);
+        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, reply }) {
+            self.metrics.taken(n);
+            (job.reply)(stopped(n));
         }
-        results.recv().unwrap_or_else(|_| gone())
     }
 
     fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
@@ -178,4 +192,17 @@ impl Store for SqliteStore {
     fn verify(&self) -> Result<VerifyReport, StoreError> {
         self.read(verify::verify)
     }
+
+    fn ledger_size(&self) -> Result<LedgerSize, StoreError> {
+        self.read(queries::ledger_size)
+    }
+
+    fn writer_stats(&self) -> WriterStats {
+        self.metrics.snapshot()
+    }
+}
+
+/// Results for `n` transactions the writer can no longer take.
+fn stopped(n: usize) -> Vec<Result<Posted, SubmitError>> {
+    (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect()
 }

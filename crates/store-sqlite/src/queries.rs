@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use tracelot_core::time::to_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Scale, Serial, Sku};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LocationRow, LotRow, PartnerRow, StatusChange, StockQuery,
-    StockRow, WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, StatusChange,
+    StockQuery, StockRow, WhereRow,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
@@ -156,7 +156,7 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
     let mut args: Vec<Value> = vec![Value::Text(q.sku.to_string())];
     let mut sql = String::from(
         "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
-                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind
+                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
          FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
          LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
          JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
@@ -175,13 +175,22 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
         "m.serial_id = (SELECT id FROM serials WHERE item_id = m.item_id AND serial = ?)",
         q.serial.as_ref().map(|s| s.to_string()),
     );
+    if let Some(k) = q.after {
+        sql.push_str(" AND (t.occurred_at, m.tx_seq, m.line) > (?, ?, ?)");
+        args.extend([Value::Integer(to_micros(k.occurred_at)), Value::Integer(k.seq), Value::Integer(k.line)]);
+    }
     sql.push_str(" ORDER BY t.occurred_at, m.tx_seq, m.line");
+    if let Some(n) = q.limit {
+        sql.push_str(" LIMIT ?");
+        args.push(Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
+    }
     let mut stmt = c.prepare(&sql)?;
     stmt.query_map(params_from_iter(args), |r| {
         let units: i64 = r.get(14)?;
         let reverses: Option<Vec<u8>> = r.get(8)?;
         Ok(HistoryRow {
             seq: r.get(0)?,
+            line: r.get(18)?,
             tx_id: tx_id(r, 1)?,
             kind: r.get(2)?,
             occurred_at: instant(r, 3)?,
@@ -225,4 +234,16 @@ pub(crate) fn expiring(c: &Connection, until: Date) -> rusqlite::Result<Vec<Expi
         })
     })?
     .collect()
+}
+
+pub(crate) fn ledger_size(c: &Connection) -> rusqlite::Result<LedgerSize> {
+    c.query_row(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM transactions), (SELECT count(*) FROM movements),
+                (SELECT count(*) FROM balances)",
+        [],
+        |r| {
+            let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            Ok(LedgerSize { transactions: n(0)?, movements: n(1)?, balances: n(2)? })
+        },
+    )
 }

@@ -3,7 +3,8 @@
 //! per client transaction, one result per caller. Throughput comes from
 //! sharing one fsync among many transactions, never from weakening it.
 
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
@@ -12,14 +13,14 @@ use tracelot_core::command::{Command, ReceiveUnits};
 use tracelot_core::rules::{self, Clocks, Effect, LedgerView, LotRef, Plan, PlanError, PlannedMove, SerialRef};
 use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
 use tracelot_core::{DomainError, Request, Rule, Transaction};
-use tracelot_store::{Posted, SubmitError};
+use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
 
 use crate::view::{Cache, WriteView};
 
 /// One caller's submission and where its results go.
 pub(crate) struct Job {
     pub(crate) txs: Vec<Transaction>,
-    pub(crate) reply: Sender<Vec<Result<Posted, SubmitError>>>,
+    pub(crate) reply: Reply,
 }
 
 /// The end of the chain, advanced only when a transaction's savepoint is released.
@@ -78,6 +79,7 @@ pub(crate) struct Writer<'c> {
     data_version: i64,
     policy: ClockPolicy,
     max_batch: usize,
+    metrics: Arc<WriterMetrics>,
     #[cfg(debug_assertions)]
     touched: std::collections::HashSet<(i64, i64, i64)>,
 }
@@ -94,7 +96,12 @@ fn storage(e: impl std::fmt::Display) -> SubmitError {
 }
 
 impl<'c> Writer<'c> {
-    pub(crate) fn new(conn: &'c Connection, policy: ClockPolicy, max_batch: usize) -> rusqlite::Result<Self> {
+    pub(crate) fn new(
+        conn: &'c Connection,
+        policy: ClockPolicy,
+        max_batch: usize,
+        metrics: Arc<WriterMetrics>,
+    ) -> rusqlite::Result<Self> {
         let mut w = Writer {
             conn,
             hot: Hot::prepare(conn)?,
@@ -103,6 +110,7 @@ impl<'c> Writer<'c> {
             data_version: 0,
             policy,
             max_batch: max_batch.max(1),
+            metrics,
             #[cfg(debug_assertions)]
             touched: Default::default(),
         };
@@ -143,10 +151,11 @@ impl<'c> Writer<'c> {
                     Err(_) => break,
                 }
             }
+            self.metrics.taken(n);
             let results = self.batch(&mut jobs);
+            self.metrics.committed(n);
             for (job, res) in jobs.into_iter().zip(results) {
-                // A caller that gave up waiting is no reason to stop serving others.
-                let _ = job.reply.send(res);
+                (job.reply)(res);
             }
         }
     }

@@ -15,8 +15,13 @@ use tracelot_core::{DomainError, LocationKind, LocationPath, LotCode, LotDetails
 pub use tracelot_core::Transaction;
 pub use tracelot_core::item::ItemSpec;
 
+pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod metrics;
+
+pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
+pub use metrics::{WriterMetrics, WriterStats};
 
 /// Why a submitted transaction was not posted. Nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,6 +199,30 @@ pub struct HistoryQuery {
     pub lot: Option<LotCode>,
     /// Only this serial.
     pub serial: Option<Serial>,
+    /// Only movements after this one in history order (a page's cursor).
+    pub after: Option<HistoryKey>,
+    /// At most this many movements.
+    pub limit: Option<usize>,
+}
+
+impl HistoryQuery {
+    /// Every movement of an item.
+    pub fn of(sku: Sku) -> Self {
+        HistoryQuery { sku, lot: None, serial: None, after: None, limit: None }
+    }
+}
+
+/// A movement's place in history order: when it happened, then chain
+/// position, then line. Stable, so pages neither skip nor repeat rows when
+/// new movements arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct HistoryKey {
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// Chain position.
+    pub seq: i64,
+    /// Line within the transaction.
+    pub line: i64,
 }
 
 /// One movement with its transaction's context.
@@ -201,6 +230,8 @@ pub struct HistoryQuery {
 pub struct HistoryRow {
     /// Chain position.
     pub seq: i64,
+    /// Line within the transaction.
+    pub line: i64,
     /// Transaction id.
     pub tx_id: TxId,
     /// Command kind.
@@ -278,11 +309,43 @@ impl VerifyReport {
     }
 }
 
+/// How many rows the ledger holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LedgerSize {
+    /// Transactions in the chain.
+    pub transactions: u64,
+    /// Movements.
+    pub movements: u64,
+    /// Balance rows.
+    pub balances: u64,
+}
+
+/// Where the results of a submission go: called once, on the writer's
+/// thread, when the batch is durable (or refused). An async server hands it
+/// a oneshot sender, so no thread waits per request.
+pub type Reply = Box<dyn FnOnce(Vec<Result<Posted, SubmitError>>) + Send>;
+
 /// A tracelot backend.
 pub trait Store: Send + Sync {
-    /// Posts transactions, group-committed; one result each, in order. A
-    /// refused transaction writes nothing and does not affect its neighbours.
-    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Posted, SubmitError>>;
+    /// Queues transactions for the writer's group commit and returns at once;
+    /// `reply` gets one result each, in order. A refused transaction writes
+    /// nothing and does not affect its neighbours.
+    fn submit_batch_then(&self, txs: Vec<Transaction>, reply: Reply);
+
+    /// Posts transactions and waits until they are durable; one result each.
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Posted, SubmitError>> {
+        let n = txs.len();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.submit_batch_then(
+            txs,
+            Box::new(move |results| {
+                let _ = tx.send(results);
+            }),
+        );
+        rx.recv().unwrap_or_else(|_| {
+            (0..n).map(|_| Err(SubmitError::Storage("the writer stopped before answering".into()))).collect()
+        })
+    }
 
     /// Posts one transaction and returns once it is durable.
     fn submit(&self, tx: Transaction) -> Result<Posted, SubmitError> {
@@ -311,4 +374,8 @@ pub trait Store: Send + Sync {
     fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError>;
     /// Recomputes the hash chain and every balance from the ledger.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
+    /// Row counts, for monitoring.
+    fn ledger_size(&self) -> Result<LedgerSize, StoreError>;
+    /// The writer's queue depth and commit sizes, for monitoring.
+    fn writer_stats(&self) -> WriterStats;
 }

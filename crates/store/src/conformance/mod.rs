@@ -15,7 +15,7 @@ use tracelot_core::{
     Rule, Serial, Sku, Transaction, TxId, UserName,
 };
 
-use crate::{HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
+use crate::{HistoryKey, HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
 
 pub use model::model_based_ledger;
 
@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             reversal_undoes_once,
             count_and_adjust,
             stock_as_of_an_instant,
+            history_pages_with_a_cursor,
             serials_in_lots,
             concurrent_serial_race,
             hundred_thousand_serials_in_one_receipt,
@@ -220,7 +221,10 @@ pub fn lots_receive_and_ship(factory: &Factory) {
         .map(|r| (r.location.to_string(), r.units))
         .collect();
     assert_eq!(customers, BTreeMap::from([("CUSTOMERS/C1".into(), 300), ("CUSTOMERS/C2".into(), 200)]));
-    let h = c.store.history(&HistoryQuery { sku: sku("LOTTED"), lot: Some(lot("K1")), serial: None }).expect("history");
+    let h = c
+        .store
+        .history(&HistoryQuery { sku: sku("LOTTED"), lot: Some(lot("K1")), serial: None, after: None, limit: None })
+        .expect("history");
     assert_eq!(h.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["receive", "ship", "ship"]);
     assert_eq!(h[0].user, "tester");
     assert!(c.store.verify().expect("verify").is_ok());
@@ -390,7 +394,10 @@ pub fn reversal_undoes_once(factory: &Factory) {
     c.refused(Command::Reverse { tx: TxId::generate() }, None, Rule::NotFound);
     // A reversed receipt can be received again, properly.
     c.ok(receive("WH/B", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("R1")])));
-    let h = c.store.history(&HistoryQuery { sku: sku("SER"), lot: None, serial: Some(serial("R1")) }).expect("history");
+    let h = c
+        .store
+        .history(&HistoryQuery { sku: sku("SER"), lot: None, serial: Some(serial("R1")), after: None, limit: None })
+        .expect("history");
     assert_eq!(h.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>(), ["receive", "reverse", "receive"]);
     assert_eq!(h[1].reverses, Some(r.id));
     // A reversal that the stock no longer allows is refused by the constraints.
@@ -488,8 +495,41 @@ pub fn stock_as_of_an_instant(factory: &Factory) {
     assert_eq!(at(days(7)), 10);
     assert_eq!(at(days(1)), 6);
     assert_eq!(c.on_hand("WH/A", "PLAIN", None), 6);
-    let h = c.store.history(&HistoryQuery { sku: sku("PLAIN"), lot: None, serial: None }).expect("history");
+    let h = c
+        .store
+        .history(&HistoryQuery { sku: sku("PLAIN"), lot: None, serial: None, after: None, limit: None })
+        .expect("history");
     assert!(h.iter().all(|r| r.recorded_at > r.occurred_at), "both clocks are kept");
+}
+
+/// Paging history with a cursor returns every movement exactly once, in
+/// history order, even when movements arrive between pages.
+pub fn history_pages_with_a_cursor(factory: &Factory) {
+    let c = Ctx::new(&factory());
+    c.standard();
+    let now = Timestamp::now();
+    for i in 0..5 {
+        let rcv = receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("2")));
+        c.post_with(rcv, None, Some(now - SignedDuration::from_hours(10 - i))).expect("receive");
+    }
+    let all = c.store.history(&HistoryQuery::of(sku("PLAIN"))).expect("history");
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let q = HistoryQuery { after, limit: Some(2), ..HistoryQuery::of(sku("PLAIN")) };
+        let page = c.store.history(&q).expect("page");
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(HistoryKey { occurred_at: last.occurred_at, seq: last.seq, line: last.line });
+        if paged.is_empty() {
+            // A movement that happened before the cursor must not shift later pages.
+            let early = receive("WH/A", "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("1")));
+            c.post_with(early, None, Some(now - SignedDuration::from_hours(20))).expect("receive");
+        }
+        paged.extend(page);
+    }
+    assert_eq!(paged.len(), 5);
+    assert_eq!(paged, all);
 }
 
 /// Serials inside lots: the lot comes from the serial, and a shipment
