@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "tracelot", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The database: a SQLite file path (or sqlite://PATH).
-    #[arg(long, global = true, env = "TRACELOT_DATABASE_URL", default_value = "tracelot.db")]
-    pub db: String,
+    /// The database: a SQLite file path (or sqlite://PATH). Default `tracelot.db`
+    /// (for `serve`, the config file's `database` comes before the default).
+    #[arg(long, global = true, env = "TRACELOT_DATABASE_URL")]
+    pub db: Option<String>,
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -81,6 +82,14 @@ pub enum Verb {
     },
     /// Recompute the hash chain and every balance; exit 1 on the first mismatch.
     Verify,
+    /// API accounts: add, list, change.
+    #[command(subcommand)]
+    User(UserVerb),
+    /// API tokens for scripts: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenVerb),
+    /// Run the HTTP API server until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
     /// Build a demo database from real situations and print what it holds.
     Demo {
         /// Where to write it.
@@ -418,4 +427,89 @@ pub struct HistoryArgs {
     /// Only this lot.
     #[arg(long)]
     pub lot: Option<String>,
+}
+
+/// `user` verbs.
+#[derive(Subcommand, Debug)]
+pub enum UserVerb {
+    /// Add an account. Without --password-stdin it can only use tokens.
+    Add {
+        /// Login name: lower-case letters, digits, - _ .
+        name: String,
+        /// viewer, operator, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Change an account's role, password or whether it is disabled.
+    Set {
+        /// Login name.
+        name: String,
+        /// New role.
+        #[arg(long)]
+        role: Option<String>,
+        /// Read a new password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Disable the account: it can no longer log in and its tokens stop working.
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Enable a disabled account.
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+/// `token` verbs.
+#[derive(Subcommand, Debug)]
+pub enum TokenVerb {
+    /// Create a token for an account and print it (shown only this once).
+    Create {
+        /// The account it acts for.
+        account: String,
+        /// A label to tell tokens apart.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this account's.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (`tk_...`).
+        id: String,
+    },
+}
+
+/// `serve` flags; each overrides the config file's field of the same name.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A TOML config file.
+    #[arg(long, env = "TRACELOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "TRACELOT_LISTEN")]
+    pub listen: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "TRACELOT_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, such as `info` or `warn,tracelot_server=debug`.
+    #[arg(long, env = "TRACELOT_LOG")]
+    pub log_level: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TRACELOT_BODY_LIMIT_BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// Hours a password login's session token lasts.
+    #[arg(long, env = "TRACELOT_SESSION_HOURS")]
+    pub session_hours: Option<u32>,
 }

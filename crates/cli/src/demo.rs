@@ -318,7 +318,7 @@ fn print(d: &Demo, path: &Path, notes: &[String], out: Out) -> anyhow::Result<()
         after: None,
         limit: None,
     })?;
-    let warranty = reports::warranty_of(&d.store, &sku, &serial)?;
+    let warranty = tracelot_reports::warranty_of(&d.store, &sku, &serial)?;
     let verify = d.store.verify()?;
     let doc = serde_json::json!({
         "database": path.display().to_string(),

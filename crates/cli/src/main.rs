@@ -1,11 +1,13 @@
 //! The `tracelot` binary. Every verb builds typed commands and posts them
 //! through the store's one write path, or runs a query.
 
+mod accounts;
 mod args;
 mod demo;
 mod output;
 mod reports;
 mod requests;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +61,14 @@ fn not_found(field: &str, what: String) -> anyhow::Error {
     DomainError::at(Rule::NotFound, field, what).into()
 }
 
+/// Keeps a report's refusal a [`DomainError`], so that it exits 1 with its rule's code.
+fn refused_or<T>(r: Result<T, tracelot_reports::ReportError>) -> anyhow::Result<T> {
+    r.map_err(|e| match e {
+        tracelot_reports::ReportError::Refused(d) => d.into(),
+        tracelot_reports::ReportError::Store(s) => s.into(),
+    })
+}
+
 /// The SQLite file named by `--db` / `TRACELOT_DATABASE_URL`.
 fn db_path(db: &str) -> anyhow::Result<PathBuf> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
@@ -68,8 +78,16 @@ fn db_path(db: &str) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
+/// The database named by `--db`, else `tracelot.db`.
+fn db_arg(cli: &Cli) -> &str {
+    cli.db.as_deref().unwrap_or(DEFAULT_DB)
+}
+
+/// The database used when none is named.
+const DEFAULT_DB: &str = "tracelot.db";
+
 fn open(cli: &Cli) -> anyhow::Result<SqliteStore> {
-    let path = db_path(&cli.db)?;
+    let path = db_path(db_arg(cli))?;
     SqliteStore::open(&path, SqliteOptions::default()).with_context(|| format!("opening {}", path.display()))
 }
 
@@ -89,7 +107,7 @@ fn post(cli: &Cli, out: Out, req: Request) -> anyhow::Result<ExitCode> {
 fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
     match &cli.verb {
         Verb::Init => {
-            let path = db_path(&cli.db)?;
+            let path = db_path(db_arg(cli))?;
             let store = SqliteStore::init(&path, SqliteOptions::default())?;
             let locations = store.locations()?;
             let doc = serde_json::json!({ "database": path.display().to_string(), "locations": locations.len() });
@@ -243,7 +261,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             if store.where_is(&sku, &serial)?.is_none() {
                 return Err(not_found("serial", format!("unknown serial {serial} of {sku}")));
             }
-            let w = reports::warranty_of(&store, &sku, &serial)?;
+            let w = refused_or(tracelot_reports::warranty_of(&store, &sku, &serial))?;
             out.emit(&w, || reports::warranty(&w))?;
         }
         Verb::Verify => {
@@ -256,6 +274,9 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::Demo { out: path, replace } => {
             demo::run(path, *replace, out)?;
         }
+        Verb::User(v) => accounts::user(&open(cli)?, v, out)?,
+        Verb::Token(v) => accounts::token(&open(cli)?, v, out)?,
+        Verb::Serve(a) => serve::run(cli.db.as_deref(), a)?,
     }
     Ok(ExitCode::SUCCESS)
 }

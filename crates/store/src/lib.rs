@@ -8,7 +8,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracelot_core::rules::Override;
 use tracelot_core::{DomainError, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, Serial, Sku, TxId};
 
@@ -215,7 +215,8 @@ impl HistoryQuery {
 /// A movement's place in history order: when it happened, then chain
 /// position, then line. Stable, so pages neither skip nor repeat rows when
 /// new movements arrive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryKey {
     /// When it happened.
     pub occurred_at: Timestamp,

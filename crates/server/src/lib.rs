@@ -1,0 +1,176 @@
+//! tracelot's HTTP API.
+//!
+//! Every handler that changes anything builds the same `Transaction`s as
+//! the CLI and posts them through the store's one write path; the store's
+//! single writer group-commits all clients' transactions together and each
+//! client gets its own result. Reads go straight to the store's queries.
+
+// The OpenAPI schemas are one large `json!` literal.
+#![recursion_limit = "512"]
+
+mod admin;
+pub mod auth;
+mod body;
+mod commands;
+mod ledger;
+pub mod metrics;
+pub mod openapi;
+mod ops;
+pub mod paging;
+pub mod problem;
+mod reads;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tracelot_store::{Accounts, Store};
+
+use crate::auth::LoginLimiter;
+pub use crate::auth::LoginPolicy;
+use crate::metrics::HttpMetrics;
+use crate::problem::Problem;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// Server configuration, from a TOML file; flags and environment variables
+/// override it field by field.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// The database (a SQLite path); the `--db` flag overrides it.
+    pub database: Option<String>,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Log filter, such as `info` or `tracelot_server=debug`.
+    pub log_level: String,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// How long a password login's session token lasts.
+    pub session_hours: u32,
+    /// Failed-login limits.
+    pub login: LoginPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            body_limit_bytes: 1 << 20,
+            session_hours: 12,
+            login: LoginPolicy::default(),
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// The ledger.
+    pub store: Arc<dyn Store>,
+    /// Accounts and tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Settings.
+    pub config: Config,
+    /// Request counters.
+    pub http: HttpMetrics,
+    /// Failed-login limiter.
+    pub logins: LoginLimiter,
+    /// Set when shutdown begins, so `/readyz` turns away new traffic.
+    pub stopping: AtomicBool,
+    /// A hash to check unknown accounts' passwords against, so a failed
+    /// login takes as long whether or not the account exists.
+    pub decoy_hash: String,
+}
+
+/// Cheaply clonable handle on [`AppState`].
+#[derive(Clone)]
+pub struct App(Arc<AppState>);
+
+impl Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Credentials could not be prepared.
+    #[error(transparent)]
+    Auth(#[from] tracelot_auth::AuthError),
+}
+
+impl App {
+    /// Shares one backend as both the ledger and the accounts store.
+    pub fn new<S: Store + Accounts + 'static>(backend: Arc<S>, config: Config) -> Result<Self, StartError> {
+        let decoy = tracelot_auth::issue_token()?.secret;
+        Ok(App(Arc::new(AppState {
+            store: backend.clone(),
+            accounts: backend,
+            logins: LoginLimiter::new(config.login),
+            config,
+            http: HttpMetrics::default(),
+            stopping: AtomicBool::new(false),
+            decoy_hash: tracelot_auth::hash_password(&decoy)?,
+        })))
+    }
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "no_route", "no such route; see /api/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+}
+
+/// The complete router: every route, problem answers for unknown routes and
+/// methods, and the metrics middleware.
+pub fn router(app: App) -> Router {
+    routes::router()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), metrics::track))
+        .with_state(app)
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+/// Their transactions are durable before they are answered, so once this
+/// returns every acknowledged write is in the database.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let flag = app.clone();
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            flag.stopping.store(true, Ordering::Relaxed);
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+        .await
+}

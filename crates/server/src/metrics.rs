@@ -1,0 +1,120 @@
+//! `/metrics` in the Prometheus text format: request counts and latencies
+//! per route, the writer's queue depth and commit sizes, and ledger rows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracelot_store::{LedgerSize, WriterStats};
+
+use crate::App;
+
+/// Latency bucket bounds, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Debug, Default)]
+struct Latency {
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    /// (method, route, status) → count.
+    requests: BTreeMap<(String, String, u16), u64>,
+    /// (method, route) → latency histogram.
+    latency: BTreeMap<(String, String), Latency>,
+}
+
+/// Request counters, updated by the [`track`] middleware.
+#[derive(Debug, Default)]
+pub struct HttpMetrics {
+    tables: Mutex<Tables>,
+}
+
+impl HttpMetrics {
+    fn record(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let Ok(mut t) = self.tables.lock() else { return };
+        let key = (method.to_owned(), route.to_owned());
+        *t.requests.entry((key.0.clone(), key.1.clone(), status)).or_default() += 1;
+        let l = t.latency.entry(key).or_default();
+        let secs = took.as_secs_f64();
+        l.count += 1;
+        l.sum += secs;
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
+            l.buckets[i] += 1;
+        }
+    }
+
+    /// The Prometheus text exposition of everything.
+    pub fn render(&self, writer: &WriterStats, ledger: Option<LedgerSize>) -> String {
+        let mut s = String::new();
+        let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(t) = self.tables.lock() {
+            s.push_str("# HELP tracelot_http_requests_total HTTP requests by method, route and status.\n");
+            s.push_str("# TYPE tracelot_http_requests_total counter\n");
+            for ((m, r, st), n) in &t.requests {
+                let _ = writeln!(
+                    s,
+                    "tracelot_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {n}",
+                    esc(r)
+                );
+            }
+            s.push_str("# HELP tracelot_http_request_duration_seconds Time from request to response.\n");
+            s.push_str("# TYPE tracelot_http_request_duration_seconds histogram\n");
+            for ((m, r), l) in &t.latency {
+                let labels = format!("method=\"{m}\",route=\"{}\"", esc(r));
+                let mut cumulative = 0;
+                for (b, n) in LATENCY_BUCKETS.iter().zip(l.buckets) {
+                    cumulative += n;
+                    let _ = writeln!(
+                        s,
+                        "tracelot_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {cumulative}"
+                    );
+                }
+                let _ =
+                    writeln!(s, "tracelot_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", l.count);
+                let _ = writeln!(s, "tracelot_http_request_duration_seconds_sum{{{labels}}} {}", l.sum);
+                let _ = writeln!(s, "tracelot_http_request_duration_seconds_count{{{labels}}} {}", l.count);
+            }
+        }
+        s.push_str("# HELP tracelot_writer_queue_depth Transactions waiting for the single writer.\n");
+        s.push_str("# TYPE tracelot_writer_queue_depth gauge\n");
+        let _ = writeln!(s, "tracelot_writer_queue_depth {}", writer.queue_depth);
+        s.push_str("# HELP tracelot_commit_batch_size Client transactions per database commit (group commit).\n");
+        s.push_str("# TYPE tracelot_commit_batch_size histogram\n");
+        for (le, n) in &writer.batch_size_buckets {
+            let _ = writeln!(s, "tracelot_commit_batch_size_bucket{{le=\"{le}\"}} {n}");
+        }
+        let _ = writeln!(s, "tracelot_commit_batch_size_bucket{{le=\"+Inf\"}} {}", writer.commits);
+        let _ = writeln!(s, "tracelot_commit_batch_size_sum {}", writer.committed_transactions);
+        let _ = writeln!(s, "tracelot_commit_batch_size_count {}", writer.commits);
+        if let Some(l) = ledger {
+            s.push_str("# HELP tracelot_ledger_rows Rows in the ledger, by table.\n");
+            s.push_str("# TYPE tracelot_ledger_rows gauge\n");
+            let _ = writeln!(s, "tracelot_ledger_rows{{table=\"transactions\"}} {}", l.transactions);
+            let _ = writeln!(s, "tracelot_ledger_rows{{table=\"movements\"}} {}", l.movements);
+            let _ = writeln!(s, "tracelot_ledger_rows{{table=\"balances\"}} {}", l.balances);
+        }
+        s
+    }
+}
+
+/// Middleware: times every request and logs it.
+pub async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let resp = next.run(req).await;
+    let took = start.elapsed();
+    let status = resp.status().as_u16();
+    let route = route.as_deref().unwrap_or("unmatched");
+    app.http.record(&method, route, status, took);
+    tracing::info!(method, route, status, micros = took.as_micros() as u64, "request");
+    resp
+}

@@ -1,0 +1,297 @@
+//! The OpenAPI 3.1 document, generated from the route table so that it
+//! lists exactly the routes the server has. Schemas are JSON Schema 2020-12
+//! (OpenAPI 3.1's dialect), written to match the request body types.
+
+use serde_json::{Map, Value, json};
+
+use crate::ledger::{IDEMPOTENCY_KEY, REPLAYED};
+use crate::routes::{ROUTES, Route};
+
+fn refs(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn obj(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": required, "properties": props })
+}
+
+/// A posting body: the command's own fields plus the meta fields.
+fn posting(required: &[&str], mut props: Value) -> Value {
+    if let (Value::Object(p), Value::Object(meta)) = (&mut props, meta_props()) {
+        p.extend(meta);
+    }
+    obj(required, props)
+}
+
+fn meta_props() -> Value {
+    json!({
+        "id": { "type": "string", "format": "uuid", "description": "Client-chosen transaction id; a retry with the same id and content replays the first answer." },
+        "occurred_at": { "type": "string", "format": "date-time", "description": "When it happened, if not now (back-dating is limited)." },
+        "reference": { "type": "string", "description": "The document: delivery note, order, RMA." },
+        "reason": { "type": "string", "description": "Why; required by some commands." }
+    })
+}
+
+fn text(desc: &str) -> Value {
+    json!({ "type": "string", "description": desc })
+}
+
+fn lines() -> Value {
+    json!({ "type": "array", "items": refs("Line") })
+}
+
+fn schemas() -> Value {
+    let place = text("A location path (`WH/A/01`) or a partner code.");
+    let sku = text("SKU: letters, digits, - _ . / (at most 64).");
+    let lot = text("Lot code: GS1 character set 82, at most 20.");
+    let amount = json!({ "type": "string", "pattern": "^[0-9]*\\.?[0-9]+$", "description": "An unsigned decimal in the item's unit." });
+    let serials = json!({ "type": "array", "items": text("Serial: GS1 character set 82, at most 20.") });
+    json!({
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details, with a stable code and the field at fault.",
+            "required": ["type", "title", "status", "code", "detail"],
+            "properties": {
+                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                "code": { "type": "string" }, "field": { "type": "string" }, "detail": { "type": "string" }
+            }
+        },
+        "Object": { "type": "object" },
+        "Text": { "type": "string" },
+        "Html": { "type": "string" },
+        "Empty": { "type": "null" },
+        "Page": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": { "type": "array", "items": { "type": "object" } },
+                "next": { "type": "string", "description": "Pass as `cursor` for the next page; absent on the last." }
+            }
+        },
+        "Posted": {
+            "type": "object",
+            "required": ["id", "seq", "kind", "occurred_at", "recorded_at", "movements", "hash"],
+            "properties": {
+                "id": { "type": "string", "format": "uuid" }, "seq": { "type": "integer" },
+                "kind": { "type": "string" }, "occurred_at": { "type": "string", "format": "date-time" },
+                "recorded_at": { "type": "string", "format": "date-time" }, "movements": { "type": "integer" },
+                "hash": { "type": "string" }, "generated_serials": serials,
+                "overrides": { "type": "array", "items": { "type": "object" } }
+            }
+        },
+        "Meta": posting(&[], json!({})),
+        "Units": {
+            "oneOf": [
+                obj(&["quantity"], json!({ "quantity": amount })),
+                obj(&["serials"], json!({ "serials": serials }))
+            ]
+        },
+        "ReceiveUnits": {
+            "oneOf": [
+                obj(&["quantity"], json!({ "quantity": amount })),
+                obj(&["serials"], json!({ "serials": serials })),
+                obj(&["generate"], json!({ "generate": { "type": "integer", "minimum": 1 } }))
+            ]
+        },
+        "Line": obj(&["sku", "units"], json!({ "sku": sku, "lot": lot, "units": refs("Units") })),
+        "LotDetails": obj(&[], json!({
+            "produced_on": { "type": "string", "format": "date" },
+            "expires_on": { "type": "string", "format": "date" },
+            "best_before": { "type": "string", "format": "date" },
+            "supplier_lot": { "type": "string" },
+            "attributes": { "type": "object", "additionalProperties": { "type": "string" } }
+        })),
+        "LotStatusName": { "enum": ["released", "quarantine", "on_hold", "recalled", "rejected"] },
+        "LocationKind": { "enum": ["internal", "supplier", "customer", "production", "adjustment", "scrap", "transit"] },
+        "ReceiveLine": obj(&["sku", "units"], json!({
+            "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName"),
+            "units": refs("ReceiveUnits")
+        })),
+        "Receive": posting(&["to", "lines"], json!({
+            "from": place, "to": place, "lines": { "type": "array", "items": refs("ReceiveLine") }
+        })),
+        "Transfer": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
+        "Ship": posting(&["from", "to", "lines"], json!({
+            "from": place, "to": place, "lines": lines(),
+            "allow_expired": { "type": "boolean", "description": "Ship an expired lot anyway (needs a reason)." }
+        })),
+        "Return": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
+        "Adjust": posting(&["at", "direction", "lines"], json!({
+            "at": place, "direction": { "enum": ["in", "out"] }, "lines": lines()
+        })),
+        "Count": posting(&["at", "sku", "counted"], json!({
+            "at": place, "sku": sku, "lot": lot,
+            "counted": { "oneOf": [
+                obj(&["quantity"], json!({ "quantity": amount })),
+                obj(&["serials"], json!({ "serials": serials }))
+            ] }
+        })),
+        "Scrap": posting(&["at", "lines"], json!({ "at": place, "lines": lines() })),
+        "DefineItem": posting(&["sku", "name", "tracking", "uom", "scale"], json!({
+            "sku": sku, "name": { "type": "string" },
+            "tracking": { "enum": ["none", "lot", "serial", "lot_serial"] },
+            "gtin": text("GTIN-8/12/13/14 with a valid check digit."),
+            "uom": { "type": "string" }, "scale": { "type": "integer", "minimum": 0, "maximum": 9 },
+            "shelf_life_days": { "type": "integer", "minimum": 0 },
+            "warranty_months": { "type": "integer", "minimum": 0 },
+            "serial_kind": { "enum": ["free", "vin"] },
+            "serial_pattern": text("Generated serials, e.g. `SN{yyyy}{seq:6}`.")
+        })),
+        "DefineLocation": posting(&["path", "kind"], json!({ "path": text("Slash-separated path."), "kind": refs("LocationKind") })),
+        "DefinePartner": posting(&["code", "name", "kind"], json!({
+            "code": text("Partner code."), "name": { "type": "string" }, "kind": { "enum": ["supplier", "customer"] }
+        })),
+        "DefineLot": posting(&["sku", "lot"], json!({
+            "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName")
+        })),
+        "LotStatus": posting(&["status"], json!({ "status": refs("LotStatusName") })),
+        "Transaction": posting(&["command"], json!({
+            "command": {
+                "type": "object",
+                "required": ["type"],
+                "description": "A command: `type` names the kind, the other fields are that kind's.",
+                "properties": { "type": { "enum": crate::commands::KINDS } }
+            }
+        })),
+        "Batch": obj(&["transactions"], json!({
+            "transactions": { "type": "array", "maxItems": crate::ledger::MAX_BATCH, "items": refs("Transaction") }
+        })),
+        "BatchResults": {
+            "type": "object",
+            "properties": { "results": { "type": "array", "items": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": { "type": "integer" }, "replayed": { "type": "boolean" },
+                    "posted": refs("Posted"), "problem": { "type": "object" }
+                }
+            } } }
+        },
+        "Login": obj(&["account", "password"], json!({ "account": { "type": "string" }, "password": { "type": "string" } })),
+        "IssuedToken": {
+            "type": "object",
+            "required": ["id", "account", "token"],
+            "properties": {
+                "id": { "type": "string" }, "account": { "type": "string" }, "label": { "type": "string" },
+                "kind": { "enum": ["api", "session"] },
+                "token": { "type": "string", "description": "The bearer secret. Shown only here, never again." },
+                "expires_at": { "type": ["string", "null"], "format": "date-time" }
+            }
+        },
+        "Role": { "enum": ["viewer", "operator", "manager", "admin"] },
+        "Account": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string" }, "role": refs("Role"), "created_at": { "type": "string" },
+                "disabled": { "type": "boolean" }, "has_password": { "type": "boolean" }
+            }
+        },
+        "NewAccount": obj(&["name", "role"], json!({
+            "name": text("Lower-case letters, digits, - _ . (at most 32)."), "role": refs("Role"),
+            "password": text("At least 12 characters; leave out for a token-only account.")
+        })),
+        "AccountChange": obj(&[], json!({ "role": refs("Role"), "disabled": { "type": "boolean" }, "password": { "type": "string" } })),
+        "NewToken": obj(&["account", "label"], json!({
+            "account": { "type": "string" }, "label": { "type": "string" },
+            "expires_in_days": { "type": "integer", "minimum": 1 }
+        }))
+    })
+}
+
+fn operation(r: &Route) -> Value {
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(r.op));
+    op.insert("tags".into(), json!([r.tag]));
+    let role = r.permission.map(|p| format!(" Needs the `{}` role.", p.min_role())).unwrap_or_default();
+    op.insert("summary".into(), json!(r.summary));
+    op.insert("description".into(), json!(format!("{}{role}", r.summary)));
+    let mut params: Vec<Value> = r
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    params.extend(r.query.iter().map(|q| json!({ "name": q, "in": "query", "schema": { "type": "string" } })));
+    if r.posts() {
+        params.push(json!({
+            "name": IDEMPOTENCY_KEY, "in": "header", "schema": { "type": "string", "maxLength": 255 },
+            "description": "Makes a retry safe when the body has no id: the same key replays the first answer."
+        }));
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(body) = r.body {
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": true, "content": { "application/json": { "schema": refs(body) } } }),
+        );
+    }
+    let content = match r.response {
+        "Empty" => None,
+        "Text" => Some(json!({ "text/plain": { "schema": refs("Text") } })),
+        "Html" => Some(json!({ "text/html": { "schema": refs("Html") } })),
+        other => Some(json!({ "application/json": { "schema": refs(other) } })),
+    };
+    let mut ok = json!({ "description": "Success." });
+    if let (Some(c), Value::Object(m)) = (content, &mut ok) {
+        m.insert("content".into(), c);
+    }
+    if r.posts() {
+        ok["headers"] = json!({ REPLAYED: { "description": "`true` when this answer replays an earlier identical request.", "schema": { "type": "string" } } });
+    }
+    let problem = json!({ "description": "A problem.", "content": { "application/problem+json": { "schema": refs("Problem") } } });
+    let mut responses = Map::new();
+    responses.insert(r.status.to_string(), ok);
+    responses.insert("4XX".into(), problem.clone());
+    responses.insert("503".into(), json!({ "description": "Storage unavailable; nothing was written. Retry.", "content": problem["content"].clone() }));
+    op.insert("responses".into(), Value::Object(responses));
+    if r.permission.is_none() {
+        op.insert("security".into(), json!([]));
+    }
+    Value::Object(op)
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(r.method.to_owned(), operation(r));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tracelot",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Lot and serial inventory over an append-only, hash-chained ledger. Every posting goes through the same single writer as the CLI."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A token from `tracelot token create` or POST /api/v1/auth/login." } },
+            "schemas": schemas()
+        },
+        "paths": paths
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` in the document names a schema the document defines.
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        let defined = doc["components"]["schemas"].as_object().expect("schemas");
+        for piece in text.split("#/components/schemas/").skip(1) {
+            let name: String = piece.chars().take_while(|c| *c != '"').collect();
+            assert!(defined.contains_key(&name), "{name} is referenced but not defined");
+        }
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+}

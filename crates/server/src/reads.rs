@@ -1,0 +1,239 @@
+//! Queries: everything a viewer may read, paged where it can grow.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Deserialize;
+use tracelot_core::{LocationPath, LotCode, Permission, Serial, Sku, ValueError};
+use tracelot_store::{HistoryKey, HistoryQuery, StockQuery};
+
+use crate::App;
+use crate::auth::Caller;
+use crate::body;
+use crate::paging::{self, Page};
+use crate::problem::Problem;
+use crate::routes::Params;
+
+fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
+    v.map(|s| parse(s).map_err(|e| Problem::invalid(name, e).with_status_400())).transpose()
+}
+
+impl Problem {
+    /// Query parameters are part of the request line: a bad one is a 400.
+    fn with_status_400(mut self) -> Self {
+        self.status = axum::http::StatusCode::BAD_REQUEST;
+        self.code = "invalid_parameter".into();
+        self
+    }
+}
+
+fn path<T>(params: &Params, name: &str, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<T, Problem> {
+    parse(params.get(name)?).map_err(|e| Problem::invalid(name, e).with_status_400())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageOnly {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn page_only(q: Option<String>) -> Result<(Option<String>, usize), Problem> {
+    let p: PageOnly = body::query(q.as_deref())?;
+    Ok((p.cursor, paging::limit(p.limit.as_deref())?))
+}
+
+/// `GET /api/v1/items`.
+pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let (cursor, limit) = page_only(q)?;
+    let rows = app.store.items()?;
+    Ok(Json(paging::page(rows, |r| r.spec.sku.to_string(), cursor.as_deref(), limit)?).into_response())
+}
+
+/// `GET /api/v1/items/{sku}`.
+pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = path(&params, "sku", Sku::parse)?;
+    let row = app.store.item(&sku)?.ok_or_else(|| Problem::not_found("sku", format!("no item has SKU {sku}")))?;
+    Ok(Json(row).into_response())
+}
+
+/// `GET /api/v1/locations`.
+pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let (cursor, limit) = page_only(q)?;
+    let rows = app.store.locations()?;
+    Ok(Json(paging::page(rows, |r| r.path.to_string(), cursor.as_deref(), limit)?).into_response())
+}
+
+/// `GET /api/v1/partners`.
+pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let (cursor, limit) = page_only(q)?;
+    let rows = app.store.partners()?;
+    Ok(Json(paging::page(rows, |r| r.code.clone(), cursor.as_deref(), limit)?).into_response())
+}
+
+/// `GET /api/v1/lots/{sku}/{lot}`.
+pub async fn lot(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = path(&params, "sku", Sku::parse)?;
+    let code = path(&params, "lot", LotCode::parse)?;
+    let row =
+        app.store.lot(&sku, &code)?.ok_or_else(|| Problem::not_found("lot", format!("{sku} has no lot {code}")))?;
+    Ok(Json(row).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StockParams {
+    sku: Option<String>,
+    lot: Option<String>,
+    serial: Option<String>,
+    location: Option<String>,
+    as_of: Option<String>,
+    include_virtual: Option<bool>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/stock`.
+pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: StockParams = body::query(q.as_deref())?;
+    let limit = paging::limit(p.limit.as_deref())?;
+    let as_of = p
+        .as_of
+        .as_deref()
+        .map(|s| {
+            s.parse::<Timestamp>().map_err(|e| {
+                Problem::bad_request("invalid_parameter", format!("as_of must be an RFC 3339 instant: {e}")).at("as_of")
+            })
+        })
+        .transpose()?;
+    let query = StockQuery {
+        sku: opt("sku", p.sku.as_ref(), Sku::parse)?,
+        lot: opt("lot", p.lot.as_ref(), LotCode::parse)?,
+        serial: opt("serial", p.serial.as_ref(), Serial::parse)?,
+        location: opt("location", p.location.as_ref(), LocationPath::parse)?,
+        as_of,
+        include_virtual: p.include_virtual.unwrap_or(false),
+    };
+    let rows = app.store.stock(&query)?;
+    let key = |r: &tracelot_store::StockRow| {
+        (
+            r.location.to_string(),
+            r.sku.to_string(),
+            r.lot.as_ref().map(|l| l.to_string()),
+            r.serial.as_ref().map(|s| s.to_string()),
+        )
+    };
+    let mut rows = rows;
+    rows.sort_by_key(key);
+    Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
+}
+
+/// `GET /api/v1/serials/{sku}/{serial}`.
+pub async fn where_is(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = path(&params, "sku", Sku::parse)?;
+    let serial = path(&params, "serial", Serial::parse)?;
+    let row = app
+        .store
+        .where_is(&sku, &serial)?
+        .ok_or_else(|| Problem::not_found("serial", format!("{sku} has no serial {serial}")))?;
+    Ok(Json(row).into_response())
+}
+
+/// `GET /api/v1/serials/{sku}/{serial}/warranty`.
+pub async fn warranty(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = path(&params, "sku", Sku::parse)?;
+    let serial = path(&params, "serial", Serial::parse)?;
+    Ok(Json(tracelot_reports::warranty_of(app.store.as_ref(), &sku, &serial)?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryParams {
+    sku: Option<String>,
+    lot: Option<String>,
+    serial: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/history`: paged in the store, so a long history is never
+/// read whole.
+pub async fn history(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: HistoryParams = body::query(q.as_deref())?;
+    let limit = paging::limit(p.limit.as_deref())?;
+    let sku = opt("sku", p.sku.as_ref(), Sku::parse)?
+        .ok_or_else(|| Problem::bad_request("missing_parameter", "sku is required").at("sku"))?;
+    let after: Option<HistoryKey> = p.cursor.as_deref().map(paging::decode).transpose()?;
+    let query = HistoryQuery {
+        sku,
+        lot: opt("lot", p.lot.as_ref(), LotCode::parse)?,
+        serial: opt("serial", p.serial.as_ref(), Serial::parse)?,
+        after,
+        limit: Some(limit + 1),
+    };
+    let mut items = app.store.history(&query)?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = more
+        .then(|| {
+            items.last().map(|r| paging::encode(&HistoryKey { occurred_at: r.occurred_at, seq: r.seq, line: r.line }))
+        })
+        .flatten();
+    Ok(Json(Page { items, next }).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpiringParams {
+    until: Option<String>,
+    within_days: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/expiring`: lots on hand whose ship-by date is on or before
+/// `until` (or within `within_days`, default 30).
+pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: ExpiringParams = body::query(q.as_deref())?;
+    let limit = paging::limit(p.limit.as_deref())?;
+    let today = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let until = match (p.until.as_deref(), p.within_days.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::bad_request("invalid_parameter", "give until or within_days, not both").at("until"));
+        }
+        (Some(u), None) => u.parse::<Date>().map_err(|e| {
+            Problem::bad_request("invalid_parameter", format!("until must be a date (YYYY-MM-DD): {e}")).at("until")
+        })?,
+        (None, days) => {
+            let n: i32 = days.unwrap_or("30").parse().ok().filter(|n| (0..=3650).contains(n)).ok_or_else(|| {
+                Problem::bad_request("invalid_parameter", "within_days must be 0 to 3650").at("within_days")
+            })?;
+            today.checked_add(jiff::Span::new().days(n)).unwrap_or(today)
+        }
+    };
+    let rows = app.store.expiring(until)?;
+    let key = |r: &tracelot_store::ExpiringRow| (r.ship_by.to_string(), r.sku.to_string(), r.lot.to_string());
+    Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
+}
+
+/// `GET /api/v1/verify`: recomputes the chain and balances (manager).
+pub async fn verify(State(app): State<App>, caller: Caller) -> Result<Response, Problem> {
+    caller.require(Permission::Manage)?;
+    let store = app.store.clone();
+    let report = tokio::task::spawn_blocking(move || store.verify())
+        .await
+        .map_err(|e| Problem::unavailable(format!("verify stopped: {e}")))??;
+    Ok(Json(report).into_response())
+}
