@@ -4,6 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 use crate::problem::Problem;
@@ -20,14 +21,34 @@ pub async fn bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum
             ));
         }
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Problem::new(
+    let mut body = body;
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| Problem::bad_request("malformed_body", format!("the body could not be read: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        total = total.saturating_add(data.len());
+        if total <= limit {
+            buf.extend_from_slice(&data);
+        } else if total > limit.saturating_mul(DRAIN_FACTOR) {
+            break;
+        }
+    }
+    if total > limit {
+        return Err(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("the body is larger than the limit of {limit} bytes"),
-        )
-    })
+        ));
+    }
+    Ok(buf.into())
 }
+
+/// An over-long body is read (and dropped) up to this many times the limit
+/// before the 413 is sent, so the client, still sending, sees the answer
+/// instead of a reset connection.
+const DRAIN_FACTOR: usize = 64;
 
 /// Parses JSON into `T`, naming the field at fault on failure.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
