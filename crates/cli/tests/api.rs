@@ -429,6 +429,18 @@ fn logins_are_rate_limited_and_tokens_can_be_revoked() {
     assert_eq!(c.get(s.url("/api/v1/stock")).bearer_auth(&script).send().expect("get").status().as_u16(), 401);
     let (_, list) = s.get(&c, "/api/v1/tokens?account=viewer1", "admin");
     assert!(list.to_string().contains("revoked_at") && !list.to_string().contains("tlt_"), "no secrets listed: {list}");
+    // A token revoked by another process (the CLI) stops working once the
+    // server's short token cache expires.
+    let cli_token = tracelot_ok(&s.db, &["token", "create", "viewer1", "--label", "cli"]);
+    let secret = cli_token["token"].as_str().expect("secret").to_owned();
+    let get = |t: &str| c.get(s.url("/api/v1/stock")).bearer_auth(t).send().expect("get").status().as_u16();
+    assert_eq!(get(&secret), 200);
+    tracelot_ok(&s.db, &["token", "revoke", cli_token["id"].as_str().expect("id")]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while get(&secret) != 401 {
+        assert!(std::time::Instant::now() < deadline, "a revoked token kept working");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     assert!(s.stop(), "clean exit on SIGTERM");
 }
 

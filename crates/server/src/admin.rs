@@ -118,6 +118,7 @@ pub async fn login(
 /// `POST /api/v1/auth/logout`: revokes the token used.
 pub async fn logout(State(app): State<App>, caller: Caller) -> Result<Response, Problem> {
     app.accounts.revoke_token(&caller.token_id, Timestamp::now())?;
+    app.tokens.clear();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -201,6 +202,7 @@ pub async fn update_account(
         app.accounts.set_password(&name, Some(&h))?;
     }
     let row = app.accounts.update_account(&name, change.role, change.disabled)?;
+    app.tokens.clear();
     tracing::info!(by = %caller.account, account = %name, "account changed");
     Ok(Json(row).into_response())
 }
@@ -264,6 +266,7 @@ pub async fn revoke_token(State(app): State<App>, caller: Caller, params: Params
         caller.require(Permission::Administer)?;
     }
     let row = app.accounts.revoke_token(id, Timestamp::now())?;
+    app.tokens.clear();
     tracing::info!(by = %caller.account, token = id, "token revoked");
     Ok(Json(row).into_response())
 }

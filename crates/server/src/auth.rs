@@ -64,6 +64,9 @@ impl FromRequestParts<App> for Caller {
             return Err(unauthenticated("the Authorization header must be `Bearer TOKEN`"));
         }
         let hash = tracelot_auth::token_hash(secret.trim());
+        if let Some(caller) = app.tokens.get(&hash) {
+            return Ok(caller);
+        }
         let found = app.accounts.token_by_hash(&hash)?;
         let Some((token, account)) = found else {
             return Err(unauthenticated("the token is not valid"));
@@ -74,7 +77,58 @@ impl FromRequestParts<App> for Caller {
         if account.disabled {
             return Err(unauthenticated("the token's account is disabled"));
         }
-        Ok(Caller { account: account.name, role: account.role, token_id: token.id })
+        let caller = Caller { account: account.name, role: account.role, token_id: token.id };
+        app.tokens.put(hash, caller.clone(), token.expires_at);
+        Ok(caller)
+    }
+}
+
+/// How long a checked token is trusted without asking the database again.
+/// Changes made through this server clear the cache at once; a token
+/// revoked by another process (the CLI, another server) stops working
+/// within this time.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Most tokens remembered; past it the cache starts over.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Cached {
+    caller: Caller,
+    expires_at: Option<jiff::Timestamp>,
+    checked: Instant,
+}
+
+/// Recently checked tokens, so a request costs a hash and a map lookup
+/// instead of a database query.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    map: std::sync::RwLock<HashMap<[u8; 32], Cached>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &[u8; 32]) -> Option<Caller> {
+        let map = self.map.read().ok()?;
+        let c = map.get(hash)?;
+        let fresh = c.checked.elapsed() < TOKEN_CACHE_TTL;
+        let live = c.expires_at.is_none_or(|e| jiff::Timestamp::now() < e);
+        (fresh && live).then(|| c.caller.clone())
+    }
+
+    fn put(&self, hash: [u8; 32], caller: Caller, expires_at: Option<jiff::Timestamp>) {
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= TOKEN_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(hash, Cached { caller, expires_at, checked: Instant::now() });
+        }
+    }
+
+    /// Forgets everything: an account or token changed.
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.write() {
+            map.clear();
+        }
     }
 }
 

@@ -96,12 +96,31 @@ async fn submit(app: &App, txs: Vec<Transaction>) -> Result<Vec<Result<Posted, S
 
 /// The body of a posted transaction: the same for the first answer and
 /// every replay, which a header marks instead.
-fn posted_body(p: &Posted) -> Value {
-    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.remove("replayed");
+#[derive(serde::Serialize)]
+struct PostedBody<'a> {
+    id: &'a TxId,
+    seq: i64,
+    kind: &'a str,
+    occurred_at: &'a jiff::Timestamp,
+    recorded_at: &'a jiff::Timestamp,
+    movements: u64,
+    hash: &'a str,
+    generated_serials: &'a [tracelot_core::Serial],
+    overrides: &'a [tracelot_core::rules::Override],
+}
+
+fn posted_body(p: &Posted) -> PostedBody<'_> {
+    PostedBody {
+        id: &p.id,
+        seq: p.seq,
+        kind: &p.kind,
+        occurred_at: &p.occurred_at,
+        recorded_at: &p.recorded_at,
+        movements: p.movements,
+        hash: &p.hash,
+        generated_serials: &p.generated_serials,
+        overrides: &p.overrides,
     }
-    v
 }
 
 fn created(p: &Posted) -> Response {

@@ -33,8 +33,8 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tracelot_store::{Accounts, Store};
 
-use crate::auth::LoginLimiter;
 pub use crate::auth::LoginPolicy;
+use crate::auth::{LoginLimiter, TokenCache};
 use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
 
@@ -96,6 +96,8 @@ pub struct AppState {
     pub http: HttpMetrics,
     /// Failed-login limiter.
     pub logins: LoginLimiter,
+    /// Recently checked tokens.
+    pub tokens: TokenCache,
     /// Set when shutdown begins, so `/readyz` turns away new traffic.
     pub stopping: AtomicBool,
     /// A hash to check unknown accounts' passwords against, so a failed
@@ -130,6 +132,7 @@ impl App {
             store: backend.clone(),
             accounts: backend,
             logins: LoginLimiter::new(config.login),
+            tokens: TokenCache::default(),
             config,
             http: HttpMetrics::default(),
             stopping: AtomicBool::new(false),

@@ -1,7 +1,7 @@
 //! `/metrics` in the Prometheus text format: request counts and latencies
 //! per route, the writer's queue depth and commit sizes, and ledger rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,26 +23,42 @@ struct Latency {
     sum: f64,
 }
 
+/// Counters of one method on one route.
 #[derive(Debug, Default)]
-struct Tables {
-    /// (method, route, status) → count.
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// (method, route) → latency histogram.
-    latency: BTreeMap<(String, String), Latency>,
+struct RouteStats {
+    method: String,
+    latency: Latency,
+    /// (status, count), few per route.
+    statuses: Vec<(u16, u64)>,
 }
 
-/// Request counters, updated by the [`track`] middleware.
+/// Request counters, updated by the [`track`] middleware. Keyed by route
+/// so that the per-request update finds its entry without allocating.
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    tables: Mutex<Tables>,
+    routes: Mutex<HashMap<String, Vec<RouteStats>>>,
 }
 
 impl HttpMetrics {
     fn record(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let Ok(mut t) = self.tables.lock() else { return };
-        let key = (method.to_owned(), route.to_owned());
-        *t.requests.entry((key.0.clone(), key.1.clone(), status)).or_default() += 1;
-        let l = t.latency.entry(key).or_default();
+        let Ok(mut routes) = self.routes.lock() else { return };
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), Vec::new());
+        }
+        let Some(list) = routes.get_mut(route) else { return };
+        let i = match list.iter().position(|r| r.method == method) {
+            Some(i) => i,
+            None => {
+                list.push(RouteStats { method: method.to_owned(), ..Default::default() });
+                list.len() - 1
+            }
+        };
+        let r = &mut list[i];
+        match r.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => r.statuses.push((status, 1)),
+        }
+        let l = &mut r.latency;
         let secs = took.as_secs_f64();
         l.count += 1;
         l.sum += secs;
@@ -55,10 +71,20 @@ impl HttpMetrics {
     pub fn render(&self, writer: &WriterStats, ledger: Option<LedgerSize>) -> String {
         let mut s = String::new();
         let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
-        if let Ok(t) = self.tables.lock() {
+        if let Ok(routes) = self.routes.lock() {
+            let mut requests = BTreeMap::new();
+            let mut latency = BTreeMap::new();
+            for (route, list) in routes.iter() {
+                for stats in list {
+                    for (status, n) in &stats.statuses {
+                        requests.insert((stats.method.as_str(), route.as_str(), *status), *n);
+                    }
+                    latency.insert((stats.method.as_str(), route.as_str()), &stats.latency);
+                }
+            }
             s.push_str("# HELP tracelot_http_requests_total HTTP requests by method, route and status.\n");
             s.push_str("# TYPE tracelot_http_requests_total counter\n");
-            for ((m, r, st), n) in &t.requests {
+            for ((m, r, st), n) in &requests {
                 let _ = writeln!(
                     s,
                     "tracelot_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {n}",
@@ -67,7 +93,7 @@ impl HttpMetrics {
             }
             s.push_str("# HELP tracelot_http_request_duration_seconds Time from request to response.\n");
             s.push_str("# TYPE tracelot_http_request_duration_seconds histogram\n");
-            for ((m, r), l) in &t.latency {
+            for ((m, r), l) in &latency {
                 let labels = format!("method=\"{m}\",route=\"{}\"", esc(r));
                 let mut cumulative = 0;
                 for (b, n) in LATENCY_BUCKETS.iter().zip(l.buckets) {
@@ -108,13 +134,14 @@ impl HttpMetrics {
 /// Middleware: times every request and logs it.
 pub async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
     let took = start.elapsed();
     let status = resp.status().as_u16();
-    let route = route.as_deref().unwrap_or("unmatched");
-    app.http.record(&method, route, status, took);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = method.as_str();
+    app.http.record(method, route, status, took);
     tracing::info!(method, route, status, micros = took.as_micros() as u64, "request");
     resp
 }
