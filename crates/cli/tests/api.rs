@@ -506,3 +506,75 @@ fn configuration_comes_from_a_toml_file_and_flags_override_it() {
     assert_eq!(first["level"], "INFO", "{first}");
     assert!(logs.lines().any(|l| l.contains("\"route\":\"/api/v1/items\"")), "{logs}");
 }
+
+/// Random damage to valid bodies never gets a 5xx: every answer is a
+/// success or a problem document.
+#[test]
+fn randomly_damaged_bodies_never_get_a_server_error() {
+    let s = Server::start();
+    s.standard();
+    let c = Server::client();
+    let valid: Vec<(&str, Value)> = vec![
+        (
+            "/api/v1/receipts",
+            json!({"to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "L1", "details": {"expires_on": "2030-01-31"}, "units": {"quantity": "2.5"}}]}),
+        ),
+        (
+            "/api/v1/shipments",
+            json!({"from": "WH/A", "to": "C1", "lines": [{"sku": "SAUCE", "lot": "L1", "units": {"quantity": "1"}}]}),
+        ),
+        (
+            "/api/v1/transactions",
+            json!({"command": {"type": "count", "at": "WH/A", "sku": "SAUCE", "lot": "L1", "counted": {"quantity": "0"}}, "reason": "cycle count"}),
+        ),
+        (
+            "/api/v1/batches",
+            json!({"transactions": [{"command": {"type": "receive", "to": "WH/B", "lines": [{"sku": "PHONE", "units": {"serials": ["Z1"]}}]}}]}),
+        ),
+        (
+            "/api/v1/items",
+            json!({"sku": "NEW", "name": "n", "tracking": "lot_serial", "uom": "kg", "scale": 3, "shelf_life_days": 30, "serial_pattern": "N{seq:4}"}),
+        ),
+        ("/api/v1/accounts", json!({"name": "eve", "role": "viewer"})),
+    ];
+    let mut seed: u64 = 0x5DEE_CE66_D1CE_4E5B;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let junk = ["", "null", "-1", "1e999", "\"\\u0000\"", "[]", "{}", "\"x\"", "true", "18446744073709551616", "\"ü\""];
+    for round in 0..400 {
+        let (path, body) = &valid[rnd(valid.len())];
+        let text = body.to_string();
+        let damaged = match rnd(4) {
+            0 => text[..rnd(text.len())].to_owned(),
+            1 => {
+                let mut b = text.clone().into_bytes();
+                let i = rnd(b.len());
+                let pool = b"{}[]\":,0a\\ \x00\xff";
+                b[i] = pool[rnd(pool.len())];
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            2 => {
+                // Replace one value (after a colon) with junk.
+                let colons: Vec<usize> = text.match_indices(':').map(|(i, _)| i).collect();
+                let at = colons[rnd(colons.len())] + 1;
+                let end = text[at..].find([',', '}', ']']).map_or(text.len(), |e| at + e);
+                format!("{}{}{}", &text[..at], junk[rnd(junk.len())], &text[end..])
+            }
+            _ => format!("{}{}", "[".repeat(rnd(300)), text),
+        };
+        let r = s.req(&c, "POST", path, Some("admin")).header("content-type", "application/json").body(damaged.clone());
+        let resp = r.send().expect("send");
+        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let (st, doc) = status_json(resp);
+        assert!(st < 500, "round {round}: {path} {damaged:?} → {st} {doc}");
+        if st >= 400 {
+            assert_eq!(ct, "application/problem+json", "round {round}: {path} {damaged:?}");
+            assert!(doc["code"].is_string(), "round {round}: {doc}");
+        }
+    }
+    s.verify_ok();
+}

@@ -294,4 +294,17 @@ mod tests {
         }
         assert_eq!(doc["openapi"], "3.1.0");
     }
+
+    /// `docs/openapi.json`, which the README links to, is this document.
+    /// `TRACELOT_BLESS=1 cargo test -p tracelot-server` rewrites it.
+    #[test]
+    fn the_checked_in_document_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let text = format!("{}\n", serde_json::to_string_pretty(&document()).expect("json"));
+        if std::env::var_os("TRACELOT_BLESS").is_some() {
+            std::fs::write(&path, &text).expect("write docs/openapi.json");
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(stored == text, "docs/openapi.json is stale; run TRACELOT_BLESS=1 cargo test -p tracelot-server");
+    }
 }
