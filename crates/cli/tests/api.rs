@@ -429,6 +429,15 @@ fn logins_are_rate_limited_and_tokens_can_be_revoked() {
     assert_eq!(c.get(s.url("/api/v1/stock")).bearer_auth(&script).send().expect("get").status().as_u16(), 401);
     let (_, list) = s.get(&c, "/api/v1/tokens?account=viewer1", "admin");
     assert!(list.to_string().contains("revoked_at") && !list.to_string().contains("tlt_"), "no secrets listed: {list}");
+    // A token past its expiry is refused.
+    let (st, dead) =
+        s.post(&c, "/api/v1/tokens", "admin", &json!({"account": "viewer1", "label": "short", "expires_in_days": 0}));
+    assert_eq!(st, 201, "{dead}");
+    let r = c.get(s.url("/api/v1/stock")).bearer_auth(dead["token"].as_str().expect("secret")).send().expect("get");
+    let (st, problem) = status_json(r);
+    assert_eq!(st, 401);
+    assert!(problem["detail"].as_str().unwrap_or("").contains("expired"), "{problem}");
+
     // A token revoked by another process (the CLI) stops working once the
     // server's short token cache expires.
     let cli_token = tracelot_ok(&s.db, &["token", "create", "viewer1", "--label", "cli"]);

@@ -23,7 +23,7 @@ pub async fn readyz(State(app): State<App>) -> Result<&'static str, Problem> {
     if app.stopping.load(Ordering::Relaxed) {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", "the server is shutting down"));
     }
-    app.store.ledger_size()?;
+    app.store.ping()?;
     Ok("ready\n")
 }
 

@@ -197,6 +197,10 @@ impl Store for SqliteStore {
         self.read(queries::ledger_size)
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT count(*) FROM (SELECT 1 FROM transactions LIMIT 1)", [], |_| Ok(())))
+    }
+
     fn writer_stats(&self) -> WriterStats {
         self.metrics.snapshot()
     }

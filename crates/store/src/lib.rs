@@ -375,8 +375,10 @@ pub trait Store: Send + Sync {
     fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError>;
     /// Recomputes the hash chain and every balance from the ledger.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
-    /// Row counts, for monitoring.
+    /// Row counts, for monitoring. Counts rows, so it costs a scan.
     fn ledger_size(&self) -> Result<LedgerSize, StoreError>;
+    /// Whether the database answers, cheaply (a readiness probe).
+    fn ping(&self) -> Result<(), StoreError>;
     /// The writer's queue depth and commit sizes, for monitoring.
     fn writer_stats(&self) -> WriterStats;
 }
