@@ -212,6 +212,9 @@ pub enum PartnerVerb {
         /// A human name (default: the code).
         #[arg(long)]
         name: Option<String>,
+        /// For a customer: days of shelf life it requires on what it is shipped.
+        #[arg(long)]
+        min_shelf_life_days: Option<u32>,
         #[command(flatten)]
         posting: Posting,
     },
@@ -323,6 +326,9 @@ pub struct ShipArgs {
     /// Ship an expired lot anyway (needs --reason; recorded).
     #[arg(long)]
     pub allow_expired: bool,
+    /// Ship a lot with less shelf life than the customer requires (needs --reason; recorded).
+    #[arg(long)]
+    pub allow_short_shelf_life: bool,
 }
 
 /// `scrap`.

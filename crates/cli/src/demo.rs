@@ -99,7 +99,13 @@ fn receive(
 }
 
 fn ship(to: &str, line: Line) -> anyhow::Result<Command> {
-    Ok(Command::Ship { from: place("MAIN/RECEIVING")?, to: place(to)?, lines: vec![line], allow_expired: false })
+    Ok(Command::Ship {
+        from: place("MAIN/RECEIVING")?,
+        to: place(to)?,
+        lines: vec![line],
+        allow_expired: false,
+        allow_short_shelf_life: false,
+    })
 }
 
 /// Builds the demo database at `path` and prints what it holds.
@@ -151,7 +157,17 @@ fn master_data(d: &Demo) -> anyhow::Result<()> {
         ("BISTRO", LocationKind::Customer),
         ("ALICE", LocationKind::Customer),
     ] {
-        d.post(30, None, None, Command::DefinePartner { code: v(PartnerCode::parse(code))?, name: code.into(), kind })?;
+        d.post(
+            30,
+            None,
+            None,
+            Command::DefinePartner {
+                code: v(PartnerCode::parse(code))?,
+                name: code.into(),
+                kind,
+                min_shelf_life_days: None,
+            },
+        )?;
     }
     let mut ketchup = item("KETCHUP-500", "Tomato ketchup 500 g", Tracking::Lot, "ea", 0)?;
     ketchup.gtin = Some(v(tracelot_core::item::parse_gtin("09506000134352"))?);
@@ -291,6 +307,7 @@ fn movements(d: &Demo) -> anyhow::Result<Vec<String>> {
         to: place("ACME")?,
         lines: vec![serial_line("FRIDGE-300", &[&first])?],
         allow_expired: false,
+        allow_short_shelf_life: false,
     };
     d.post(1, Some("SO-2008"), None, again)?;
     notes.push(format!(

@@ -134,11 +134,12 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let locs = open(cli)?.locations()?;
             out.emit(&locs, || reports::locations(&locs))?;
         }
-        Verb::Partner(PartnerVerb::Add { code, kind, name, posting }) => {
+        Verb::Partner(PartnerVerb::Add { code, kind, name, min_shelf_life_days, posting }) => {
             let cmd = Command::DefinePartner {
                 code: rq::field("code", code, PartnerCode::parse)?,
                 name: name.clone().unwrap_or_else(|| code.clone()),
                 kind: rq::field("--kind", kind, |s| s.parse())?,
+                min_shelf_life_days: *min_shelf_life_days,
             };
             return post(cli, out, rq::request(cmd, posting)?);
         }
@@ -185,6 +186,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 to: rq::place("--to", &a.to)?,
                 lines: vec![rq::line(&a.sku, &a.units)?],
                 allow_expired: s.allow_expired,
+                allow_short_shelf_life: s.allow_short_shelf_life,
             };
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }

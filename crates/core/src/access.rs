@@ -97,7 +97,8 @@ impl Command {
             | Command::Return { .. }
             | Command::Adjust { .. }
             | Command::Count { .. }
-            | Command::Scrap { .. } => Permission::Move,
+            | Command::Scrap { .. }
+            | Command::Produce { .. } => Permission::Move,
             Command::DefineItem(_)
             | Command::DefineLocation { .. }
             | Command::DefinePartner { .. }

@@ -165,6 +165,9 @@ pub enum Command {
         name: String,
         /// `supplier` or `customer`.
         kind: LocationKind,
+        /// Days of shelf life a customer requires on what it is shipped.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_shelf_life_days: Option<u32>,
     },
     /// Add a lot before any of it arrives.
     DefineLot {
@@ -218,6 +221,9 @@ pub enum Command {
         /// Ship expired lots anyway; needs a reason, and is recorded.
         #[serde(default, skip_serializing_if = "is_false")]
         allow_expired: bool,
+        /// Ship a lot with less shelf life than the customer requires (needs a reason).
+        #[serde(default, skip_serializing_if = "is_false")]
+        allow_short_shelf_life: bool,
     },
     /// Goods back from a customer (needs a reason).
     Return {
@@ -261,6 +267,17 @@ pub enum Command {
         /// The transaction to undo.
         tx: TxId,
     },
+    /// One production run at an internal location: the inputs go to
+    /// production and the outputs come from it, in one transaction, so the
+    /// ledger itself records which inputs made which outputs.
+    Produce {
+        /// Where the run takes its inputs from and puts its outputs.
+        at: PlaceRef,
+        /// Inputs: existing lots or serials, consumed.
+        consume: Vec<Line>,
+        /// Outputs: new (or existing) lots and serials, produced.
+        output: Vec<ReceiveLine>,
+    },
 }
 
 impl Command {
@@ -280,6 +297,7 @@ impl Command {
             Command::Count { .. } => "count",
             Command::Scrap { .. } => "scrap",
             Command::Reverse { .. } => "reverse",
+            Command::Produce { .. } => "produce",
         }
     }
 }

@@ -65,6 +65,10 @@ pub enum Rule {
     ClockPolicy,
     /// More units were returned than the customer holds.
     ReturnExceedsShipped,
+    /// A recalled lot may only move into quarantine or scrap.
+    LotRecalled,
+    /// The lot has fewer days left than the customer requires.
+    ShelfLifeTooShort,
 }
 
 impl Rule {
@@ -91,6 +95,8 @@ impl Rule {
             Rule::NotReversible => "not_reversible",
             Rule::ClockPolicy => "clock_policy",
             Rule::ReturnExceedsShipped => "return_exceeds_shipped",
+            Rule::LotRecalled => "lot_recalled",
+            Rule::ShelfLifeTooShort => "shelf_life_too_short",
         }
     }
 }

@@ -26,11 +26,14 @@ pub enum LocationKind {
     Scrap,
     /// Stock on the way between sites.
     Transit,
+    /// Our stock set aside: held (never below zero) but never shipped from.
+    /// Recalled lots may still move here, and returned units may land here.
+    Quarantine,
 }
 
 impl LocationKind {
     /// Every kind, in display order.
-    pub const ALL: [LocationKind; 7] = [
+    pub const ALL: [LocationKind; 8] = [
         LocationKind::Internal,
         LocationKind::Supplier,
         LocationKind::Customer,
@@ -38,11 +41,12 @@ impl LocationKind {
         LocationKind::Adjustment,
         LocationKind::Scrap,
         LocationKind::Transit,
+        LocationKind::Quarantine,
     ];
 
-    /// Whether balances here must stay at or above zero.
+    /// Whether this holds our own stock, whose balances stay at or above zero.
     pub fn is_internal(self) -> bool {
-        self == LocationKind::Internal
+        matches!(self, LocationKind::Internal | LocationKind::Quarantine)
     }
 
     /// The stored and printed name.
@@ -55,6 +59,7 @@ impl LocationKind {
             LocationKind::Adjustment => "adjustment",
             LocationKind::Scrap => "scrap",
             LocationKind::Transit => "transit",
+            LocationKind::Quarantine => "quarantine",
         }
     }
 
@@ -69,6 +74,7 @@ impl LocationKind {
             LocationKind::Adjustment => Some("ADJUSTMENT"),
             LocationKind::Scrap => Some("SCRAP"),
             LocationKind::Transit => Some("TRANSIT"),
+            LocationKind::Quarantine => Some("QUARANTINE"),
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct LocationRecord {
     pub path: LocationPath,
     /// Kind.
     pub kind: LocationKind,
+    /// For a customer's location: the shelf life (days) it requires.
+    pub min_shelf_life_days: Option<u32>,
 }
 
 /// A lot as stored.
@@ -273,6 +275,8 @@ pub enum Effect {
         kind: LocationKind,
         /// Its virtual location.
         location: LocationPath,
+        /// Shelf life (days) a customer requires.
+        min_shelf_life_days: Option<u32>,
     },
     /// Insert a lot.
     CreateLot {
@@ -461,13 +465,29 @@ struct Planner<'a> {
     overridden: HashSet<i64>,
 }
 
+/// A recalled lot's stock may leave our locations only for quarantine or scrap.
+fn check_recall(lot: &LotRecord, from: &LocationRecord, to: &LocationRecord, field: At<'_>) -> PResult<()> {
+    let allowed = matches!(to.kind, LocationKind::Quarantine | LocationKind::Scrap);
+    if lot.status == LotStatus::Recalled && from.kind.is_internal() && !allowed {
+        return err(
+            Rule::LotRecalled,
+            field.to_string(),
+            format!("lot {} is recalled; it may only move into quarantine or scrap, not to {}", lot.code, to.path),
+        );
+    }
+    Ok(())
+}
+
 /// Extra checks on lots leaving by a line.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Leaving {
     /// No lot checks (transfers, scrap, adjustments).
     Plain,
-    /// A shipment: released and unexpired lots only.
-    Shipment { allow_expired: bool },
+    /// A shipment: released and unexpired lots only, with the customer's
+    /// required shelf life unless overridden.
+    Shipment { allow_expired: bool, allow_short: bool, min_days: Option<u32> },
+    /// Consumption by production: released lots only.
+    Consumption,
     /// A return: no more than the customer holds.
     Return,
 }
@@ -517,7 +537,9 @@ impl Planner<'_> {
         match &req.command {
             Command::DefineItem(spec) => self.define_item(spec),
             Command::DefineLocation { path, kind } => self.define_location(path, *kind),
-            Command::DefinePartner { code, name, kind } => self.define_partner(code, name, *kind),
+            Command::DefinePartner { code, name, kind, min_shelf_life_days } => {
+                self.define_partner(code, name, *kind, *min_shelf_life_days)
+            }
             Command::DefineLot { sku, lot, details, status } => self.define_lot(sku, lot, details, *status),
             Command::SetLotStatus { sku, lot, status } => self.set_lot_status(sku, lot, *status),
             Command::Receive { from, to, lines } => self.receive(from.as_ref(), to, lines),
@@ -527,9 +549,9 @@ impl Planner<'_> {
                 for (field, loc) in [("from", &from), ("to", &to)] {
                     self.expect_kind(
                         loc,
-                        &[LocationKind::Internal, LocationKind::Transit],
+                        &[LocationKind::Internal, LocationKind::Transit, LocationKind::Quarantine],
                         field,
-                        "a transfer moves between internal or transit locations",
+                        "a transfer moves between internal, quarantine or transit locations",
                     )?;
                 }
                 if from.id == to.id {
@@ -541,7 +563,7 @@ impl Planner<'_> {
                 }
                 self.lines(lines, &from, &to, Leaving::Plain)
             }
-            Command::Ship { from, to, lines, allow_expired } => {
+            Command::Ship { from, to, lines, allow_expired, allow_short_shelf_life } => {
                 let from = self.place(from, "from")?;
                 let to = self.place(to, "to")?;
                 self.expect_kind(
@@ -554,14 +576,27 @@ impl Planner<'_> {
                 if *allow_expired {
                     self.reason("allow_expired")?;
                 }
-                self.lines(lines, &from, &to, Leaving::Shipment { allow_expired: *allow_expired })
+                if *allow_short_shelf_life {
+                    self.reason("allow_short_shelf_life")?;
+                }
+                let leaving = Leaving::Shipment {
+                    allow_expired: *allow_expired,
+                    allow_short: *allow_short_shelf_life,
+                    min_days: to.min_shelf_life_days,
+                };
+                self.lines(lines, &from, &to, leaving)
             }
             Command::Return { from, to, lines } => {
                 self.reason("reason")?;
                 let from = self.place(from, "from")?;
                 let to = self.place(to, "to")?;
                 self.expect_kind(&from, &[LocationKind::Customer], "from", "a return comes from a customer")?;
-                self.expect_kind(&to, &[LocationKind::Internal], "to", "a return goes to an internal location")?;
+                self.expect_kind(
+                    &to,
+                    &[LocationKind::Internal, LocationKind::Quarantine],
+                    "to",
+                    "a return goes to an internal or quarantine location",
+                )?;
                 self.lines(lines, &from, &to, Leaving::Return)
             }
             Command::Adjust { at, direction, lines } => {
@@ -580,7 +615,32 @@ impl Planner<'_> {
                 self.lines(lines, &at, &scrap, Leaving::Plain)
             }
             Command::Reverse { tx } => self.reverse(tx),
+            Command::Produce { at, consume, output } => self.produce(at, consume, output),
         }
+    }
+
+    fn produce(&mut self, at: &PlaceRef, consume: &[Line], output: &[ReceiveLine]) -> PResult<()> {
+        let at = self.place(at, "at")?;
+        self.expect_kind(
+            &at,
+            &[LocationKind::Internal],
+            "at",
+            "production takes from and puts into an internal location",
+        )?;
+        let production = self.root(LocationKind::Production)?;
+        if consume.is_empty() {
+            return err(Rule::InvalidValue, "consume", "a production run consumes at least one input");
+        }
+        if output.is_empty() {
+            return err(Rule::InvalidValue, "output", "a production run makes at least one output");
+        }
+        for (i, line) in consume.iter().enumerate() {
+            self.line(line, &format!("consume[{i}]"), &at, &production, Leaving::Consumption)?;
+        }
+        for (i, line) in output.iter().enumerate() {
+            self.receive_line(line, &production, &at, &format!("output[{i}]"))?;
+        }
+        Ok(())
     }
 
     fn reason(&self, field: &str) -> PResult<&str> {
@@ -612,9 +672,9 @@ impl Planner<'_> {
         let loc = self.place(place, field)?;
         self.expect_kind(
             &loc,
-            &[LocationKind::Internal],
+            &[LocationKind::Internal, LocationKind::Quarantine],
             field,
-            "stock is counted, adjusted and scrapped at internal locations",
+            "stock is counted, adjusted and scrapped at internal or quarantine locations",
         )?;
         Ok(loc)
     }
@@ -689,7 +749,16 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn define_partner(&mut self, code: &PartnerCode, name: &str, kind: LocationKind) -> PResult<()> {
+    fn define_partner(
+        &mut self,
+        code: &PartnerCode,
+        name: &str,
+        kind: LocationKind,
+        min_shelf_life_days: Option<u32>,
+    ) -> PResult<()> {
+        if min_shelf_life_days.is_some() && kind != LocationKind::Customer {
+            return err(Rule::InvalidValue, "min_shelf_life_days", "only a customer requires a shelf life");
+        }
         let Some(root) =
             kind.default_root().filter(|_| matches!(kind, LocationKind::Supplier | LocationKind::Customer))
         else {
@@ -724,6 +793,7 @@ impl Planner<'_> {
             name: name.to_owned(),
             kind,
             location: path,
+            min_shelf_life_days,
         });
         Ok(())
     }
@@ -896,7 +966,12 @@ impl Planner<'_> {
         };
         self.expect_kind(&from, &[LocationKind::Supplier], "from", "a receipt comes from a supplier")?;
         let to = self.place(to, "to")?;
-        self.expect_kind(&to, &[LocationKind::Internal], "to", "a receipt goes to an internal location")?;
+        self.expect_kind(
+            &to,
+            &[LocationKind::Internal, LocationKind::Quarantine],
+            "to",
+            "a receipt goes to an internal or quarantine location",
+        )?;
         if lines.is_empty() {
             return err(Rule::InvalidValue, "lines", "a receipt needs at least one line");
         }
@@ -1070,6 +1145,7 @@ impl Planner<'_> {
                     None => None,
                 };
                 if let Some(l) = &lot {
+                    check_recall(l, from, to, At { base: field, index: None })?;
                     self.check_leaving(l, leaving, At { base: field, index: None })?;
                 }
                 if leaving == Leaving::Return {
@@ -1111,6 +1187,7 @@ impl Planner<'_> {
                     }
                     let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, f)?;
                     if let Some(l) = &lot {
+                        check_recall(l, from, to, f)?;
                         self.check_leaving(l, leaving, f)?;
                     }
                     self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone());
@@ -1163,7 +1240,14 @@ impl Planner<'_> {
     }
 
     fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {
-        let Leaving::Shipment { allow_expired } = leaving else {
+        if leaving == Leaving::Consumption && lot.status != LotStatus::Released {
+            return err(
+                Rule::LotNotReleased,
+                field.to_string(),
+                format!("lot {} is {}; only released lots go into production", lot.code, lot.status.as_str()),
+            );
+        }
+        let Leaving::Shipment { allow_expired, allow_short, min_days } = leaving else {
             return Ok(());
         };
         if lot.status != LotStatus::Released {
@@ -1172,6 +1256,31 @@ impl Planner<'_> {
                 field.to_string(),
                 format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()),
             );
+        }
+        if let (Some(min), Some(by)) = (min_days, lot.details.ship_by())
+            && by >= self.today
+        {
+            let left = (by - self.today).get_days();
+            if left < i32::try_from(min).unwrap_or(i32::MAX) {
+                if !allow_short {
+                    return err(
+                        Rule::ShelfLifeTooShort,
+                        field.to_string(),
+                        format!(
+                            "lot {} has {left} days left (until {by}); this customer requires {min}; ship it only with allow_short_shelf_life and a reason",
+                            lot.code
+                        ),
+                    );
+                }
+                if self.overridden.insert(lot.id) {
+                    let reason = self.reason("allow_short_shelf_life")?.to_owned();
+                    self.plan.overrides.push(Override {
+                        rule: Rule::ShelfLifeTooShort.code().into(),
+                        subject: format!("lot {} with {left} days left, customer requires {min}", lot.code),
+                        reason,
+                    });
+                }
+            }
         }
         if let Some(by) = lot.details.ship_by()
             && by < self.today

@@ -41,7 +41,7 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     "define_item",
     "define_location",
     "define_partner",
@@ -55,6 +55,7 @@ pub const KINDS: [&str; 13] = [
     "count",
     "scrap",
     "reverse",
+    "produce",
 ];
 
 #[derive(Deserialize)]
@@ -70,6 +71,8 @@ struct DefinePartner {
     code: PartnerCode,
     name: String,
     kind: LocationKind,
+    #[serde(default)]
+    min_shelf_life_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +119,8 @@ struct Ship {
     lines: Vec<Line>,
     #[serde(default)]
     allow_expired: bool,
+    #[serde(default)]
+    allow_short_shelf_life: bool,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +154,14 @@ struct Reverse {
     tx: TxId,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Produce {
+    at: PlaceRef,
+    consume: Vec<Line>,
+    output: Vec<ReceiveLine>,
+}
+
 /// Builds the command of `kind` from its fields; `prefix` is where the
 /// fields sit in the body, for error paths.
 pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<Command, Problem> {
@@ -161,7 +174,12 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
         }
         "define_partner" => {
             let b: DefinePartner = from_value(prefix, v)?;
-            Command::DefinePartner { code: b.code, name: b.name, kind: b.kind }
+            Command::DefinePartner {
+                code: b.code,
+                name: b.name,
+                kind: b.kind,
+                min_shelf_life_days: b.min_shelf_life_days,
+            }
         }
         "define_lot" => {
             let b: DefineLot = from_value(prefix, v)?;
@@ -181,7 +199,13 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
         }
         "ship" => {
             let b: Ship = from_value(prefix, v)?;
-            Command::Ship { from: b.from, to: b.to, lines: b.lines, allow_expired: b.allow_expired }
+            Command::Ship {
+                from: b.from,
+                to: b.to,
+                lines: b.lines,
+                allow_expired: b.allow_expired,
+                allow_short_shelf_life: b.allow_short_shelf_life,
+            }
         }
         "return" => {
             let b: Move = from_value(prefix, v)?;
@@ -202,6 +226,10 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
         "reverse" => {
             let b: Reverse = from_value(prefix, v)?;
             Command::Reverse { tx: b.tx }
+        }
+        "produce" => {
+            let b: Produce = from_value(prefix, v)?;
+            Command::Produce { at: b.at, consume: b.consume, output: b.output }
         }
         other => {
             let field = if prefix.is_empty() { "type".to_owned() } else { format!("{prefix}.type") };
@@ -243,6 +271,8 @@ mod tests {
             serde_json::json!({"type": "count", "at": "WH/A", "sku": "X", "counted": {"quantity": "0"}}),
             serde_json::json!({"type": "scrap", "at": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
+            serde_json::json!({"type": "produce", "at": "WH/A", "consume": [{"sku": "X", "lot": "L1", "units": {"quantity": "2"}}],
+                "output": [{"sku": "Y", "lot": "P1", "details": {"expires_on": "2027-01-31"}, "units": {"quantity": "1"}}]}),
         ];
         for sample in samples {
             let mut fields = obj(sample.clone());
@@ -252,7 +282,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 13);
+        assert_eq!(KINDS.len(), 14);
     }
 
     #[test]

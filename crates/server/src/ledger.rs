@@ -181,6 +181,7 @@ kind_handlers!(
     adjust => "adjust",
     count => "count",
     scrap => "scrap",
+    produce => "produce",
 );
 
 /// Takes `command` (with its `type`) out of a generic transaction body.

@@ -102,7 +102,7 @@ fn schemas() -> Value {
             "attributes": { "type": "object", "additionalProperties": { "type": "string" } }
         })),
         "LotStatusName": { "enum": ["released", "quarantine", "on_hold", "recalled", "rejected"] },
-        "LocationKind": { "enum": ["internal", "supplier", "customer", "production", "adjustment", "scrap", "transit"] },
+        "LocationKind": { "enum": ["internal", "supplier", "customer", "production", "adjustment", "scrap", "transit", "quarantine"] },
         "ReceiveLine": obj(&["sku", "units"], json!({
             "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName"),
             "units": refs("ReceiveUnits")
@@ -113,7 +113,12 @@ fn schemas() -> Value {
         "Transfer": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
         "Ship": posting(&["from", "to", "lines"], json!({
             "from": place, "to": place, "lines": lines(),
-            "allow_expired": { "type": "boolean", "description": "Ship an expired lot anyway (needs a reason)." }
+            "allow_expired": { "type": "boolean", "description": "Ship an expired lot anyway (needs a reason)." },
+            "allow_short_shelf_life": { "type": "boolean", "description": "Ship a lot with less shelf life than the customer requires (needs a reason)." }
+        })),
+        "Produce": posting(&["at", "consume", "output"], json!({
+            "at": place, "consume": lines(),
+            "output": { "type": "array", "items": refs("ReceiveLine") }
         })),
         "Return": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
         "Adjust": posting(&["at", "direction", "lines"], json!({
@@ -139,7 +144,8 @@ fn schemas() -> Value {
         })),
         "DefineLocation": posting(&["path", "kind"], json!({ "path": text("Slash-separated path."), "kind": refs("LocationKind") })),
         "DefinePartner": posting(&["code", "name", "kind"], json!({
-            "code": text("Partner code."), "name": { "type": "string" }, "kind": { "enum": ["supplier", "customer"] }
+            "code": text("Partner code."), "name": { "type": "string" }, "kind": { "enum": ["supplier", "customer"] },
+            "min_shelf_life_days": { "type": "integer", "minimum": 0, "description": "For a customer: days of shelf life it requires." }
         })),
         "DefineLot": posting(&["sku", "lot"], json!({
             "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName")

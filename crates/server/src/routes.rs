@@ -122,6 +122,9 @@ pub const ROUTES: &[Route] = &[
         .body("Count")
         .returns(201, "Posted"),
     r("post", "/api/v1/scraps", "scrap", "ledger", "Scrap stock.", MOVE).body("Scrap").returns(201, "Posted"),
+    r("post", "/api/v1/productions", "produce", "ledger", "Record a production run: inputs consumed, outputs made.", MOVE)
+        .body("Produce")
+        .returns(201, "Posted"),
     r("get", "/api/v1/items", "items", "master data", "List items.", READ).query(PAGE).returns(200, "Page"),
     r("post", "/api/v1/items", "define_item", "master data", "Define or update an item.", MANAGE)
         .body("DefineItem")
@@ -191,6 +194,7 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "adjust" => post(ledger::adjust),
         "count" => post(ledger::count),
         "scrap" => post(ledger::scrap),
+        "produce" => post(ledger::produce),
         "items" => get(reads::items),
         "define_item" => post(ledger::define_item),
         "item" => get(reads::item),

@@ -9,8 +9,11 @@ use tracelot_store::StoreError;
 const APPLICATION_ID: i64 = 0x7472_6c74;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_ledger.sql"), include_str!("../migrations/0002_accounts.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_accounts.sql"),
+    include_str!("../migrations/0003_quarantine_shelf_life.sql"),
+];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {
     StoreError::Storage(e.to_string())

@@ -83,11 +83,17 @@ impl FromStr for PatternText {
 }
 
 /// Columns read by [`location`].
-pub(crate) const LOCATION_COLS: &str = "id, path, kind";
+pub(crate) const LOCATION_COLS: &str =
+    "id, path, kind, (SELECT p.min_shelf_life_days FROM partners p WHERE p.location_id = locations.id)";
 
 /// A location from [`LOCATION_COLS`].
 pub(crate) fn location(r: &Row) -> rusqlite::Result<LocationRecord> {
-    Ok(LocationRecord { id: r.get(0)?, path: parsed::<LocationPath>(r, 1)?, kind: parsed::<LocationKind>(r, 2)? })
+    Ok(LocationRecord {
+        id: r.get(0)?,
+        path: parsed::<LocationPath>(r, 1)?,
+        kind: parsed::<LocationKind>(r, 2)?,
+        min_shelf_life_days: r.get(3)?,
+    })
 }
 
 /// Columns read by [`lot`].

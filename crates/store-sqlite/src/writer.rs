@@ -415,15 +415,24 @@ impl<'c> Writer<'c> {
                             })
                         })?;
                 }
-                Effect::CreatePartner { code, name, kind, location } => {
+                Effect::CreatePartner { code, name, kind, location, min_shelf_life_days } => {
                     let loc = WriteView { conn: self.conn, cache: &mut self.cache }
                         .location(location)
                         .map_err(storage)?
                         .ok_or_else(|| storage(format!("location {location} vanished")))?;
                     self.conn
-                        .prepare_cached("INSERT INTO partners (code, name, kind, location_id, created_seq) VALUES (?1, ?2, ?3, ?4, ?5)")
-                        .and_then(|mut s| s.execute(params![code.as_str(), name, kind.as_str(), loc.id, seq]))
-                        .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "code", format!("partner {code} already exists"))))?;
+                        .prepare_cached(
+                            "INSERT INTO partners (code, name, kind, location_id, created_seq, min_shelf_life_days)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![code.as_str(), name, kind.as_str(), loc.id, seq, min_shelf_life_days])
+                        })
+                        .map_err(|e| {
+                            constraint(e, || {
+                                DomainError::at(Rule::AlreadyExists, "code", format!("partner {code} already exists"))
+                            })
+                        })?;
                 }
                 Effect::CreateLot { item_id, code, details, status } => {
                     let attrs = serde_json::to_string(&details.attributes).map_err(storage)?;

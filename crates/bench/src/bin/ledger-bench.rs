@@ -119,12 +119,19 @@ impl Workload {
         let commands = vec![
             Command::Receive { from: Some(p("SUP")?), to: p(&b)?, lines: vec![receive_lot] },
             Command::Transfer { from: p(&b)?, to: p(&b2)?, lines: vec![self.lot_line(li, &lot, 40)?] },
-            Command::Ship { from: p(&b)?, to: p(&c)?, lines: vec![self.lot_line(li, &lot, 30)?], allow_expired: false },
+            Command::Ship {
+                from: p(&b)?,
+                to: p(&c)?,
+                lines: vec![self.lot_line(li, &lot, 30)?],
+                allow_expired: false,
+                allow_short_shelf_life: false,
+            },
             Command::Ship {
                 from: p(&b2)?,
                 to: p(&c)?,
                 lines: vec![self.lot_line(li, &lot, 20)?],
                 allow_expired: false,
+                allow_short_shelf_life: false,
             },
             Command::Receive { from: Some(p("SUP")?), to: p(&b)?, lines: vec![receive_serials] },
             Command::Transfer {
@@ -137,12 +144,14 @@ impl Workload {
                 to: p(&c)?,
                 lines: vec![self.serial_line(si, vec![serials[1].clone()])?],
                 allow_expired: false,
+                allow_short_shelf_life: false,
             },
             Command::Ship {
                 from: p(&b2)?,
                 to: p(&c)?,
                 lines: vec![self.serial_line(si, vec![serials[0].clone()])?],
                 allow_expired: false,
+                allow_short_shelf_life: false,
             },
         ];
         Ok(commands.into_iter().map(|c| Transaction { request: Request::new(c), user: self.user.clone() }).collect())
@@ -212,10 +221,16 @@ fn setup_service(path: &Path) -> anyhow::Result<(SqliteStore, UserName)> {
         code: PartnerCode::parse("SUP").map_err(|e| anyhow::anyhow!("{e}"))?,
         name: "SUP".into(),
         kind: LocationKind::Supplier,
+        min_shelf_life_days: None,
     });
     for i in 0..CUSTOMERS {
         let code = PartnerCode::parse(&cust(i)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        master.push(Command::DefinePartner { code, name: cust(i), kind: LocationKind::Customer });
+        master.push(Command::DefinePartner {
+            code,
+            name: cust(i),
+            kind: LocationKind::Customer,
+            min_shelf_life_days: None,
+        });
     }
     let spec = |sku: String, tracking| -> anyhow::Result<ItemSpec> {
         Ok(ItemSpec::new(Sku::parse(&sku).map_err(|e| anyhow::anyhow!("{e}"))?, sku.clone(), tracking))

@@ -110,7 +110,13 @@ pub(crate) fn receive(to: &str, s: &str, l: Option<&str>, details: LotDetails, u
 }
 
 pub(crate) fn ship(from: &str, to: &str, line: Line) -> Command {
-    Command::Ship { from: place(from), to: place(to), lines: vec![line], allow_expired: false }
+    Command::Ship {
+        from: place(from),
+        to: place(to),
+        lines: vec![line],
+        allow_expired: false,
+        allow_short_shelf_life: false,
+    }
 }
 
 pub(crate) fn spec(s: &str, tracking: Tracking) -> ItemSpec {
@@ -193,7 +199,12 @@ impl Ctx {
         for (code, kind) in
             [("SUP", LocationKind::Supplier), ("C1", LocationKind::Customer), ("C2", LocationKind::Customer)]
         {
-            self.ok(Command::DefinePartner { code: PartnerCode::parse(code).expect("code"), name: code.into(), kind });
+            self.ok(Command::DefinePartner {
+                code: PartnerCode::parse(code).expect("code"),
+                name: code.into(),
+                kind,
+                min_shelf_life_days: None,
+            });
         }
         for (s, t) in [
             ("PLAIN", Tracking::None),
@@ -293,6 +304,7 @@ pub fn refusals_name_the_rule_and_write_nothing(factory: &Factory) {
         to: place("C1"),
         lines: vec![qty_line("LOTTED", Some("OLD"), "1")],
         allow_expired: true,
+        allow_short_shelf_life: false,
     };
     c.refused(overridden.clone(), None, Rule::ReasonRequired);
     let p = c.post_with(overridden, Some("customer accepts for animal feed"), None).expect("override");
