@@ -90,6 +90,30 @@ pub enum Verb {
     Token(TokenVerb),
     /// Run the HTTP API server until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
+    /// Record a production run: inputs consumed, outputs made, in one transaction.
+    Produce(ProduceArgs),
+    /// Install components into a serialized parent, remove them, or both (a replacement).
+    Assemble(AssembleArgs),
+    /// A serialized unit's assembly history: components it held, parents it was in.
+    Assembly {
+        /// The item.
+        sku: String,
+        /// The serial.
+        serial: String,
+    },
+    /// Trace a lot or serial forward (products, customers) or backward (inputs, suppliers).
+    Trace(TraceArgs),
+    /// A lot's mass balance: received + produced = on hand + shipped + consumed + scrapped + adjusted.
+    MassBalance {
+        /// The item.
+        sku: String,
+        /// The lot.
+        lot: String,
+    },
+    /// Recall a lot (manager): block it and report every customer and stock it reached.
+    Recall(RecallArgs),
+    /// First-expired-first-out: which lots to ship a quantity from.
+    Fefo(FefoArgs),
     /// Build a demo database from real situations and print what it holds.
     Demo {
         /// Where to write it.
@@ -518,4 +542,113 @@ pub struct ServeArgs {
     /// Hours a password login's session token lasts.
     #[arg(long, env = "TRACELOT_SESSION_HOURS")]
     pub session_hours: Option<u32>,
+}
+
+/// `produce`.
+#[derive(Args, Debug)]
+pub struct ProduceArgs {
+    /// The internal location the run takes inputs from and puts outputs into.
+    #[arg(long)]
+    pub at: String,
+    /// An input: `SKU:LOT:QTY`, `SKU:QTY` (untracked) or `SKU#SERIAL`; repeat for more.
+    #[arg(long = "consume", required = true)]
+    pub consume: Vec<String>,
+    /// An output: `SKU:LOT:QTY`, `SKU:QTY`, `SKU#SERIAL` or `SKU:LOT#SERIAL`; repeat for more.
+    #[arg(long = "output", required = true)]
+    pub output: Vec<String>,
+    /// An output lot's expiry: `SKU:LOT=YYYY-MM-DD` (default: production date plus shelf life).
+    #[arg(long = "expires")]
+    pub expires: Vec<String>,
+    /// An output lot's best-before date: `SKU:LOT=YYYY-MM-DD`.
+    #[arg(long = "best-before")]
+    pub best_before: Vec<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `assemble`.
+#[derive(Args, Debug)]
+pub struct AssembleArgs {
+    /// The parent's item.
+    pub parent_sku: String,
+    /// The parent's serial.
+    pub parent_serial: String,
+    /// A component to install: `SKU#SERIAL`; repeat for more.
+    #[arg(long = "install")]
+    pub install: Vec<String>,
+    /// A component to remove: `SKU#SERIAL`; repeat for more.
+    #[arg(long = "remove")]
+    pub remove: Vec<String>,
+    /// Where installed components come from.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Where removed components go: stock, quarantine or scrap.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `trace`.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// forward or backward.
+    pub direction: String,
+    /// The item.
+    pub sku: String,
+    /// The lot to trace.
+    #[arg(long, conflicts_with = "serial")]
+    pub lot: Option<String>,
+    /// The serial to trace.
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// table, json, dot or svg (`--json` also gives json).
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `recall`.
+#[derive(Args, Debug)]
+pub struct RecallArgs {
+    /// The item.
+    pub sku: String,
+    /// The lot.
+    pub lot: String,
+    /// Why (required to start or close a recall).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Only print the report; change nothing.
+    #[arg(long, conflicts_with = "close")]
+    pub report_only: bool,
+    /// Close the recall: set the lot's status to --status (default rejected).
+    #[arg(long)]
+    pub close: bool,
+    /// The status a closed recall leaves the lot in.
+    #[arg(long, default_value = "rejected", requires = "close")]
+    pub status: String,
+    /// Also write the report as CSV to this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Client-chosen transaction id for the status change.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// `fefo`.
+#[derive(Args, Debug)]
+pub struct FefoArgs {
+    /// The item.
+    pub sku: String,
+    /// The location to pick from (and everything below it).
+    #[arg(long)]
+    pub from: String,
+    /// The quantity to ship.
+    #[arg(long)]
+    pub qty: String,
+    /// The customer, whose required shelf life applies.
+    #[arg(long)]
+    pub customer: Option<String>,
 }

@@ -8,6 +8,7 @@ mod output;
 mod reports;
 mod requests;
 mod serve;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -279,6 +280,35 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::User(v) => accounts::user(&open(cli)?, v, out)?,
         Verb::Token(v) => accounts::token(&open(cli)?, v, out)?,
         Verb::Serve(a) => serve::run(cli.db.as_deref(), a)?,
+        Verb::Produce(a) => return post(cli, out, rq::request(rq::produce(a)?, &a.posting)?),
+        Verb::Assemble(a) => return post(cli, out, rq::request(rq::assemble(a)?, &a.posting)?),
+        Verb::Assembly { sku, serial } => {
+            let serial = rq::field("serial", serial, Serial::parse)?;
+            let events = open(cli)?.assembly_events(&rq::sku(sku)?, &serial)?;
+            out.emit(&events, || reports::assembly(&events))?;
+        }
+        Verb::Trace(a) => trace::run(cli, a, out)?,
+        Verb::MassBalance { sku, lot } => {
+            let lot = rq::field("lot", lot, LotCode::parse)?;
+            let b = refused_or(tracelot_reports::mass_balance(&open(cli)?, &rq::sku(sku)?, &lot))?;
+            out.emit(&b, || b.table())?;
+        }
+        Verb::Recall(a) => return trace::recall(cli, a, out),
+        Verb::Fefo(a) => {
+            let qty = rq::field("--qty", &a.qty, tracelot_core::command::Amount::parse)?;
+            let from = rq::field("--from", &a.from, tracelot_core::LocationPath::parse)?;
+            let customer = a.customer.as_deref().map(|c| rq::field("--customer", c, PartnerCode::parse)).transpose()?;
+            let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+            let s = refused_or(tracelot_reports::fefo(
+                &open(cli)?,
+                &rq::sku(&a.sku)?,
+                &from,
+                &qty,
+                customer.as_ref(),
+                today,
+            ))?;
+            out.emit(&s, || s.table())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

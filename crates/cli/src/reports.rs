@@ -230,3 +230,25 @@ pub fn warranty(w: &tracelot_reports::Warranty) -> String {
     }
     s
 }
+
+pub fn assembly(events: &[tracelot_store::AssemblyEvent]) -> String {
+    if events.is_empty() {
+        return "(no assembly events)".into();
+    }
+    events
+        .iter()
+        .map(|e| {
+            format!(
+                "#{} {} {} {} {} {}{}",
+                e.seq,
+                e.occurred_at,
+                e.component,
+                if e.installed { "installed in" } else { "removed from" },
+                e.parent,
+                e.reference.as_deref().unwrap_or(""),
+                e.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

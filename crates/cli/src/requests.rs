@@ -246,3 +246,101 @@ pub fn item(a: &ItemAddArgs) -> Result<Command, DomainError> {
         serial_pattern: opt("--serial-pattern", a.serial_pattern.as_ref(), SerialPattern::parse)?,
     }))
 }
+
+/// One unit spec of `produce` and `assemble`: `SKU:LOT:QTY`, `SKU:QTY`,
+/// `SKU#SERIAL` or `SKU:LOT#SERIAL`. A SKU never holds `:` or `#`, and a lot
+/// or serial never holds `#`, so the split is unambiguous.
+struct UnitSpec {
+    sku: Sku,
+    lot: Option<LotCode>,
+    what: Result<Amount, Serial>,
+}
+
+fn unit_spec(flag: &str, text: &str) -> Result<UnitSpec, DomainError> {
+    let bad = || {
+        DomainError::at(
+            Rule::InvalidValue,
+            flag,
+            format!("{text:?}: write SKU:LOT:QTY, SKU:QTY, SKU#SERIAL or SKU:LOT#SERIAL"),
+        )
+    };
+    if let Some((head, serial)) = text.split_once('#') {
+        let (sku_text, lot) = match head.split_once(':') {
+            Some((s, l)) => (s, Some(field(flag, l, LotCode::parse)?)),
+            None => (head, None),
+        };
+        return Ok(UnitSpec {
+            sku: field(flag, sku_text, Sku::parse)?,
+            lot,
+            what: Err(field(flag, serial, Serial::parse)?),
+        });
+    }
+    let (sku_text, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (lot, qty) = match rest.rsplit_once(':') {
+        Some((l, q)) => (Some(field(flag, l, LotCode::parse)?), q),
+        None => (None, rest),
+    };
+    Ok(UnitSpec { sku: field(flag, sku_text, Sku::parse)?, lot, what: Ok(field(flag, qty, Amount::parse)?) })
+}
+
+/// An input line of `produce`, or a component of `assemble`.
+pub fn unit_line(flag: &str, text: &str) -> Result<Line, DomainError> {
+    let u = unit_spec(flag, text)?;
+    let units = match u.what {
+        Ok(q) => Units::Quantity(q),
+        Err(s) => Units::Serials(vec![s]),
+    };
+    Ok(Line { sku: u.sku, lot: u.lot, units })
+}
+
+/// Per-output dates given as `SKU:LOT=DATE`.
+fn dated(flag: &str, values: &[String]) -> Result<BTreeMap<(Sku, LotCode), Date>, DomainError> {
+    let mut out = BTreeMap::new();
+    for v in values {
+        let bad = || DomainError::at(Rule::InvalidValue, flag, format!("{v:?}: write SKU:LOT=YYYY-MM-DD"));
+        let (key, d) = v.split_once('=').ok_or_else(bad)?;
+        let (s, l) = key.split_once(':').ok_or_else(bad)?;
+        out.insert((field(flag, s, Sku::parse)?, field(flag, l, LotCode::parse)?), field(flag, d, date)?);
+    }
+    Ok(out)
+}
+
+/// `produce`.
+pub fn produce(a: &crate::args::ProduceArgs) -> Result<Command, DomainError> {
+    let consume = a.consume.iter().map(|c| unit_line("--consume", c)).collect::<Result<Vec<_>, _>>()?;
+    let expires = dated("--expires", &a.expires)?;
+    let best_before = dated("--best-before", &a.best_before)?;
+    let mut output = Vec::new();
+    for text in &a.output {
+        let u = unit_spec("--output", text)?;
+        let key = u.lot.clone().map(|l| (u.sku.clone(), l));
+        let details = LotDetails {
+            expires_on: key.as_ref().and_then(|k| expires.get(k).copied()),
+            best_before: key.as_ref().and_then(|k| best_before.get(k).copied()),
+            ..LotDetails::default()
+        };
+        let units = match u.what {
+            Ok(q) => ReceiveUnits::Quantity(q),
+            Err(s) => ReceiveUnits::Serials(vec![s]),
+        };
+        output.push(ReceiveLine { sku: u.sku, lot: u.lot, details, status: None, units });
+    }
+    for ((s, l), _) in expires.iter().chain(best_before.iter()) {
+        if !output.iter().any(|o| &o.sku == s && o.lot.as_ref() == Some(l)) {
+            return Err(DomainError::at(Rule::InvalidValue, "--expires", format!("{s}:{l} is not an --output lot")));
+        }
+    }
+    Ok(Command::Produce { at: place("--at", &a.at)?, consume, output })
+}
+
+/// `assemble`.
+pub fn assemble(a: &crate::args::AssembleArgs) -> Result<Command, DomainError> {
+    Ok(Command::Assemble {
+        parent_sku: sku(&a.parent_sku)?,
+        parent_serial: field("parent_serial", &a.parent_serial, Serial::parse)?,
+        install: a.install.iter().map(|c| unit_line("--install", c)).collect::<Result<_, _>>()?,
+        remove: a.remove.iter().map(|c| unit_line("--remove", c)).collect::<Result<_, _>>()?,
+        from: a.from.as_deref().map(|f| place("--from", f)).transpose()?,
+        to: a.to.as_deref().map(|t| place("--to", t)).transpose()?,
+    })
+}

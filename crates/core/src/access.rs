@@ -98,7 +98,8 @@ impl Command {
             | Command::Adjust { .. }
             | Command::Count { .. }
             | Command::Scrap { .. }
-            | Command::Produce { .. } => Permission::Move,
+            | Command::Produce { .. }
+            | Command::Assemble { .. } => Permission::Move,
             Command::DefineItem(_)
             | Command::DefineLocation { .. }
             | Command::DefinePartner { .. }

@@ -278,6 +278,27 @@ pub enum Command {
         /// Outputs: new (or existing) lots and serials, produced.
         output: Vec<ReceiveLine>,
     },
+    /// Installs serialized components into a serialized parent, removes
+    /// them, or both at once (a replacement). Installed components sit in
+    /// the `ASSEMBLIES` location; the ledger records which parent holds them.
+    Assemble {
+        /// The parent's item.
+        parent_sku: Sku,
+        /// The parent's serial.
+        parent_serial: Serial,
+        /// Components to install, by serial, taken from `from`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        install: Vec<Line>,
+        /// Components to remove, by serial, put into `to`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        remove: Vec<Line>,
+        /// Where installed components come from (an internal location).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<PlaceRef>,
+        /// Where removed components go: stock, quarantine or scrap.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PlaceRef>,
+    },
 }
 
 impl Command {
@@ -298,6 +319,7 @@ impl Command {
             Command::Scrap { .. } => "scrap",
             Command::Reverse { .. } => "reverse",
             Command::Produce { .. } => "produce",
+            Command::Assemble { .. } => "assemble",
         }
     }
 }

@@ -29,11 +29,13 @@ pub enum LocationKind {
     /// Our stock set aside: held (never below zero) but never shipped from.
     /// Recalled lots may still move here, and returned units may land here.
     Quarantine,
+    /// Serialized components installed in a serialized parent.
+    Assembly,
 }
 
 impl LocationKind {
     /// Every kind, in display order.
-    pub const ALL: [LocationKind; 8] = [
+    pub const ALL: [LocationKind; 9] = [
         LocationKind::Internal,
         LocationKind::Supplier,
         LocationKind::Customer,
@@ -42,6 +44,7 @@ impl LocationKind {
         LocationKind::Scrap,
         LocationKind::Transit,
         LocationKind::Quarantine,
+        LocationKind::Assembly,
     ];
 
     /// Whether this holds our own stock, whose balances stay at or above zero.
@@ -60,6 +63,7 @@ impl LocationKind {
             LocationKind::Scrap => "scrap",
             LocationKind::Transit => "transit",
             LocationKind::Quarantine => "quarantine",
+            LocationKind::Assembly => "assembly",
         }
     }
 
@@ -75,6 +79,7 @@ impl LocationKind {
             LocationKind::Scrap => Some("SCRAP"),
             LocationKind::Transit => Some("TRANSIT"),
             LocationKind::Quarantine => Some("QUARANTINE"),
+            LocationKind::Assembly => Some("ASSEMBLIES"),
         }
     }
 }

@@ -177,6 +177,8 @@ pub trait LedgerView {
     fn transaction(&mut self, id: &TxId) -> ViewResult<Option<TxRecord>>;
     /// The next value of an item's serial counter.
     fn serial_counter(&mut self, item_id: i64) -> ViewResult<u64>;
+    /// The parent (item id, serial id) a component serial is installed in.
+    fn installed_in(&mut self, item_id: i64, serial_id: i64) -> ViewResult<Option<(i64, i64)>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -314,6 +316,19 @@ pub enum Effect {
     },
     /// Write a movement and its two balance changes.
     Move(PlannedMove),
+    /// Record that a component was installed in (or removed from) a parent.
+    Assembly {
+        /// Parent item.
+        parent_item: i64,
+        /// Parent serial.
+        parent_serial: i64,
+        /// Component item.
+        component_item: i64,
+        /// Component serial.
+        component_serial: i64,
+        /// Installed (true) or removed (false).
+        installed: bool,
+    },
 }
 
 /// A rule that was deliberately overridden, with the reason. Stored with the
@@ -616,7 +631,103 @@ impl Planner<'_> {
             }
             Command::Reverse { tx } => self.reverse(tx),
             Command::Produce { at, consume, output } => self.produce(at, consume, output),
+            Command::Assemble { parent_sku, parent_serial, install, remove, from, to } => {
+                self.assemble(parent_sku, parent_serial, install, remove, from.as_ref(), to.as_ref())
+            }
         }
+    }
+
+    fn assemble(
+        &mut self,
+        parent_sku: &Sku,
+        parent_serial: &Serial,
+        install: &[Line],
+        remove: &[Line],
+        from: Option<&PlaceRef>,
+        to: Option<&PlaceRef>,
+    ) -> PResult<()> {
+        let parent_item = self.item(parent_sku, "parent_sku")?;
+        if !parent_item.spec.tracking.needs_serial() {
+            return err(
+                Rule::SerialRequired,
+                "parent_sku",
+                format!("item {parent_sku} is not serial-tracked; a parent is one unit"),
+            );
+        }
+        let Some(parent) = self.view.serial(parent_item.id, parent_serial)? else {
+            return err(Rule::NotFound, "parent_serial", format!("unknown serial {parent_serial} of {parent_sku}"));
+        };
+        if install.is_empty() && remove.is_empty() {
+            return err(Rule::InvalidValue, "install", "give components to install or to remove");
+        }
+        let assembly = self.root(LocationKind::Assembly)?;
+        for (field, lines) in [("remove", remove), ("install", install)] {
+            let installing = field == "install";
+            if lines.is_empty() {
+                continue;
+            }
+            let place = if installing { from } else { to };
+            let Some(place) = place else {
+                let which = if installing { "from" } else { "to" };
+                return err(Rule::InvalidValue, which, format!("{field} needs `{which}`"));
+            };
+            let place_field = if installing { "from" } else { "to" };
+            let place = self.place(place, place_field)?;
+            let allowed: &[LocationKind] = if installing {
+                &[LocationKind::Internal]
+            } else {
+                &[LocationKind::Internal, LocationKind::Quarantine, LocationKind::Scrap]
+            };
+            self.expect_kind(
+                &place,
+                allowed,
+                place_field,
+                "components come from stock and go back to stock, quarantine or scrap",
+            )?;
+            let (src, dst) = if installing { (&place, &assembly) } else { (&assembly, &place) };
+            let before = self.plan.effects.len();
+            for (i, line) in lines.iter().enumerate() {
+                let f = format!("{field}[{i}]");
+                if !matches!(line.units, Units::Serials(_)) {
+                    return err(
+                        Rule::SerialRequired,
+                        format!("{f}.units"),
+                        "components are installed and removed by serial",
+                    );
+                }
+                self.line(line, &f, src, dst, Leaving::Plain)?;
+            }
+            let moved: Vec<(Arc<ItemRecord>, i64, Arc<str>)> = self.plan.effects[before..]
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Move(m) => match &m.serial {
+                        Some(SerialRef::Existing(id, _)) => Some((m.item.clone(), *id, m.field.clone())),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            for (item, serial_id, f) in moved {
+                if item.id == parent_item.id && serial_id == parent.id {
+                    return err(Rule::InvalidValue, f.to_string(), "a unit cannot be installed in itself");
+                }
+                if !installing && self.view.installed_in(item.id, serial_id)? != Some((parent_item.id, parent.id)) {
+                    return err(
+                        Rule::SerialNotThere,
+                        f.to_string(),
+                        format!("that {} is not installed in {parent_sku} {parent_serial}", item.spec.sku),
+                    );
+                }
+                self.plan.effects.push(Effect::Assembly {
+                    parent_item: parent_item.id,
+                    parent_serial: parent.id,
+                    component_item: item.id,
+                    component_serial: serial_id,
+                    installed: installing,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn produce(&mut self, at: &PlaceRef, consume: &[Line], output: &[ReceiveLine]) -> PResult<()> {
@@ -1462,6 +1573,13 @@ impl Planner<'_> {
                 Rule::NotReversible,
                 "tx",
                 format!("transaction {id} was already reversed by transaction #{by}"),
+            );
+        }
+        if tx.kind == "assemble" {
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!("transaction {id} changed an assembly; undo it with another assemble command"),
             );
         }
         if tx.movements.is_empty() {

@@ -1,11 +1,21 @@
 //! Reports built from store queries. They live here, below both the CLI
 //! and the API, so that both answer the same question the same way.
 
+pub mod balance;
+pub mod fefo;
+pub mod recall;
+pub mod trace;
+
 use jiff::civil::Date;
 use serde::Serialize;
 use tracelot_core::warranty::{self as warranty_rule, WarrantyStatus};
 use tracelot_core::{DomainError, LocationKind, LotCode, Rule, Serial, Sku};
 use tracelot_store::{HistoryQuery, Store, StoreError};
+
+pub use balance::{MassBalance, mass_balance};
+pub use fefo::{Suggestion, fefo};
+pub use recall::{RecallReport, affected_lots, recall_report};
+pub use trace::{Trace, trace};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]

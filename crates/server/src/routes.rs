@@ -122,9 +122,16 @@ pub const ROUTES: &[Route] = &[
         .body("Count")
         .returns(201, "Posted"),
     r("post", "/api/v1/scraps", "scrap", "ledger", "Scrap stock.", MOVE).body("Scrap").returns(201, "Posted"),
-    r("post", "/api/v1/productions", "produce", "ledger", "Record a production run: inputs consumed, outputs made.", MOVE)
-        .body("Produce")
-        .returns(201, "Posted"),
+    r(
+        "post",
+        "/api/v1/productions",
+        "produce",
+        "ledger",
+        "Record a production run: inputs consumed, outputs made.",
+        MOVE,
+    )
+    .body("Produce")
+    .returns(201, "Posted"),
     r("get", "/api/v1/items", "items", "master data", "List items.", READ).query(PAGE).returns(200, "Page"),
     r("post", "/api/v1/items", "define_item", "master data", "Define or update an item.", MANAGE)
         .body("DefineItem")

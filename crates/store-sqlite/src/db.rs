@@ -12,7 +12,7 @@ const APPLICATION_ID: i64 = 0x7472_6c74;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_accounts.sql"),
-    include_str!("../migrations/0003_quarantine_shelf_life.sql"),
+    include_str!("../migrations/0003_quarantine_assembly_shelf_life.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -9,6 +9,7 @@ mod accounts;
 mod db;
 mod queries;
 mod rows;
+mod trace;
 mod verify;
 mod view;
 mod writer;
@@ -23,8 +24,9 @@ use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, Posted, Reply,
-    StockQuery, StockRow, Store, StoreError, SubmitError, VerifyReport, WhereRow, WriterMetrics, WriterStats,
+    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, Link, LocationRow, LotRow,
+    PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError, Unit, VerifyReport,
+    WhereRow, WriterMetrics, WriterStats,
 };
 
 use crate::writer::{Job, Writer};
@@ -195,6 +197,18 @@ impl Store for SqliteStore {
 
     fn ledger_size(&self) -> Result<LedgerSize, StoreError> {
         self.read(queries::ledger_size)
+    }
+
+    fn links(&self, units: &[Unit], direction: Direction) -> Result<Vec<Link>, StoreError> {
+        self.read(|c| trace::links(c, units, direction))
+    }
+
+    fn partner_moves(&self, units: &[Unit]) -> Result<Vec<PartnerMove>, StoreError> {
+        self.read(|c| trace::partner_moves(c, units))
+    }
+
+    fn assembly_events(&self, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>, StoreError> {
+        self.read(|c| trace::assembly_events(c, sku, serial))
     }
 
     fn ping(&self) -> Result<(), StoreError> {

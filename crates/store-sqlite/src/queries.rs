@@ -2,9 +2,9 @@
 
 use jiff::civil::Date;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tracelot_core::time::to_micros;
-use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Scale, Serial, Sku};
+use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Serial, Sku};
 use tracelot_store::{
     ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, StatusChange,
     StockQuery, StockRow, WhereRow,
@@ -12,11 +12,7 @@ use tracelot_store::{
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
 
-fn scale(r: &Row, idx: usize) -> rusqlite::Result<Scale> {
-    let v: u8 = r.get(idx)?;
-    Scale::new(v)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))
-}
+use crate::rows::scale_at as scale;
 
 pub(crate) fn items(c: &Connection) -> rusqlite::Result<Vec<ItemRow>> {
     let mut stmt = c.prepare_cached(&format!("SELECT {} FROM items ORDER BY sku", rows::ITEM_COLS))?;
@@ -37,9 +33,15 @@ pub(crate) fn locations(c: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
 
 pub(crate) fn partners(c: &Connection) -> rusqlite::Result<Vec<PartnerRow>> {
     let mut stmt =
-        c.prepare_cached("SELECT p.code, p.name, p.kind, l.path FROM partners p JOIN locations l ON l.id = p.location_id ORDER BY p.code")?;
+        c.prepare_cached("SELECT p.code, p.name, p.kind, l.path, p.min_shelf_life_days FROM partners p JOIN locations l ON l.id = p.location_id ORDER BY p.code")?;
     stmt.query_map([], |r| {
-        Ok(PartnerRow { code: r.get(0)?, name: r.get(1)?, kind: parsed(r, 2)?, location: parsed(r, 3)? })
+        Ok(PartnerRow {
+            code: r.get(0)?,
+            name: r.get(1)?,
+            kind: parsed(r, 2)?,
+            location: parsed(r, 3)?,
+            min_shelf_life_days: r.get(4)?,
+        })
     })?
     .collect()
 }

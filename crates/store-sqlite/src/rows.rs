@@ -122,3 +122,9 @@ pub(crate) fn lot(r: &Row) -> rusqlite::Result<LotRecord> {
 pub(crate) fn serial(r: &Row, idx: usize) -> rusqlite::Result<Serial> {
     parsed::<Serial>(r, idx)
 }
+
+/// An item's scale column.
+pub(crate) fn scale_at(r: &Row, idx: usize) -> rusqlite::Result<Scale> {
+    let v: u8 = r.get(idx)?;
+    Scale::new(v).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Integer, Box::new(e)))
+}

@@ -415,4 +415,18 @@ impl LedgerView for WriteView<'_> {
             .map_err(view_err)?;
         Ok(next.map_or(1, |n| n.max(0) as u64))
     }
+
+    fn installed_in(&mut self, item_id: i64, serial_id: i64) -> ViewResult<Option<(i64, i64)>> {
+        let last: Option<(i64, i64, bool)> = self
+            .conn
+            .prepare_cached(
+                "SELECT parent_item, parent_serial, installed FROM assembly_events
+                 WHERE component_item = ?1 AND component_serial = ?2 ORDER BY seq DESC, line DESC LIMIT 1",
+            )
+            .map_err(view_err)?
+            .query_row([item_id, serial_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(view_err)?;
+        Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
+    }
 }

@@ -371,6 +371,7 @@ impl<'c> Writer<'c> {
             None => 0,
         };
         let mut line = 0i64;
+        let mut events = 0i64;
         for effect in &plan.effects {
             match effect {
                 Effect::CreateItem(spec) => {
@@ -499,6 +500,18 @@ impl<'c> Writer<'c> {
                     };
                     self.write_move(seq, line, occurred_at, m, lot, (serial, fresh))?;
                     line += 1;
+                }
+                Effect::Assembly { parent_item, parent_serial, component_item, component_serial, installed } => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO assembly_events (seq, line, parent_item, parent_serial, component_item, component_serial, installed)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![seq, events, parent_item, parent_serial, component_item, component_serial, installed])
+                        })
+                        .map_err(storage)?;
+                    events += 1;
                 }
             }
         }

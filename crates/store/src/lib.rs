@@ -19,9 +19,11 @@ pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod metrics;
+pub mod trace;
 
 pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
 pub use metrics::{WriterMetrics, WriterStats};
+pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, Unit};
 
 /// Why a submitted transaction was not posted. Nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +104,8 @@ pub struct PartnerRow {
     pub kind: LocationKind,
     /// Its virtual location.
     pub location: LocationPath,
+    /// For a customer: days of shelf life it requires.
+    pub min_shelf_life_days: Option<u32>,
 }
 
 /// A lot with its status history.
@@ -379,6 +383,14 @@ pub trait Store: Send + Sync {
     fn ledger_size(&self) -> Result<LedgerSize, StoreError>;
     /// Whether the database answers, cheaply (a readiness probe).
     fn ping(&self) -> Result<(), StoreError>;
+    /// One step of a trace: the production runs (and installations) that
+    /// consumed these units (forward) or made them (backward). Runs that were
+    /// reversed are left out. Unknown units have no links.
+    fn links(&self, units: &[Unit], direction: Direction) -> Result<Vec<Link>, StoreError>;
+    /// Receipts, shipments and returns of these units, oldest first.
+    fn partner_moves(&self, units: &[Unit]) -> Result<Vec<PartnerMove>, StoreError>;
+    /// Installs and removals where this serial is the parent or the component, oldest first.
+    fn assembly_events(&self, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>, StoreError>;
     /// The writer's queue depth and commit sizes, for monitoring.
     fn writer_stats(&self) -> WriterStats;
 }

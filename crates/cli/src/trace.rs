@@ -1,0 +1,75 @@
+//! `trace` and `recall`: the forward and backward walks, the recall that
+//! blocks a lot and reports everything it reached.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use tracelot_core::{LotCode, LotStatus, Serial, TxId};
+use tracelot_store::{Direction, Unit};
+
+use crate::args::{RecallArgs, TraceArgs};
+use crate::output::Out;
+use crate::requests as rq;
+use crate::{Cli, open, refused_or, user};
+
+fn write_or_print(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// `trace forward|backward SKU --lot L | --serial S`.
+pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
+    let direction = match a.direction.as_str() {
+        "forward" => Direction::Forward,
+        "backward" => Direction::Backward,
+        other => bail!("the direction is forward or backward, not {other:?}"),
+    };
+    let lot = a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?;
+    let serial = a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?;
+    if lot.is_none() && serial.is_none() {
+        bail!("give --lot or --serial");
+    }
+    let start = Unit { sku: rq::sku(&a.sku)?, lot, serial };
+    let t = refused_or(tracelot_reports::trace(&open(cli)?, start, direction))?;
+    let format = if out.json { "json" } else { a.format.as_str() };
+    let text = match format {
+        "json" => format!("{}\n", serde_json::to_string_pretty(&t)?),
+        "table" => t.table(),
+        "dot" => t.dot(),
+        "svg" => t.svg(),
+        other => bail!("--format is table, json, dot or svg, not {other:?}"),
+    };
+    write_or_print(a.out.as_deref(), &text)
+}
+
+/// `recall SKU LOT --reason R` (start), `--close` (end) or `--report-only`.
+pub fn recall(cli: &Cli, a: &RecallArgs, out: Out) -> anyhow::Result<ExitCode> {
+    let sku = rq::sku(&a.sku)?;
+    let lot = rq::field("lot", &a.lot, LotCode::parse)?;
+    let store = open(cli)?;
+    if !a.report_only {
+        let status =
+            if a.close { rq::field("--status", &a.status, str::parse::<LotStatus>)? } else { LotStatus::Recalled };
+        if a.close && status == LotStatus::Recalled {
+            bail!("--close needs another status than recalled");
+        }
+        if a.reason.is_none() {
+            bail!("a recall and its closure need --reason");
+        }
+        let first_id = a.id.as_deref().map(|id| rq::field("--id", id, TxId::parse)).transpose()?;
+        let changed =
+            tracelot_reports::recall::set_statuses(&store, &sku, &lot, status, a.reason.clone(), first_id, &user(cli)?);
+        refused_or(changed)?;
+    }
+    let report = refused_or(tracelot_reports::recall_report(&store, &sku, &lot))?;
+    if let Some(path) = &a.csv {
+        std::fs::write(path, report.csv()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    out.emit(&report, || report.table())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,270 @@
+//! Tracing a lot or serial forward (to what was made of it and who got
+//! it) or backward (to what it was made of and who supplied it), to any
+//! depth, and drawing the result as a table, DOT or SVG.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+use tracelot_core::{DomainError, LocationKind, Rule};
+use tracelot_store::{Direction, Link, PartnerMove, Store, Unit};
+
+use crate::ReportError;
+
+/// A unit reached by a trace, with its distance from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Traced {
+    /// The unit.
+    pub unit: Unit,
+    /// Production or assembly steps from the start (0 for the start).
+    pub depth: u32,
+}
+
+/// The graph a trace found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    /// Where it started.
+    pub start: Unit,
+    /// Which way it walked.
+    pub direction: Direction,
+    /// Every unit reached, the start first, then by depth.
+    pub units: Vec<Traced>,
+    /// The production runs and installations between them.
+    pub links: Vec<Link>,
+    /// Their receipts, shipments and returns.
+    pub partner_moves: Vec<PartnerMove>,
+}
+
+/// Checks that the start names something stored.
+fn exists(store: &dyn Store, u: &Unit) -> Result<(), ReportError> {
+    let unknown = |field: &str, what: String| ReportError::Refused(DomainError::at(Rule::NotFound, field, what));
+    if store.item(&u.sku)?.is_none() {
+        return Err(unknown("sku", format!("unknown item {}", u.sku)));
+    }
+    if let Some(l) = &u.lot
+        && store.lot(&u.sku, l)?.is_none()
+    {
+        return Err(unknown("lot", format!("unknown lot {l} of {}", u.sku)));
+    }
+    if let Some(s) = &u.serial
+        && store.where_is(&u.sku, s)?.is_none()
+    {
+        return Err(unknown("serial", format!("unknown serial {s} of {}", u.sku)));
+    }
+    Ok(())
+}
+
+/// Walks production runs and installations from `start`, level by level,
+/// until nothing new is reached.
+pub fn trace(store: &dyn Store, start: Unit, direction: Direction) -> Result<Trace, ReportError> {
+    exists(store, &start)?;
+    let mut seen: HashSet<Unit> = HashSet::from([start.clone()]);
+    let mut units = vec![Traced { unit: start.clone(), depth: 0 }];
+    let mut links = Vec::new();
+    let mut link_keys = HashSet::new();
+    let mut frontier = vec![start.clone()];
+    let mut depth = 0;
+    while !frontier.is_empty() {
+        depth += 1;
+        let mut next = Vec::new();
+        for link in store.links(&frontier, direction)? {
+            let reached = match direction {
+                Direction::Forward => &link.output,
+                Direction::Backward => &link.input,
+            };
+            if seen.insert(reached.clone()) {
+                units.push(Traced { unit: reached.clone(), depth });
+                next.push(reached.clone());
+            }
+            if link_keys.insert((link.seq, link.kind.clone(), link.input.clone(), link.output.clone())) {
+                links.push(link);
+            }
+        }
+        frontier = next;
+    }
+    let all: Vec<Unit> = units.iter().map(|t| t.unit.clone()).collect();
+    let partner_moves = store.partner_moves(&all)?;
+    Ok(Trace { start, direction, units, links, partner_moves })
+}
+
+/// Units shipped to one customer, summed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exposure {
+    /// The customer's location.
+    pub customer: String,
+    /// The unit.
+    pub unit: Unit,
+    /// Net smallest units (shipped minus returned).
+    pub units: i64,
+    /// Shipments and returns counted.
+    pub movements: usize,
+    /// First and last date.
+    pub first: jiff::civil::Date,
+    /// Last date.
+    pub last: jiff::civil::Date,
+    /// The documents.
+    pub documents: Vec<String>,
+}
+
+fn day(t: jiff::Timestamp) -> jiff::civil::Date {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+impl Trace {
+    /// Net quantities per customer and unit, from the trace's partner moves.
+    pub fn exposures(&self) -> Vec<Exposure> {
+        let mut by: BTreeMap<(String, Unit), Exposure> = BTreeMap::new();
+        for m in self.partner_moves.iter().filter(|m| m.partner_kind == LocationKind::Customer) {
+            let d = day(m.occurred_at);
+            let e = by.entry((m.partner.to_string(), m.unit.clone())).or_insert_with(|| Exposure {
+                customer: m.partner.to_string(),
+                unit: m.unit.clone(),
+                units: 0,
+                movements: 0,
+                first: d,
+                last: d,
+                documents: Vec::new(),
+            });
+            e.units += m.units;
+            e.movements += 1;
+            e.first = e.first.min(d);
+            e.last = e.last.max(d);
+            if let Some(r) = &m.reference
+                && !e.documents.contains(r)
+            {
+                e.documents.push(r.clone());
+            }
+        }
+        by.into_values().collect()
+    }
+
+    /// The customers reached, by location path.
+    pub fn customers(&self) -> BTreeSet<String> {
+        self.exposures().into_iter().filter(|e| e.units > 0).map(|e| e.customer).collect()
+    }
+
+    /// A readable table: units by depth, then the links, then partner moves.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let dir = match self.direction {
+            Direction::Forward => "forward",
+            Direction::Backward => "backward",
+        };
+        let _ = writeln!(s, "trace {dir} from {}: {} units, {} links", self.start, self.units.len(), self.links.len());
+        for t in &self.units {
+            let _ = writeln!(s, "{}{}", "  ".repeat(t.depth as usize), t.unit);
+        }
+        for l in &self.links {
+            let _ = writeln!(
+                s,
+                "#{} {} {}: {} {} -> {} {}",
+                l.seq,
+                l.kind,
+                day(l.occurred_at),
+                l.input,
+                l.input_quantity,
+                l.output,
+                l.output_quantity
+            );
+        }
+        for m in &self.partner_moves {
+            let _ = writeln!(
+                s,
+                "#{} {} {}: {} {} {} {}{}",
+                m.seq,
+                m.kind,
+                day(m.occurred_at),
+                m.unit,
+                if m.units >= 0 { "to" } else { "from" },
+                m.partner,
+                m.quantity,
+                m.reference.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+        }
+        s
+    }
+
+    /// The graph in Graphviz DOT.
+    pub fn dot(&self) -> String {
+        let mut s = String::from("digraph trace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+        let id = |u: &Unit| format!("\"{}\"", u.to_string().replace('"', "'"));
+        for t in &self.units {
+            let style = if t.depth == 0 { ", style=bold" } else { "" };
+            let _ = writeln!(s, "  {} [label={}{style}];", id(&t.unit), id(&t.unit));
+        }
+        for l in &self.links {
+            let _ = writeln!(s, "  {} -> {} [label=\"{} #{}\"];", id(&l.input), id(&l.output), l.kind, l.seq);
+        }
+        for e in self.exposures() {
+            let _ = writeln!(s, "  \"{}\" [shape=ellipse];", e.customer);
+            let _ = writeln!(s, "  {} -> \"{}\" [label=\"{} units\"];", id(&e.unit), e.customer, e.units);
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    /// The graph as a standalone SVG picture: one column per depth, the
+    /// customers (forward) in a last column.
+    pub fn svg(&self) -> String {
+        const W: i64 = 210;
+        const H: i64 = 34;
+        const GAP_X: i64 = 70;
+        const GAP_Y: i64 = 14;
+        let mut columns: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for t in &self.units {
+            columns.entry(t.depth).or_default().push(t.unit.to_string());
+        }
+        let exposures = self.exposures();
+        let customers: Vec<String> =
+            exposures.iter().map(|e| e.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let last = columns.keys().max().copied().unwrap_or(0) + 1;
+        if !customers.is_empty() {
+            columns.insert(last, customers);
+        }
+        let mut pos: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for (col, names) in &columns {
+            for (row, name) in names.iter().enumerate() {
+                pos.entry(name.clone()).or_insert((i64::from(*col) * (W + GAP_X) + 10, row as i64 * (H + GAP_Y) + 10));
+            }
+        }
+        let width = columns.len() as i64 * (W + GAP_X) + 20;
+        let height = columns.values().map(Vec::len).max().unwrap_or(1) as i64 * (H + GAP_Y) + 20;
+        let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        let mut s = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n\
+             <defs><marker id=\"a\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\"/></marker></defs>\n"
+        );
+        let edge = |a: &str, b: &str, label: &str, s: &mut String| {
+            if let (Some((x1, y1)), Some((x2, y2))) = (pos.get(a), pos.get(b)) {
+                let (sx, sy, ex, ey) = (x1 + W, y1 + H / 2, *x2, y2 + H / 2);
+                let _ = writeln!(
+                    s,
+                    "<line x1=\"{sx}\" y1=\"{sy}\" x2=\"{ex}\" y2=\"{ey}\" stroke=\"#567\" marker-end=\"url(#a)\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#567\">{}</text>",
+                    (sx + ex) / 2 - 20,
+                    (sy + ey) / 2 - 3,
+                    esc(label)
+                );
+            }
+        };
+        for l in &self.links {
+            edge(&l.input.to_string(), &l.output.to_string(), &format!("{} #{}", l.kind, l.seq), &mut s);
+        }
+        for e in &exposures {
+            edge(&e.unit.to_string(), &e.customer, &format!("{} units", e.units), &mut s);
+        }
+        for (name, (x, y)) in &pos {
+            let start = *name == self.start.to_string();
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{W}\" height=\"{H}\" rx=\"5\" fill=\"{}\" stroke=\"#234\" stroke-width=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>",
+                if start { "#fde9c9" } else { "#eef3f8" },
+                if start { 2 } else { 1 },
+                x + 8,
+                y + H / 2 + 4,
+                esc(name)
+            );
+        }
+        s.push_str("</svg>\n");
+        s
+    }
+}

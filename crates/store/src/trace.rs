@@ -1,0 +1,119 @@
+//! What traceability queries return: the units a trace walks (a lot, a
+//! serial, or an untracked item), the production runs that link them, the
+//! movements to and from partners, and assembly events.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use tracelot_core::{LocationKind, LocationPath, LotCode, Serial, Sku, TxId};
+
+/// One traceable unit: a lot of an item, one serial, or (for untracked
+/// items) the item itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unit {
+    /// Item.
+    pub sku: Sku,
+    /// Lot, when the unit is a lot (or a serial inside one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<LotCode>,
+    /// Serial, when the unit is one serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<Serial>,
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.sku)?;
+        if let Some(l) = &self.lot {
+            write!(f, " lot {l}")?;
+        }
+        if let Some(s) = &self.serial {
+            write!(f, " #{s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which way a trace walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From inputs to what was made of them (and to customers).
+    Forward,
+    /// From products to what they were made of (and to suppliers).
+    Backward,
+}
+
+/// `input` went into `output` in one production run (quantities summed
+/// over the run's lines), or a component was installed in a parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// `produce` or `assemble`.
+    pub kind: String,
+    /// The run's chain position.
+    pub seq: i64,
+    /// The run's transaction id.
+    pub tx_id: TxId,
+    /// When it ran.
+    pub occurred_at: Timestamp,
+    /// Its document (work order).
+    pub reference: Option<String>,
+    /// What went in.
+    pub input: Unit,
+    /// Smallest units of it consumed in the run.
+    pub input_units: i64,
+    /// The same as a decimal in its item's unit.
+    pub input_quantity: String,
+    /// What came out.
+    pub output: Unit,
+    /// Smallest units of it made in the run.
+    pub output_units: i64,
+    /// The same as a decimal.
+    pub output_quantity: String,
+}
+
+/// A movement between our stock and a partner (or the virtual supplier
+/// and customer roots): receipts, shipments, returns and their reversals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartnerMove {
+    /// Chain position.
+    pub seq: i64,
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// Command kind (`ship`, `return`, `receive`, `reverse`).
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// The document (delivery note, order, RMA).
+    pub reference: Option<String>,
+    /// What moved.
+    pub unit: Unit,
+    /// The partner's location (`CUSTOMERS/ACME`).
+    pub partner: LocationPath,
+    /// Supplier or customer.
+    pub partner_kind: LocationKind,
+    /// Smallest units; positive towards the partner, negative from it.
+    pub units: i64,
+    /// The same as a decimal.
+    pub quantity: String,
+}
+
+/// One install or removal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssemblyEvent {
+    /// Chain position.
+    pub seq: i64,
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// When.
+    pub occurred_at: Timestamp,
+    /// The document (work order, repair ticket).
+    pub reference: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The parent unit.
+    pub parent: Unit,
+    /// The component unit.
+    pub component: Unit,
+    /// Installed (true) or removed (false).
+    pub installed: bool,
+}
