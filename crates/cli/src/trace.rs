@@ -12,16 +12,6 @@ use crate::output::Out;
 use crate::requests as rq;
 use crate::{Cli, open, refused_or, user};
 
-fn write_or_print(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
-    match path {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    }
-}
-
 /// `trace forward|backward SKU --lot L | --serial S`.
 pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
     let direction = match a.direction.as_str() {
@@ -36,7 +26,8 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
     }
     let start = Unit { sku: rq::sku(&a.sku)?, lot, serial };
     let t = refused_or(tracelot_reports::trace(&open(cli)?, start, direction))?;
-    let format = if out.json { "json" } else { a.format.as_str() };
+    // `--json` turns the default table into JSON; an explicit format wins.
+    let format = if out.json && a.format == "table" { "json" } else { a.format.as_str() };
     let text = match format {
         "json" => format!("{}\n", serde_json::to_string_pretty(&t)?),
         "table" => t.table(),
@@ -44,7 +35,17 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
         "svg" => t.svg(),
         other => bail!("--format is table, json, dot or svg, not {other:?}"),
     };
-    write_or_print(a.out.as_deref(), &text)
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            let doc = serde_json::json!({ "file": path.display().to_string(), "format": format, "bytes": text.len() });
+            out.emit(&doc, || format!("wrote {} ({format}, {} bytes)", path.display(), text.len()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }
 
 /// `recall SKU LOT --reason R` (start), `--close` (end) or `--report-only`.

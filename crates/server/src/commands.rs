@@ -41,7 +41,7 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 14] = [
+pub const KINDS: [&str; 15] = [
     "define_item",
     "define_location",
     "define_partner",
@@ -56,6 +56,7 @@ pub const KINDS: [&str; 14] = [
     "scrap",
     "reverse",
     "produce",
+    "assemble",
 ];
 
 #[derive(Deserialize)]
@@ -156,6 +157,21 @@ struct Reverse {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Assemble {
+    parent_sku: Sku,
+    parent_serial: tracelot_core::Serial,
+    #[serde(default)]
+    install: Vec<Line>,
+    #[serde(default)]
+    remove: Vec<Line>,
+    #[serde(default)]
+    from: Option<PlaceRef>,
+    #[serde(default)]
+    to: Option<PlaceRef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Produce {
     at: PlaceRef,
     consume: Vec<Line>,
@@ -227,6 +243,17 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
             let b: Reverse = from_value(prefix, v)?;
             Command::Reverse { tx: b.tx }
         }
+        "assemble" => {
+            let b: Assemble = from_value(prefix, v)?;
+            Command::Assemble {
+                parent_sku: b.parent_sku,
+                parent_serial: b.parent_serial,
+                install: b.install,
+                remove: b.remove,
+                from: b.from,
+                to: b.to,
+            }
+        }
         "produce" => {
             let b: Produce = from_value(prefix, v)?;
             Command::Produce { at: b.at, consume: b.consume, output: b.output }
@@ -271,6 +298,7 @@ mod tests {
             serde_json::json!({"type": "count", "at": "WH/A", "sku": "X", "counted": {"quantity": "0"}}),
             serde_json::json!({"type": "scrap", "at": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
+            serde_json::json!({"type": "assemble", "parent_sku": "CAR", "parent_serial": "V1", "install": [{"sku": "ENGINE", "units": {"serials": ["E1"]}}], "from": "WH/A"}),
             serde_json::json!({"type": "produce", "at": "WH/A", "consume": [{"sku": "X", "lot": "L1", "units": {"quantity": "2"}}],
                 "output": [{"sku": "Y", "lot": "P1", "details": {"expires_on": "2027-01-31"}, "units": {"quantity": "1"}}]}),
         ];
@@ -282,7 +310,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 14);
+        assert_eq!(KINDS.len(), 15);
     }
 
     #[test]

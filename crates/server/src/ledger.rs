@@ -182,6 +182,7 @@ kind_handlers!(
     count => "count",
     scrap => "scrap",
     produce => "produce",
+    assemble => "assemble",
 );
 
 /// Takes `command` (with its `type`) out of a generic transaction body.

@@ -116,6 +116,16 @@ fn schemas() -> Value {
             "allow_expired": { "type": "boolean", "description": "Ship an expired lot anyway (needs a reason)." },
             "allow_short_shelf_life": { "type": "boolean", "description": "Ship a lot with less shelf life than the customer requires (needs a reason)." }
         })),
+        "Assemble": posting(&["parent_sku", "parent_serial"], json!({
+            "parent_sku": sku, "parent_serial": text("The parent's serial."),
+            "install": lines(), "remove": lines(),
+            "from": place, "to": place
+        })),
+        "Recall": obj(&["sku", "lot", "reason"], json!({
+            "sku": sku, "lot": lot, "reason": { "type": "string" },
+            "id": { "type": "string", "format": "uuid", "description": "Makes the recalled lot's status change retry-safe." }
+        })),
+        "RecallClosure": obj(&["reason"], json!({ "reason": { "type": "string" }, "status": refs("LotStatusName") })),
         "Produce": posting(&["at", "consume", "output"], json!({
             "at": place, "consume": lines(),
             "output": { "type": "array", "items": refs("ReceiveLine") }

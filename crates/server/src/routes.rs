@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post};
 use tracelot_core::Permission;
 
 use crate::problem::Problem;
-use crate::{App, admin, ledger, ops, reads};
+use crate::{App, admin, ledger, ops, reads, traceability};
 
 /// One documented route.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +132,64 @@ pub const ROUTES: &[Route] = &[
     )
     .body("Produce")
     .returns(201, "Posted"),
+    r(
+        "post",
+        "/api/v1/assemblies",
+        "assemble",
+        "ledger",
+        "Install, remove or replace components of a serialized unit.",
+        MOVE,
+    )
+    .body("Assemble")
+    .returns(201, "Posted"),
+    r("get", "/api/v1/assemblies/{sku}/{serial}", "assembly", "traceability", "A unit's assembly history.", READ),
+    r(
+        "get",
+        "/api/v1/trace",
+        "trace",
+        "traceability",
+        "Trace a lot or serial forward or backward (JSON, DOT or SVG).",
+        READ,
+    )
+    .query(&["direction", "sku", "lot", "serial", "format"]),
+    r(
+        "get",
+        "/api/v1/lots/{sku}/{lot}/mass-balance",
+        "mass_balance",
+        "traceability",
+        "A lot's mass balance, term by term.",
+        READ,
+    ),
+    r(
+        "post",
+        "/api/v1/recalls",
+        "start_recall",
+        "traceability",
+        "Recall a lot and everything made from it; answers with the report.",
+        MANAGE,
+    )
+    .body("Recall")
+    .returns(201, "Object"),
+    r(
+        "get",
+        "/api/v1/recalls/{sku}/{lot}",
+        "recall_report",
+        "traceability",
+        "The recall report (JSON, or CSV with format=csv).",
+        READ,
+    )
+    .query(&["format"]),
+    r(
+        "post",
+        "/api/v1/recalls/{sku}/{lot}/closure",
+        "close_recall",
+        "traceability",
+        "Close a recall: the recalled lots get their final status.",
+        MANAGE,
+    )
+    .body("RecallClosure"),
+    r("get", "/api/v1/fefo", "fefo", "traceability", "First-expired-first-out picks for a quantity.", READ)
+        .query(&["sku", "from", "qty", "customer"]),
     r("get", "/api/v1/items", "items", "master data", "List items.", READ).query(PAGE).returns(200, "Page"),
     r("post", "/api/v1/items", "define_item", "master data", "Define or update an item.", MANAGE)
         .body("DefineItem")
@@ -202,6 +260,14 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "count" => post(ledger::count),
         "scrap" => post(ledger::scrap),
         "produce" => post(ledger::produce),
+        "assemble" => post(ledger::assemble),
+        "assembly" => get(traceability::assembly),
+        "trace" => get(traceability::trace),
+        "mass_balance" => get(traceability::mass_balance),
+        "start_recall" => post(traceability::start_recall),
+        "recall_report" => get(traceability::recall_report),
+        "close_recall" => post(traceability::close_recall),
+        "fefo" => get(traceability::fefo),
         "items" => get(reads::items),
         "define_item" => post(ledger::define_item),
         "item" => get(reads::item),

@@ -102,7 +102,7 @@ pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<Stoc
          WHERE b.qty <> 0"
     );
     if !q.include_virtual {
-        sql.push_str(" AND l.kind = 'internal'");
+        sql.push_str(" AND l.kind IN ('internal', 'quarantine')");
     }
     filter(&mut sql, &mut args, "i.sku = ?", q.sku.as_ref().map(|s| s.to_string()));
     filter(&mut sql, &mut args, "lo.code = ?", q.lot.as_ref().map(|s| s.to_string()));

@@ -1,0 +1,249 @@
+//! Traceability over HTTP: trace, mass balance, recalls, FEFO and
+//! assembly history. Heavy reads run on the blocking pool.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tracelot_core::command::Amount;
+use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, Permission, Serial, Sku, TxId, ValueError};
+use tracelot_reports::ReportError;
+use tracelot_store::{Direction, Unit};
+
+use crate::App;
+use crate::auth::Caller;
+use crate::body;
+use crate::problem::Problem;
+use crate::routes::Params;
+
+/// Runs a report off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ReportError> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::unavailable(format!("report stopped: {e}")))?
+        .map_err(Problem::from)
+}
+
+fn param<T>(name: &str, v: Option<&str>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
+    v.map(|s| {
+        parse(s).map_err(|e| Problem::bad_request("invalid_parameter", format!("{name}: {}", e.message)).at(name))
+    })
+    .transpose()
+}
+
+fn required<T>(name: &str, v: Option<T>) -> Result<T, Problem> {
+    v.ok_or_else(|| Problem::bad_request("missing_parameter", format!("{name} is required")).at(name))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceParams {
+    direction: Option<String>,
+    sku: Option<String>,
+    lot: Option<String>,
+    serial: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/trace`.
+pub async fn trace(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: TraceParams = body::query(q.as_deref())?;
+    let direction = match p.direction.as_deref() {
+        Some("forward") | None => Direction::Forward,
+        Some("backward") => Direction::Backward,
+        Some(other) => {
+            return Err(Problem::bad_request(
+                "invalid_parameter",
+                format!("direction is forward or backward, not {other:?}"),
+            )
+            .at("direction"));
+        }
+    };
+    let sku = required("sku", param("sku", p.sku.as_deref(), Sku::parse)?)?;
+    let lot = param("lot", p.lot.as_deref(), LotCode::parse)?;
+    let serial = param("serial", p.serial.as_deref(), Serial::parse)?;
+    if lot.is_none() && serial.is_none() {
+        return Err(Problem::bad_request("missing_parameter", "give lot or serial").at("lot"));
+    }
+    let format = p.format.unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "dot" | "svg") {
+        return Err(Problem::bad_request("invalid_parameter", "format is json, dot or svg").at("format"));
+    }
+    let store = app.store.clone();
+    let t = blocking(move || tracelot_reports::trace(store.as_ref(), Unit { sku, lot, serial }, direction)).await?;
+    Ok(match format.as_str() {
+        "dot" => ([(header::CONTENT_TYPE, "text/vnd.graphviz; charset=utf-8")], t.dot()).into_response(),
+        "svg" => ([(header::CONTENT_TYPE, "image/svg+xml")], t.svg()).into_response(),
+        _ => Json(t).into_response(),
+    })
+}
+
+/// `GET /api/v1/lots/{sku}/{lot}/mass-balance`.
+pub async fn mass_balance(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
+    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let store = app.store.clone();
+    Ok(Json(blocking(move || tracelot_reports::mass_balance(store.as_ref(), &sku, &lot)).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecallBody {
+    sku: Sku,
+    lot: LotCode,
+    reason: String,
+    #[serde(default)]
+    id: Option<TxId>,
+}
+
+/// `POST /api/v1/recalls`: recalls a lot and every lot made from it, then
+/// answers with the recall report.
+pub async fn start_recall(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    b: Body,
+) -> Result<Response, Problem> {
+    caller.require(Permission::Manage)?;
+    let bytes = body::bytes(&headers, b, app.config.body_limit_bytes).await?;
+    let r: RecallBody = body::parse(&bytes)?;
+    let user = caller.poster()?;
+    let store = app.store.clone();
+    let report = blocking(move || {
+        tracelot_reports::recall::set_statuses(
+            store.as_ref(),
+            &r.sku,
+            &r.lot,
+            LotStatus::Recalled,
+            Some(r.reason),
+            r.id,
+            &user,
+        )?;
+        tracelot_reports::recall_report(store.as_ref(), &r.sku, &r.lot)
+    })
+    .await?;
+    tracing::warn!(by = %caller.account, sku = %report.lot.sku, lot = %report.lot.code, "recall started");
+    Ok((StatusCode::CREATED, Json(report)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosureBody {
+    reason: String,
+    #[serde(default)]
+    status: Option<LotStatus>,
+}
+
+/// `POST /api/v1/recalls/{sku}/{lot}/closure`: the recalled lots get their final status.
+pub async fn close_recall(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+    b: Body,
+) -> Result<Response, Problem> {
+    caller.require(Permission::Manage)?;
+    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
+    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let bytes = body::bytes(&headers, b, app.config.body_limit_bytes).await?;
+    let c: ClosureBody = body::parse(&bytes)?;
+    let status = c.status.unwrap_or(LotStatus::Rejected);
+    if status == LotStatus::Recalled {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "a closure leaves the lots in another status than recalled",
+        )
+        .at("status"));
+    }
+    let user = caller.poster()?;
+    let store = app.store.clone();
+    let report = blocking(move || {
+        tracelot_reports::recall::set_statuses(store.as_ref(), &sku, &lot, status, Some(c.reason), None, &user)?;
+        tracelot_reports::recall_report(store.as_ref(), &sku, &lot)
+    })
+    .await?;
+    Ok(Json(report).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    format: Option<String>,
+}
+
+/// `GET /api/v1/recalls/{sku}/{lot}`: the report, as JSON or `?format=csv`.
+pub async fn recall_report(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: ReportParams = body::query(q.as_deref())?;
+    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
+    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let csv = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(Problem::bad_request("invalid_parameter", "format is json or csv").at("format")),
+    };
+    let store = app.store.clone();
+    let report = blocking(move || tracelot_reports::recall_report(store.as_ref(), &sku, &lot)).await?;
+    Ok(if csv {
+        let name = format!("attachment; filename=\"recall-{}-{}.csv\"", report.lot.sku, report.lot.code);
+        let disposition =
+            axum::http::HeaderValue::from_str(&name).unwrap_or(axum::http::HeaderValue::from_static("attachment"));
+        (
+            [
+                (header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/csv; charset=utf-8")),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            report.csv(),
+        )
+            .into_response()
+    } else {
+        Json(report).into_response()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FefoParams {
+    sku: Option<String>,
+    from: Option<String>,
+    qty: Option<String>,
+    customer: Option<String>,
+}
+
+/// `GET /api/v1/fefo`.
+pub async fn fefo(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let p: FefoParams = body::query(q.as_deref())?;
+    let sku = required("sku", param("sku", p.sku.as_deref(), Sku::parse)?)?;
+    let from = required("from", param("from", p.from.as_deref(), LocationPath::parse)?)?;
+    let qty = required("qty", param("qty", p.qty.as_deref(), Amount::parse)?)?;
+    let customer = param("customer", p.customer.as_deref(), PartnerCode::parse)?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let store = app.store.clone();
+    let s =
+        blocking(move || tracelot_reports::fefo(store.as_ref(), &sku, &from, &qty, customer.as_ref(), today)).await?;
+    Ok(Json(s).into_response())
+}
+
+/// `GET /api/v1/assemblies/{sku}/{serial}`.
+pub async fn assembly(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
+    let serial = required("serial", param("serial", Some(params.get("serial")?), Serial::parse)?)?;
+    if app.store.where_is(&sku, &serial)?.is_none() {
+        return Err(Problem::not_found("serial", format!("{sku} has no serial {serial}")));
+    }
+    Ok(Json(app.store.assembly_events(&sku, &serial)?).into_response())
+}
