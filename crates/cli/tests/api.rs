@@ -587,3 +587,76 @@ fn randomly_damaged_bodies_never_get_a_server_error() {
     }
     s.verify_ok();
 }
+
+/// Production, trace, recall and FEFO over HTTP, with the manager role for the recall.
+#[test]
+fn a_recall_over_http_blocks_products_and_reports_customers() {
+    let s = Server::start();
+    s.standard();
+    let c = Server::client();
+    let setup = [
+        (
+            "/api/v1/items",
+            json!({"sku": "KETCHUP", "name": "Ketchup", "tracking": "lot", "uom": "ea", "scale": 0, "shelf_life_days": 365}),
+        ),
+        (
+            "/api/v1/receipts",
+            json!({"from": "S1", "to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "S-1", "units": {"quantity": "100"}}]}),
+        ),
+        (
+            "/api/v1/productions",
+            json!({"at": "WH/A", "reference": "WO-1",
+            "consume": [{"sku": "SAUCE", "lot": "S-1", "units": {"quantity": "40"}}],
+            "output": [{"sku": "KETCHUP", "lot": "K-1", "units": {"quantity": "80"}}]}),
+        ),
+        (
+            "/api/v1/shipments",
+            json!({"from": "WH/A", "to": "C1", "reference": "SO-9", "lines": [{"sku": "KETCHUP", "lot": "K-1", "units": {"quantity": "30"}}]}),
+        ),
+    ];
+    for (path, body) in setup {
+        let role = if path == "/api/v1/items" { "manager" } else { "operator" };
+        let (st, doc) = s.post(&c, path, role, &body);
+        assert_eq!(st, 201, "{path}: {doc}");
+    }
+    let svg = s
+        .req(&c, "GET", "/api/v1/trace?direction=forward&sku=SAUCE&lot=S-1&format=svg", Some("viewer"))
+        .send()
+        .expect("svg");
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().expect("text").contains(">KETCHUP lot K-1</text>"));
+    let recall = json!({"sku": "SAUCE", "lot": "S-1", "reason": "allergen not declared"});
+    assert_eq!(s.post(&c, "/api/v1/recalls", "operator", &recall).0, 403, "a recall needs the manager role");
+    let (st, report) = s.post(&c, "/api/v1/recalls", "manager", &recall);
+    assert_eq!(st, 201, "{report}");
+    assert_eq!(report["customers"][0]["customer"], "CUSTOMERS/C1");
+    assert_eq!(report["customers"][0]["units"], 30);
+    let (st, refused) = s.post(
+        &c,
+        "/api/v1/shipments",
+        "operator",
+        &json!({"from": "WH/A", "to": "C1", "lines": [{"sku": "KETCHUP", "lot": "K-1", "units": {"quantity": "1"}}]}),
+    );
+    assert_eq!((st, refused["code"].as_str()), (409, Some("lot_recalled")));
+    let csv = s.req(&c, "GET", "/api/v1/recalls/SAUCE/S-1?format=csv", Some("viewer")).send().expect("csv");
+    assert!(csv.headers()["content-type"].to_str().unwrap_or("").starts_with("text/csv"));
+    let text = csv.text().expect("text");
+    assert!(text.contains("shipment,CUSTOMERS/C1,KETCHUP,K-1,,30,30,"), "{text}");
+    let (_, fefo) = s.get(&c, "/api/v1/fefo?sku=KETCHUP&from=WH/A&qty=10", "viewer");
+    assert_eq!(fefo["shortfall_units"], 10, "the recalled lot is skipped: {fefo}");
+    let (_, balance) = s.get(&c, "/api/v1/lots/KETCHUP/K-1/mass-balance", "viewer");
+    assert_eq!(balance["difference"], 0);
+    let (st, closed) = s.post(
+        &c,
+        "/api/v1/recalls/SAUCE/S-1/closure",
+        "manager",
+        &json!({"reason": "relabelled", "status": "released"}),
+    );
+    assert_eq!(st, 200, "{closed}");
+    assert_eq!(closed["lot"]["status"], "released");
+    let (_, user_row) = s.get(&c, "/api/v1/lots/KETCHUP/K-1", "viewer");
+    let who: Vec<&str> =
+        user_row["status_history"].as_array().expect("h").iter().filter_map(|h| h["user"].as_str()).collect();
+    assert!(who.iter().skip(1).all(|u| u.starts_with("manager1/")), "{who:?}");
+    s.verify_ok();
+}

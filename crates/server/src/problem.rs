@@ -87,7 +87,9 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::LotConflict
         | Rule::IdempotencyConflict
         | Rule::NotReversible
-        | Rule::ReturnExceedsShipped => StatusCode::CONFLICT,
+        | Rule::ReturnExceedsShipped
+        | Rule::LotRecalled
+        | Rule::ShelfLifeTooShort => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
