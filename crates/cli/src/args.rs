@@ -122,6 +122,10 @@ pub enum Verb {
         /// Replace the file at --out if it exists.
         #[arg(long)]
         replace: bool,
+        /// Instead of the small story, generate a large ledger: about
+        /// N × 100,000 movements (N = 100 gives about 10 million).
+        #[arg(long)]
+        scale: Option<u64>,
     },
 }
 

@@ -109,7 +109,8 @@ fn ship(to: &str, line: Line) -> anyhow::Result<Command> {
 }
 
 /// Builds the demo database at `path` and prints what it holds.
-pub fn run(path: &Path, replace: bool, out: Out) -> anyhow::Result<()> {
+/// Refuses an existing file unless `replace`, which removes it (and its WAL).
+pub fn prepare(path: &Path, replace: bool) -> anyhow::Result<()> {
     if path.exists() {
         if !replace {
             bail!("{} exists; pass --replace to rebuild the demo there, or --out NEW_PATH", path.display());
@@ -121,6 +122,11 @@ pub fn run(path: &Path, replace: bool, out: Out) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+pub fn run(path: &Path, replace: bool, out: Out) -> anyhow::Result<()> {
+    prepare(path, replace)?;
     let now = Timestamp::now();
     let d = Demo {
         store: SqliteStore::init(path, SqliteOptions::default())?,

@@ -7,6 +7,7 @@ mod demo;
 mod output;
 mod reports;
 mod requests;
+mod scale;
 mod serve;
 mod trace;
 
@@ -274,8 +275,22 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(EXIT_REFUSED));
             }
         }
-        Verb::Demo { out: path, replace } => {
+        Verb::Demo { out: path, replace, scale: None } => {
             demo::run(path, *replace, out)?;
+        }
+        Verb::Demo { out: path, replace, scale: Some(n) } => {
+            demo::prepare(path, *replace)?;
+            let summary = scale::generate(path, *n)?;
+            out.emit(&summary, || {
+                format!(
+                    "generated {}: {} transactions, {} movements in {:.1} s, {:.1} MiB",
+                    summary.database,
+                    summary.transactions,
+                    summary.movements,
+                    summary.seconds,
+                    summary.bytes as f64 / 1048576.0
+                )
+            })?;
         }
         Verb::User(v) => accounts::user(&open(cli)?, v, out)?,
         Verb::Token(v) => accounts::token(&open(cli)?, v, out)?,

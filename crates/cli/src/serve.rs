@@ -83,8 +83,11 @@ pub fn run(db_flag: Option<&str>, args: &ServeArgs) -> anyhow::Result<()> {
     let db = db_flag.or(c.database.as_deref()).unwrap_or(crate::DEFAULT_DB).to_owned();
     let path = crate::db_path(&db)?;
     let store = Arc::new(
-        SqliteStore::init(Path::new(&path), SqliteOptions::default())
-            .with_context(|| format!("opening {}", path.display()))?,
+        SqliteStore::init(
+            Path::new(&path),
+            SqliteOptions { genealogy_index: c.genealogy_index, ..SqliteOptions::default() },
+        )
+        .with_context(|| format!("opening {}", path.display()))?,
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {

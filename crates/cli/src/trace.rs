@@ -42,8 +42,12 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
             out.emit(&doc, || format!("wrote {} ({format}, {} bytes)", path.display(), text.len()))
         }
         None => {
-            print!("{text}");
-            Ok(())
+            // A reader that stops early (`| head`) is not an error.
+            let written = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
     }
 }

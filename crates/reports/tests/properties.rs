@@ -147,6 +147,14 @@ fn run(ops: Vec<Op>) {
         tracelot_reports::trace(&store, u.clone(), d).expect("trace").units.into_iter().map(|t| t.unit).collect()
     };
     let forward: Vec<BTreeSet<Unit>> = lots.iter().map(|l| reach(&unit(l), Direction::Forward)).collect();
+    let indexed = SqliteStore::open(
+        &dir.path().join("p.db"),
+        SqliteOptions { genealogy_index: true, ..SqliteOptions::default() },
+    )
+    .expect("second store");
+    for l in &lots {
+        same_answers(&store, &indexed, &unit(l));
+    }
     let backward: Vec<BTreeSet<Unit>> = lots.iter().map(|l| reach(&unit(l), Direction::Backward)).collect();
     for (i, x) in lots.iter().enumerate() {
         for (j, y) in lots.iter().enumerate() {
@@ -161,6 +169,111 @@ fn run(ops: Vec<Op>) {
         assert!(b.closes(), "{x:?}: {}", b.table());
     }
     assert!(store.verify().expect("verify").is_ok());
+}
+
+/// The in-memory genealogy index answers exactly what the SQL queries answer.
+fn same_answers(sql: &SqliteStore, indexed: &SqliteStore, u: &Unit) {
+    for d in [Direction::Forward, Direction::Backward] {
+        let a = serde_json::to_value(tracelot_reports::trace(sql, u.clone(), d).expect("sql trace")).expect("json");
+        let b =
+            serde_json::to_value(tracelot_reports::trace(indexed, u.clone(), d).expect("indexed trace")).expect("json");
+        assert_eq!(a, b, "{u:?} {d:?}");
+    }
+}
+
+#[test]
+fn the_genealogy_index_matches_sql_with_serials_assemblies_and_reversals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let store = SqliteStore::init(&path, SqliteOptions::default()).expect("init");
+    let indexed =
+        SqliteStore::open(&path, SqliteOptions { genealogy_index: true, ..SqliteOptions::default() }).expect("open");
+    let user = v(UserName::parse("t"));
+    let post = |json: serde_json::Value, reason: Option<&str>| {
+        let command: Command = serde_json::from_value(json).expect("command");
+        let mut request = Request::new(command);
+        request.reason = reason.map(str::to_owned);
+        store.submit(Transaction { request, user: user.clone() }).expect("post")
+    };
+    post(serde_json::json!({"type": "define_location", "path": "LINE", "kind": "internal"}), None);
+    post(serde_json::json!({"type": "define_partner", "code": "B", "name": "B", "kind": "customer"}), None);
+    for (sku, tracking) in [("BOARD", "serial"), ("CELL", "lot_serial"), ("DEVICE", "serial"), ("GLUE", "none")] {
+        post(
+            serde_json::json!({"type": "define_item", "sku": sku, "name": sku, "tracking": tracking, "uom": "ea", "scale": 0}),
+            None,
+        );
+    }
+    post(
+        serde_json::json!({"type": "receive", "to": "LINE", "lines": [{"sku": "BOARD", "units": {"serials": ["P1", "P2", "P3"]}}]}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "receive", "to": "LINE", "lines": [{"sku": "CELL", "lot": "C7", "units": {"serials": ["B1", "B2", "B3"]}}]}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "receive", "to": "LINE", "lines": [{"sku": "GLUE", "units": {"quantity": "50"}}]}),
+        None,
+    );
+    let mut runs = Vec::new();
+    for (board, device) in [("P1", "D1"), ("P2", "D2"), ("P3", "D3")] {
+        let p = post(
+            serde_json::json!({"type": "produce", "at": "LINE",
+            "consume": [{"sku": "BOARD", "units": {"serials": [board]}}, {"sku": "GLUE", "units": {"quantity": "2"}}, {"sku": "GLUE", "units": {"quantity": "1"}}],
+            "output": [{"sku": "DEVICE", "units": {"serials": [device]}}]}),
+            None,
+        );
+        runs.push(p.id);
+    }
+    post(
+        serde_json::json!({"type": "assemble", "parent_sku": "DEVICE", "parent_serial": "D1", "install": [{"sku": "CELL", "units": {"serials": ["B1", "B2"]}}], "from": "LINE"}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "assemble", "parent_sku": "DEVICE", "parent_serial": "D1", "remove": [{"sku": "CELL", "units": {"serials": ["B2"]}}], "to": "QUARANTINE"}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "ship", "from": "LINE", "to": "B", "lines": [{"sku": "DEVICE", "units": {"serials": ["D1", "D2"]}}]}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "return", "from": "B", "to": "LINE", "lines": [{"sku": "DEVICE", "units": {"serials": ["D2"]}}]}),
+        Some("dead on arrival"),
+    );
+    post(serde_json::json!({"type": "reverse", "tx": runs[2].to_string()}), Some("entered in error"));
+    let unit = |sku: &str, lot: Option<&str>, serial: Option<&str>| Unit {
+        sku: v(Sku::parse(sku)),
+        lot: lot.map(|l| v(LotCode::parse(l))),
+        serial: serial.map(|s| v(tracelot_core::Serial::parse(s))),
+    };
+    let all = [
+        unit("CELL", Some("C7"), None),
+        unit("CELL", None, Some("B1")),
+        unit("CELL", None, Some("B2")),
+        unit("BOARD", None, Some("P1")),
+        unit("BOARD", None, Some("P3")),
+        unit("DEVICE", None, Some("D1")),
+        unit("DEVICE", None, Some("D2")),
+    ];
+    for u in &all {
+        same_answers(&store, &indexed, u);
+    }
+    // New writes reach the index on the next query.
+    post(
+        serde_json::json!({"type": "ship", "from": "LINE", "to": "B", "lines": [{"sku": "DEVICE", "units": {"serials": ["D2"]}}]}),
+        None,
+    );
+    for u in &all {
+        same_answers(&store, &indexed, u);
+    }
+    let t = tracelot_reports::trace(&indexed, unit("CELL", Some("C7"), None), Direction::Forward).expect("trace");
+    assert!(
+        t.units.iter().any(|x| x.unit == unit("DEVICE", None, Some("D1"))),
+        "a cell lot reaches the device it is in"
+    );
+    let back = tracelot_reports::trace(&indexed, unit("DEVICE", None, Some("D3")), Direction::Backward).expect("trace");
+    assert_eq!(back.units.len(), 1, "the reversed run links nothing");
 }
 
 fn cases() -> u32 {

@@ -69,6 +69,10 @@ pub struct Config {
     pub session_hours: u32,
     /// Failed-login limits.
     pub login: LoginPolicy,
+    /// Keep an in-memory genealogy index for traces and recalls. About
+    /// 2.7× faster traces on a 10-million-movement ledger, at about 5 GB of
+    /// memory and a 35 s build on the first trace there; off by default.
+    pub genealogy_index: bool,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             body_limit_bytes: 1 << 20,
             session_hours: 12,
             login: LoginPolicy::default(),
+            genealogy_index: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod db;
+mod genealogy;
 mod queries;
 mod rows;
 mod trace;
@@ -38,11 +39,15 @@ pub struct SqliteOptions {
     pub clock_policy: ClockPolicy,
     /// The most client transactions group-committed in one database transaction.
     pub max_batch: usize,
+    /// Keep an in-memory index of production runs, installations and partner
+    /// moves for traces: worth it in a long-running server (it is built on
+    /// the first trace and then only reads what is new), not in a one-shot CLI.
+    pub genealogy_index: bool,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { clock_policy: ClockPolicy::default(), max_batch: 1024 }
+        SqliteOptions { clock_policy: ClockPolicy::default(), max_batch: 1024, genealogy_index: false }
     }
 }
 
@@ -55,6 +60,7 @@ pub struct SqliteStore {
     /// The connection account changes are written on, opened on first use.
     accounts_conn: Mutex<Option<Connection>>,
     metrics: Arc<WriterMetrics>,
+    genealogy: Option<Mutex<genealogy::Genealogy>>,
 }
 
 impl SqliteStore {
@@ -110,7 +116,19 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             accounts_conn: Mutex::new(None),
             metrics,
+            genealogy: options.genealogy_index.then(|| Mutex::new(genealogy::Genealogy::default())),
         })
+    }
+
+    /// Brings the genealogy index up to date, then asks it.
+    fn with_genealogy<T>(
+        &self,
+        g: &Mutex<genealogy::Genealogy>,
+        f: impl FnOnce(&genealogy::Genealogy) -> T,
+    ) -> Result<T, StoreError> {
+        let mut g = g.lock().map_err(|_| StoreError::Storage("the genealogy index lock is poisoned".into()))?;
+        self.read(|c| g.refresh(c))?;
+        Ok(f(&g))
     }
 
     /// Runs `f` on a pooled read-only connection.
@@ -200,11 +218,17 @@ impl Store for SqliteStore {
     }
 
     fn links(&self, units: &[Unit], direction: Direction) -> Result<Vec<Link>, StoreError> {
-        self.read(|c| trace::links(c, units, direction))
+        match &self.genealogy {
+            Some(g) => self.with_genealogy(g, |g| g.links(units, direction)),
+            None => self.read(|c| trace::links(c, units, direction)),
+        }
     }
 
     fn partner_moves(&self, units: &[Unit]) -> Result<Vec<PartnerMove>, StoreError> {
-        self.read(|c| trace::partner_moves(c, units))
+        match &self.genealogy {
+            Some(g) => self.with_genealogy(g, |g| g.partner_moves(units)),
+            None => self.read(|c| trace::partner_moves(c, units)),
+        }
     }
 
     fn assembly_events(&self, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>, StoreError> {

@@ -77,7 +77,9 @@ pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result
 fn filter(sql: &mut String, args: &mut Vec<Value>, clause: &str, value: Option<String>) {
     if let Some(v) = value {
         args.push(Value::Text(v));
-        sql.push_str(&format!(" AND {}", clause.replace('?', &format!("?{}", args.len()))));
+        // `{sku}` stands for the first parameter, which history queries bind to the SKU.
+        let clause = clause.replace('?', &format!("?{}", args.len())).replace("{sku}", "?1");
+        sql.push_str(&format!(" AND {clause}"));
     }
 }
 
@@ -168,13 +170,15 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
     filter(
         &mut sql,
         &mut args,
-        "m.lot_id = (SELECT id FROM lots WHERE item_id = m.item_id AND code = ?)",
+        "m.lot_id = (SELECT l.id FROM lots l WHERE l.item_id = (SELECT id FROM items WHERE sku = {sku}) AND l.code = ?)",
         q.lot.as_ref().map(|l| l.to_string()),
     );
+    // Uncorrelated subqueries let SQLite look the ids up first and use the
+    // indexes (`serial_id <> 0` makes the partial movements_by_serial usable).
     filter(
         &mut sql,
         &mut args,
-        "m.serial_id = (SELECT id FROM serials WHERE item_id = m.item_id AND serial = ?)",
+        "m.serial_id <> 0 AND m.serial_id = (SELECT s.id FROM serials s WHERE s.item_id = (SELECT id FROM items WHERE sku = {sku}) AND s.serial = ?)",
         q.serial.as_ref().map(|s| s.to_string()),
     );
     if let Some(k) = q.after {

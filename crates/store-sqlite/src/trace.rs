@@ -178,7 +178,8 @@ const ASSEMBLY_FORWARD: &str = "
      AND (cs.id = j.value ->> 2 OR (j.value ->> 2 = 0 AND coalesce(cs.lot_id, 0) = j.value ->> 1))
     JOIN assembly_events e ON e.component_item = cs.item_id AND e.component_serial = cs.id AND e.installed = 1
     JOIN serials ps ON ps.id = e.parent_serial
-    JOIN transactions t ON t.seq = e.seq";
+    JOIN transactions t ON t.seq = e.seq
+    ORDER BY e.seq, e.line";
 
 const ASSEMBLY_BACKWARD: &str = "
     SELECT t.seq, t.id, t.occurred_at, t.reference,
@@ -189,7 +190,8 @@ const ASSEMBLY_BACKWARD: &str = "
      AND (ps.id = j.value ->> 2 OR (j.value ->> 2 = 0 AND coalesce(ps.lot_id, 0) = j.value ->> 1))
     JOIN assembly_events e ON e.parent_item = ps.item_id AND e.parent_serial = ps.id AND e.installed = 1
     JOIN serials cs ON cs.id = e.component_serial
-    JOIN transactions t ON t.seq = e.seq";
+    JOIN transactions t ON t.seq = e.seq
+    ORDER BY e.seq, e.line";
 
 struct Run {
     tx: tracelot_core::TxId,

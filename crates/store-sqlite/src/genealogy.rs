@@ -1,0 +1,347 @@
+//! An in-memory index of the ledger's genealogy, for long-running servers:
+//! production runs, installations and partner movements by unit, so that a
+//! trace through tens of thousands of runs is map lookups instead of
+//! hundreds of thousands of B-tree probes.
+//!
+//! It is built on first use and brought up to date before every query by
+//! reading only what was committed since (by any process), so it answers
+//! exactly what the SQL in [`crate::trace`] answers; a test compares the two
+//! on random histories.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use tracelot_core::time::from_micros;
+use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku, TxId};
+use tracelot_store::{Direction, Link, PartnerMove, Unit};
+
+use crate::rows::{parsed, scale_at, tx_id};
+
+/// A unit by store ids (0 = none), as movements key it.
+type Ids = (i64, i64, i64);
+
+struct Tx {
+    id: TxId,
+    occurred_at: Timestamp,
+    reference: Option<Arc<str>>,
+    kind: Arc<str>,
+}
+
+/// A production run or an installation.
+struct Run {
+    kind: &'static str,
+    seq: i64,
+    /// One entry per movement line.
+    inputs: Vec<(Ids, i64)>,
+    outputs: Vec<(Ids, i64)>,
+}
+
+struct Move {
+    seq: i64,
+    line: i64,
+    unit: Ids,
+    partner: i64,
+    units: i64,
+}
+
+/// The index.
+#[derive(Default)]
+pub(crate) struct Genealogy {
+    /// Highest chain position read.
+    last_seq: i64,
+    /// Highest lot and serial ids read.
+    last_lot: i64,
+    last_serial: i64,
+    /// A lot's (or a serial-only item's) serial units, for lot-level queries.
+    serials_of: HashMap<Ids, Vec<Ids>>,
+    runs: Vec<Run>,
+    run_by_seq: HashMap<i64, usize>,
+    reversed: HashSet<i64>,
+    consumed_in: HashMap<Ids, Vec<usize>>,
+    made_by: HashMap<Ids, Vec<usize>>,
+    moves: Vec<Move>,
+    moves_of: HashMap<Ids, Vec<usize>>,
+    txs: HashMap<i64, Tx>,
+    kinds: HashMap<String, Arc<str>>,
+    items: HashMap<i64, (Sku, Scale)>,
+    item_by_sku: HashMap<Sku, i64>,
+    lots: HashMap<i64, LotCode>,
+    lot_by_code: HashMap<(i64, LotCode), i64>,
+    serials: HashMap<i64, Serial>,
+    serial_by_name: HashMap<(i64, Serial), (i64, i64)>,
+    locations: HashMap<i64, (LocationPath, LocationKind)>,
+}
+
+fn is_partner(k: LocationKind) -> bool {
+    matches!(k, LocationKind::Supplier | LocationKind::Customer)
+}
+
+fn push_once(list: &mut Vec<usize>, run: usize) {
+    if list.last() != Some(&run) {
+        list.push(run);
+    }
+}
+
+impl Genealogy {
+    fn kind(&mut self, k: &str) -> Arc<str> {
+        if let Some(a) = self.kinds.get(k) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(k);
+        self.kinds.insert(k.to_owned(), a.clone());
+        a
+    }
+
+    fn names(&mut self, c: &Connection) -> rusqlite::Result<()> {
+        let mut stmt = c.prepare("SELECT id, sku, scale FROM items")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, sku): (i64, Sku) = (r.get(0)?, parsed(r, 1)?);
+            self.item_by_sku.insert(sku.clone(), id);
+            self.items.insert(id, (sku, scale_at(r, 2)?));
+        }
+        let mut stmt = c.prepare("SELECT id, path, kind FROM locations")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            self.locations.insert(r.get(0)?, (parsed(r, 1)?, parsed(r, 2)?));
+        }
+        let mut stmt = c.prepare("SELECT id, item_id, code FROM lots WHERE id > ?1 ORDER BY id")?;
+        let mut rows = stmt.query([self.last_lot])?;
+        while let Some(r) = rows.next()? {
+            let (id, item, code): (i64, i64, LotCode) = (r.get(0)?, r.get(1)?, parsed(r, 2)?);
+            self.lot_by_code.insert((item, code.clone()), id);
+            self.lots.insert(id, code);
+            self.last_lot = id;
+        }
+        let mut stmt =
+            c.prepare("SELECT id, item_id, serial, coalesce(lot_id, 0) FROM serials WHERE id > ?1 ORDER BY id")?;
+        let mut rows = stmt.query([self.last_serial])?;
+        while let Some(r) = rows.next()? {
+            let (id, item, serial, lot): (i64, i64, Serial, i64) = (r.get(0)?, r.get(1)?, parsed(r, 2)?, r.get(3)?);
+            self.serial_by_name.insert((item, serial.clone()), (id, lot));
+            self.serials.insert(id, serial);
+            self.serials_of.entry((item, lot, 0)).or_default().push((item, lot, id));
+            self.last_serial = id;
+        }
+        Ok(())
+    }
+
+    /// Reads everything committed after what it has read.
+    pub(crate) fn refresh(&mut self, c: &Connection) -> rusqlite::Result<()> {
+        let head: i64 = c.query_row("SELECT coalesce(max(seq), 0) FROM transactions", [], |r| r.get(0))?;
+        if head <= self.last_seq {
+            return Ok(());
+        }
+        let from = self.last_seq;
+        self.names(c)?;
+        let mut stmt = c.prepare(
+            "SELECT seq, id, kind, occurred_at, reference, reverses FROM transactions WHERE seq > ?1 AND seq <= ?2",
+        )?;
+        let mut rows = stmt.query([from, head])?;
+        let mut fresh = Vec::new();
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            if let Some(rev) = r.get::<_, Option<i64>>(5)? {
+                self.reversed.insert(rev);
+            }
+            let reference: Option<String> = r.get(4)?;
+            fresh.push((seq, tx_id(r, 1)?, r.get::<_, String>(2)?, from_micros(r.get(3)?), reference));
+        }
+        drop(rows);
+        for (seq, id, kind, occurred_at, reference) in fresh {
+            let kind = self.kind(&kind);
+            self.txs.insert(seq, Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
+        }
+        let mut stmt = c.prepare(
+            "SELECT tx_seq, line, item_id, lot_id, serial_id, qty, from_id, to_id FROM movements
+             WHERE tx_seq > ?1 AND tx_seq <= ?2 ORDER BY tx_seq, line",
+        )?;
+        let mut rows = stmt.query([from, head])?;
+        while let Some(r) = rows.next()? {
+            let (seq, line): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let unit: Ids = (r.get(2)?, r.get(3)?, r.get(4)?);
+            let (qty, from_id, to_id): (i64, i64, i64) = (r.get(5)?, r.get(6)?, r.get(7)?);
+            let from_kind = self.locations.get(&from_id).map(|l| l.1);
+            let to_kind = self.locations.get(&to_id).map(|l| l.1);
+            let produce = self.txs.get(&seq).is_some_and(|t| &*t.kind == "produce");
+            if produce {
+                let run = match self.run_by_seq.get(&seq) {
+                    Some(r) => *r,
+                    None => {
+                        self.runs.push(Run { kind: "produce", seq, inputs: Vec::new(), outputs: Vec::new() });
+                        self.run_by_seq.insert(seq, self.runs.len() - 1);
+                        self.runs.len() - 1
+                    }
+                };
+                if to_kind == Some(LocationKind::Production) {
+                    self.runs[run].inputs.push((unit, qty));
+                    push_once(self.consumed_in.entry(unit).or_default(), run);
+                } else if from_kind == Some(LocationKind::Production) {
+                    self.runs[run].outputs.push((unit, qty));
+                    push_once(self.made_by.entry(unit).or_default(), run);
+                }
+            }
+            let (partner, sign) = match (from_kind, to_kind) {
+                (Some(f), _) if is_partner(f) => (from_id, -1),
+                (_, Some(t)) if is_partner(t) => (to_id, 1),
+                _ => continue,
+            };
+            self.moves.push(Move { seq, line, unit, partner, units: qty * sign });
+            self.moves_of.entry(unit).or_default().push(self.moves.len() - 1);
+        }
+        drop(rows);
+        let mut stmt = c.prepare(
+            "SELECT e.seq, e.component_item, coalesce(cs.lot_id, 0), e.component_serial,
+                    e.parent_item, coalesce(ps.lot_id, 0), e.parent_serial
+             FROM assembly_events e JOIN serials cs ON cs.id = e.component_serial JOIN serials ps ON ps.id = e.parent_serial
+             WHERE e.seq > ?1 AND e.seq <= ?2 AND e.installed = 1 ORDER BY e.seq, e.line",
+        )?;
+        let mut rows = stmt.query([from, head])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let component: Ids = (r.get(1)?, r.get(2)?, r.get(3)?);
+            let parent: Ids = (r.get(4)?, r.get(5)?, r.get(6)?);
+            self.runs.push(Run { kind: "assemble", seq, inputs: vec![(component, 1)], outputs: vec![(parent, 1)] });
+            let run = self.runs.len() - 1;
+            self.consumed_in.entry(component).or_default().push(run);
+            self.made_by.entry(parent).or_default().push(run);
+        }
+        self.last_seq = head;
+        Ok(())
+    }
+
+    /// Store ids of a unit, as [`crate::trace`] resolves them.
+    fn resolve(&self, u: &Unit) -> Option<Ids> {
+        let item = *self.item_by_sku.get(&u.sku)?;
+        let mut lot = match &u.lot {
+            Some(code) => *self.lot_by_code.get(&(item, code.clone()))?,
+            None => 0,
+        };
+        let serial = match &u.serial {
+            Some(s) => {
+                let (id, serial_lot) = *self.serial_by_name.get(&(item, s.clone()))?;
+                if lot != 0 && lot != serial_lot {
+                    return None;
+                }
+                lot = serial_lot;
+                id
+            }
+            None => 0,
+        };
+        Some((item, lot, serial))
+    }
+
+    /// The units a query unit matches: itself, and for a lot (or item) its serials.
+    fn matched(&self, ids: Ids) -> Vec<Ids> {
+        let mut v = vec![ids];
+        if ids.2 == 0
+            && let Some(children) = self.serials_of.get(&ids)
+        {
+            v.extend(children.iter().copied());
+        }
+        v
+    }
+
+    fn unit(&self, ids: Ids) -> Option<Unit> {
+        Some(Unit {
+            sku: self.items.get(&ids.0)?.0.clone(),
+            lot: if ids.1 == 0 { None } else { Some(self.lots.get(&ids.1)?.clone()) },
+            serial: if ids.2 == 0 { None } else { Some(self.serials.get(&ids.2)?.clone()) },
+        })
+    }
+
+    fn quantity(&self, item: i64, units: i64) -> String {
+        self.items.get(&item).map(|i| i.1.format(units)).unwrap_or_else(|| units.to_string())
+    }
+
+    /// What [`crate::trace::links`] answers.
+    pub(crate) fn links(&self, units: &[Unit], direction: Direction) -> Vec<Link> {
+        let matched: HashSet<Ids> =
+            units.iter().filter_map(|u| self.resolve(u)).flat_map(|ids| self.matched(ids)).collect();
+        let index = match direction {
+            Direction::Forward => &self.consumed_in,
+            Direction::Backward => &self.made_by,
+        };
+        let mut runs: Vec<usize> = matched.iter().filter_map(|u| index.get(u)).flatten().copied().collect();
+        runs.sort_unstable_by_key(|r| (self.runs[*r].seq, *r));
+        runs.dedup();
+        let mut produce = Vec::new();
+        let mut assemble = Vec::new();
+        for r in runs {
+            let run = &self.runs[r];
+            if run.kind == "produce" && self.reversed.contains(&run.seq) {
+                continue;
+            }
+            let Some(tx) = self.txs.get(&run.seq) else { continue };
+            let sum = |lines: &[(Ids, i64)], only: Option<&HashSet<Ids>>| -> BTreeMap<Ids, i64> {
+                let mut m = BTreeMap::new();
+                for (u, q) in lines {
+                    if only.is_none_or(|o| o.contains(u)) {
+                        *m.entry(*u).or_default() += q;
+                    }
+                }
+                m
+            };
+            let (inputs, outputs) = match direction {
+                Direction::Forward => (sum(&run.inputs, Some(&matched)), sum(&run.outputs, None)),
+                Direction::Backward => (sum(&run.inputs, None), sum(&run.outputs, Some(&matched))),
+            };
+            if inputs.is_empty() || outputs.is_empty() {
+                continue;
+            }
+            for (i, iq) in &inputs {
+                for (o, oq) in &outputs {
+                    let (Some(input), Some(output)) = (self.unit(*i), self.unit(*o)) else { continue };
+                    let link = Link {
+                        kind: run.kind.into(),
+                        seq: run.seq,
+                        tx_id: tx.id,
+                        occurred_at: tx.occurred_at,
+                        reference: tx.reference.as_deref().map(str::to_owned),
+                        input,
+                        input_units: *iq,
+                        input_quantity: self.quantity(i.0, *iq),
+                        output,
+                        output_units: *oq,
+                        output_quantity: self.quantity(o.0, *oq),
+                    };
+                    if run.kind == "produce" { produce.push(link) } else { assemble.push(link) }
+                }
+            }
+        }
+        produce.extend(assemble);
+        produce.sort_by_key(|l| (l.occurred_at, l.seq));
+        produce
+    }
+
+    /// What [`crate::trace::partner_moves`] answers.
+    pub(crate) fn partner_moves(&self, units: &[Unit]) -> Vec<PartnerMove> {
+        let matched: HashSet<Ids> =
+            units.iter().filter_map(|u| self.resolve(u)).flat_map(|ids| self.matched(ids)).collect();
+        let mut found: Vec<&Move> =
+            matched.iter().filter_map(|u| self.moves_of.get(u)).flatten().map(|m| &self.moves[*m]).collect();
+        found.sort_by_key(|m| (self.txs.get(&m.seq).map(|t| t.occurred_at), m.seq, m.line));
+        found.dedup_by_key(|m| (m.seq, m.line));
+        found
+            .into_iter()
+            .filter_map(|m| {
+                let tx = self.txs.get(&m.seq)?;
+                let (partner, partner_kind) = self.locations.get(&m.partner)?.clone();
+                Some(PartnerMove {
+                    seq: m.seq,
+                    tx_id: tx.id,
+                    kind: tx.kind.to_string(),
+                    occurred_at: tx.occurred_at,
+                    reference: tx.reference.as_deref().map(str::to_owned),
+                    unit: self.unit(m.unit)?,
+                    partner,
+                    partner_kind,
+                    units: m.units,
+                    quantity: self.quantity(m.unit.0, m.units.abs()),
+                })
+            })
+            .collect()
+    }
+}
