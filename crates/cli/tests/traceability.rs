@@ -293,6 +293,17 @@ fn components_are_installed_removed_and_reinstalled_with_both_histories() {
     let path: Vec<&str> = moves.as_array().expect("h").iter().filter_map(|m| m["to"].as_str()).collect();
     assert_eq!(path, ["LINE", "ASSEMBLIES", "QUARANTINE", "LINE", "ASSEMBLIES"]);
 
+    // The laptop's warranty lists the battery swap as a repair.
+    let w = d.ok(&["warranty", "LAPTOP", "L1"]);
+    let repairs: Vec<(String, bool)> = w["repairs"]
+        .as_array()
+        .expect("repairs")
+        .iter()
+        .map(|e| {
+            (e["component"]["serial"].as_str().unwrap_or("").to_owned(), e["installed"].as_bool().unwrap_or(false))
+        })
+        .collect();
+    assert_eq!(repairs, [("B1".into(), true), ("B1".into(), false), ("B2".into(), true)]);
     // A battery lot traces forward to the laptops it went into and their buyer.
     d.ok(&["ship", "LAPTOP", "--from", "LINE", "--to", "BUYER", "--serial", "L2"]);
     let t = d.ok(&["trace", "forward", "BATTERY", "--lot", "CELLS-7"]);

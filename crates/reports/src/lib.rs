@@ -71,6 +71,8 @@ pub struct Warranty {
     pub location: Option<String>,
     /// Every return from a customer.
     pub returns: Vec<Event>,
+    /// Repairs: components installed in or removed from the unit.
+    pub repairs: Vec<tracelot_store::AssemblyEvent>,
 }
 
 /// Builds the warranty report from the serial's ledger history.
@@ -106,5 +108,10 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Warr
         status,
         location: here.location.map(|l| l.to_string()),
         returns,
+        repairs: store
+            .assembly_events(sku, serial)?
+            .into_iter()
+            .filter(|e| &e.parent.sku == sku && e.parent.serial.as_ref() == Some(serial))
+            .collect(),
     })
 }
