@@ -50,7 +50,7 @@ fn report_error(out: Out, e: &anyhow::Error) -> ExitCode {
     };
     if out.json {
         let doc = serde_json::json!({ "code": rule, "field": field, "detail": detail });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        let _ = crate::output::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     } else {
         eprintln!("error: {detail}");
     }

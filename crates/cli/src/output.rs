@@ -12,15 +12,21 @@ pub struct Out {
 impl Out {
     /// Prints `value` as JSON, or the text that `text` makes.
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(value)?);
-        } else {
-            let t = text();
-            if !t.is_empty() {
-                println!("{}", t.trim_end());
-            }
+        let doc = if self.json { serde_json::to_string_pretty(value)? } else { text().trim_end().to_owned() };
+        if doc.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        write_stdout(&format!("{doc}\n"))
+    }
+}
+
+/// Writes to standard output; a reader that stops early (`| head`) is not
+/// an error and does not make tracelot panic.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

@@ -41,14 +41,7 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
             let doc = serde_json::json!({ "file": path.display().to_string(), "format": format, "bytes": text.len() });
             out.emit(&doc, || format!("wrote {} ({format}, {} bytes)", path.display(), text.len()))
         }
-        None => {
-            // A reader that stops early (`| head`) is not an error.
-            let written = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
-            match written {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-                _ => Ok(()),
-            }
-        }
+        None => crate::output::write_stdout(&text),
     }
 }
 
