@@ -202,6 +202,12 @@ fn malformed_requests_get_problems_and_change_nothing() {
         ("GET", "/api/v1/history", Some("viewer"), String::new(), 400),
         ("GET", "/api/v1/expiring?within_days=-3", Some("viewer"), String::new(), 400),
         ("GET", "/api/v1/nothing-here", Some("viewer"), String::new(), 404),
+        ("GET", "/api/v1/trace?direction=sideways&sku=SAUCE&lot=L1", Some("viewer"), String::new(), 400),
+        ("GET", "/api/v1/trace?sku=SAUCE", Some("viewer"), String::new(), 400),
+        ("GET", "/api/v1/fefo?sku=SAUCE&from=WH/A&qty=-1", Some("viewer"), String::new(), 400),
+        ("GET", "/api/v1/recalls/SAUCE/NOPE", Some("viewer"), String::new(), 404),
+        ("GET", "/api/v1/lots/SAUCE/NOPE/mass-balance", Some("viewer"), String::new(), 404),
+        ("POST", "/api/v1/recalls", Some("manager"), json!({"sku": "SAUCE", "lot": "NOPE", "reason": "x"}).to_string(), 404),
         ("DELETE", "/api/v1/items", Some("admin"), String::new(), 405),
         ("POST", "/api/v1/accounts", Some("admin"), json!({"name": "Bad Name", "role": "viewer"}).to_string(), 422),
         ("POST", "/api/v1/accounts", Some("admin"), json!({"name": "shorty", "role": "viewer", "password": "short"}).to_string(), 422),
@@ -545,6 +551,10 @@ fn randomly_damaged_bodies_never_get_a_server_error() {
             json!({"sku": "NEW", "name": "n", "tracking": "lot_serial", "uom": "kg", "scale": 3, "shelf_life_days": 30, "serial_pattern": "N{seq:4}"}),
         ),
         ("/api/v1/accounts", json!({"name": "eve", "role": "viewer"})),
+        ("/api/v1/productions", json!({"at": "WH/A", "consume": [{"sku": "SAUCE", "lot": "L1", "units": {"quantity": "1"}}],
+            "output": [{"sku": "SAUCE", "lot": "L2", "details": {"expires_on": "2031-01-01"}, "units": {"quantity": "1"}}]})),
+        ("/api/v1/assemblies", json!({"parent_sku": "PHONE", "parent_serial": "Z1", "install": [{"sku": "PHONE", "units": {"serials": ["Z2"]}}], "from": "WH/A"})),
+        ("/api/v1/recalls", json!({"sku": "SAUCE", "lot": "L1", "reason": "test"})),
     ];
     let mut seed: u64 = 0x5DEE_CE66_D1CE_4E5B;
     let mut rnd = |n: usize| {
