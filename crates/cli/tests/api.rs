@@ -551,9 +551,15 @@ fn randomly_damaged_bodies_never_get_a_server_error() {
             json!({"sku": "NEW", "name": "n", "tracking": "lot_serial", "uom": "kg", "scale": 3, "shelf_life_days": 30, "serial_pattern": "N{seq:4}"}),
         ),
         ("/api/v1/accounts", json!({"name": "eve", "role": "viewer"})),
-        ("/api/v1/productions", json!({"at": "WH/A", "consume": [{"sku": "SAUCE", "lot": "L1", "units": {"quantity": "1"}}],
-            "output": [{"sku": "SAUCE", "lot": "L2", "details": {"expires_on": "2031-01-01"}, "units": {"quantity": "1"}}]})),
-        ("/api/v1/assemblies", json!({"parent_sku": "PHONE", "parent_serial": "Z1", "install": [{"sku": "PHONE", "units": {"serials": ["Z2"]}}], "from": "WH/A"})),
+        (
+            "/api/v1/productions",
+            json!({"at": "WH/A", "consume": [{"sku": "SAUCE", "lot": "L1", "units": {"quantity": "1"}}],
+            "output": [{"sku": "SAUCE", "lot": "L2", "details": {"expires_on": "2031-01-01"}, "units": {"quantity": "1"}}]}),
+        ),
+        (
+            "/api/v1/assemblies",
+            json!({"parent_sku": "PHONE", "parent_serial": "Z1", "install": [{"sku": "PHONE", "units": {"serials": ["Z2"]}}], "from": "WH/A"}),
+        ),
         ("/api/v1/recalls", json!({"sku": "SAUCE", "lot": "L1", "reason": "test"})),
     ];
     let mut seed: u64 = 0x5DEE_CE66_D1CE_4E5B;
