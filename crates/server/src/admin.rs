@@ -131,17 +131,9 @@ pub async fn me(caller: Caller) -> Response {
 /// `GET /api/v1/accounts`.
 pub async fn accounts(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Administer)?;
-    let p: PageParams = body::query(q.as_deref())?;
+    let (cursor, limit) = paging::page_query(q.as_deref())?;
     let rows = app.accounts.accounts()?;
-    let limit = paging::limit(p.limit.as_deref())?;
-    Ok(Json(paging::page(rows, |r| r.name.to_string(), p.cursor.as_deref(), limit)?).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PageParams {
-    cursor: Option<String>,
-    limit: Option<String>,
+    Ok(Json(paging::page(rows, |r| r.name.to_string(), cursor.as_deref(), limit)?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -125,3 +125,20 @@ pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, Problem> {
         }
     })
 }
+
+/// Parses an optional query or path parameter; a bad one is a 400 that names it.
+pub fn param<T>(
+    name: &str,
+    v: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, tracelot_core::ValueError>,
+) -> Result<Option<T>, Problem> {
+    v.map(|s| {
+        parse(s).map_err(|e| Problem::bad_request("invalid_parameter", format!("{name}: {}", e.message)).at(name))
+    })
+    .transpose()
+}
+
+/// A parameter that must be there.
+pub fn required<T>(name: &str, v: Option<T>) -> Result<T, Problem> {
+    v.ok_or_else(|| Problem::bad_request("missing_parameter", format!("{name} is required")).at(name))
+}

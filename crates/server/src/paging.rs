@@ -23,6 +23,19 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// The cursor and page size of a list that takes no other parameter.
+pub fn page_query(raw: Option<&str>) -> Result<(Option<String>, usize), Problem> {
+    let p: PageQuery = crate::body::query(raw)?;
+    Ok((p.cursor, limit(p.limit.as_deref())?))
+}
+
 /// Checks a requested page size.
 pub fn limit(requested: Option<&str>) -> Result<usize, Problem> {
     let Some(s) = requested else { return Ok(DEFAULT_LIMIT) };

@@ -17,38 +17,17 @@ use crate::problem::Problem;
 use crate::routes::Params;
 
 fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
-    v.map(|s| parse(s).map_err(|e| Problem::invalid(name, e).with_status_400())).transpose()
-}
-
-impl Problem {
-    /// Query parameters are part of the request line: a bad one is a 400.
-    fn with_status_400(mut self) -> Self {
-        self.status = axum::http::StatusCode::BAD_REQUEST;
-        self.code = "invalid_parameter".into();
-        self
-    }
+    body::param(name, v.map(String::as_str), parse)
 }
 
 fn path<T>(params: &Params, name: &str, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<T, Problem> {
-    parse(params.get(name)?).map_err(|e| Problem::invalid(name, e).with_status_400())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PageOnly {
-    cursor: Option<String>,
-    limit: Option<String>,
-}
-
-fn page_only(q: Option<String>) -> Result<(Option<String>, usize), Problem> {
-    let p: PageOnly = body::query(q.as_deref())?;
-    Ok((p.cursor, paging::limit(p.limit.as_deref())?))
+    body::required(name, body::param(name, Some(params.get(name)?), parse)?)
 }
 
 /// `GET /api/v1/items`.
 pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = page_only(q)?;
+    let (cursor, limit) = paging::page_query(q.as_deref())?;
     let rows = app.store.items()?;
     Ok(Json(paging::page(rows, |r| r.spec.sku.to_string(), cursor.as_deref(), limit)?).into_response())
 }
@@ -64,7 +43,7 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
 /// `GET /api/v1/locations`.
 pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = page_only(q)?;
+    let (cursor, limit) = paging::page_query(q.as_deref())?;
     let rows = app.store.locations()?;
     Ok(Json(paging::page(rows, |r| r.path.to_string(), cursor.as_deref(), limit)?).into_response())
 }
@@ -72,7 +51,7 @@ pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQ
 /// `GET /api/v1/partners`.
 pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = page_only(q)?;
+    let (cursor, limit) = paging::page_query(q.as_deref())?;
     let rows = app.store.partners()?;
     Ok(Json(paging::page(rows, |r| r.code.clone(), cursor.as_deref(), limit)?).into_response())
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracelot_core::command::Amount;
-use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, Permission, Serial, Sku, TxId, ValueError};
+use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, Permission, Serial, Sku, TxId};
 use tracelot_reports::ReportError;
 use tracelot_store::{Direction, Unit};
 
@@ -28,16 +28,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(Problem::from)
 }
 
-fn param<T>(name: &str, v: Option<&str>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
-    v.map(|s| {
-        parse(s).map_err(|e| Problem::bad_request("invalid_parameter", format!("{name}: {}", e.message)).at(name))
-    })
-    .transpose()
-}
-
-fn required<T>(name: &str, v: Option<T>) -> Result<T, Problem> {
-    v.ok_or_else(|| Problem::bad_request("missing_parameter", format!("{name} is required")).at(name))
-}
+use crate::body::{param, required};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
