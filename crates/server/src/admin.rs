@@ -184,7 +184,7 @@ pub async fn update_account(
     b: Body,
 ) -> Result<Response, Problem> {
     caller.require(Permission::Administer)?;
-    let name = account_name("name", params.get("name")?)?;
+    let name = params.value("name", AccountName::parse)?;
     let change: AccountChange = parse(&app, &headers, b).await?;
     if app.accounts.account(&name)?.is_none() {
         return Err(Problem::not_found("name", format!("no account is named {name}")));

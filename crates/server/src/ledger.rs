@@ -298,15 +298,6 @@ pub async fn post_batch(
     Ok((StatusCode::OK, axum::Json(serde_json::json!({ "results": entries }))).into_response())
 }
 
-fn path_value<T>(
-    params: &Params,
-    name: &str,
-    parse: impl Fn(&str) -> Result<T, tracelot_core::ValueError>,
-) -> Result<T, Problem> {
-    let raw = params.get(name)?;
-    parse(raw).map_err(|e| Problem::invalid(name, e))
-}
-
 /// `POST /api/v1/lots/{sku}/{lot}/status`.
 pub async fn set_lot_status(
     State(app): State<App>,
@@ -315,8 +306,8 @@ pub async fn set_lot_status(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    let sku = path_value(&params, "sku", Sku::parse)?;
-    let lot = path_value(&params, "lot", LotCode::parse)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let lot = params.value("lot", LotCode::parse)?;
     let mut fields = object(&app, &headers, body).await?;
     fields.insert("sku".into(), Value::String(sku.to_string()));
     fields.insert("lot".into(), Value::String(lot.to_string()));
@@ -333,7 +324,7 @@ pub async fn reverse(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    let tx = path_value(&params, "id", TxId::parse)?;
+    let tx = params.value("id", TxId::parse)?;
     let fields = object(&app, &headers, body).await?;
     let (meta, rest) = split_meta("", fields)?;
     if let Some(extra) = rest.keys().next() {

@@ -20,10 +20,6 @@ fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, Valu
     body::param(name, v.map(String::as_str), parse)
 }
 
-fn path<T>(params: &Params, name: &str, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<T, Problem> {
-    body::required(name, body::param(name, Some(params.get(name)?), parse)?)
-}
-
 /// `GET /api/v1/items`.
 pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
@@ -35,7 +31,7 @@ pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
 /// `GET /api/v1/items/{sku}`.
 pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = path(&params, "sku", Sku::parse)?;
+    let sku = params.value("sku", Sku::parse)?;
     let row = app.store.item(&sku)?.ok_or_else(|| Problem::not_found("sku", format!("no item has SKU {sku}")))?;
     Ok(Json(row).into_response())
 }
@@ -59,8 +55,8 @@ pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
 /// `GET /api/v1/lots/{sku}/{lot}`.
 pub async fn lot(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = path(&params, "sku", Sku::parse)?;
-    let code = path(&params, "lot", LotCode::parse)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let code = params.value("lot", LotCode::parse)?;
     let row =
         app.store.lot(&sku, &code)?.ok_or_else(|| Problem::not_found("lot", format!("{sku} has no lot {code}")))?;
     Ok(Json(row).into_response())
@@ -118,8 +114,8 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
 /// `GET /api/v1/serials/{sku}/{serial}`.
 pub async fn where_is(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = path(&params, "sku", Sku::parse)?;
-    let serial = path(&params, "serial", Serial::parse)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let serial = params.value("serial", Serial::parse)?;
     let row = app
         .store
         .where_is(&sku, &serial)?
@@ -130,8 +126,8 @@ pub async fn where_is(State(app): State<App>, caller: Caller, params: Params) ->
 /// `GET /api/v1/serials/{sku}/{serial}/warranty`.
 pub async fn warranty(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = path(&params, "sku", Sku::parse)?;
-    let serial = path(&params, "serial", Serial::parse)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let serial = params.value("serial", Serial::parse)?;
     Ok(Json(tracelot_reports::warranty_of(app.store.as_ref(), &sku, &serial)?).into_response())
 }
 

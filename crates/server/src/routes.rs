@@ -319,6 +319,16 @@ impl Params {
             .map(String::as_str)
             .ok_or_else(|| Problem::bad_request("invalid_path", format!("{name} is missing")))
     }
+
+    /// The parameter `name` parsed into its domain type. A path segment is
+    /// part of the request target, so a bad one is a 400 that names it.
+    pub fn value<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, tracelot_core::ValueError>,
+    ) -> Result<T, Problem> {
+        crate::body::required(name, crate::body::param(name, Some(self.get(name)?), parse)?)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {

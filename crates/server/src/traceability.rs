@@ -77,8 +77,8 @@ pub async fn trace(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
 /// `GET /api/v1/lots/{sku}/{lot}/mass-balance`.
 pub async fn mass_balance(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
-    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let lot = params.value("lot", LotCode::parse)?;
     let store = app.store.clone();
     Ok(Json(blocking(move || tracelot_reports::mass_balance(store.as_ref(), &sku, &lot)).await?).into_response())
 }
@@ -140,8 +140,8 @@ pub async fn close_recall(
     b: Body,
 ) -> Result<Response, Problem> {
     caller.require(Permission::Manage)?;
-    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
-    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let lot = params.value("lot", LotCode::parse)?;
     let bytes = body::bytes(&headers, b, app.config.body_limit_bytes).await?;
     let c: ClosureBody = body::parse(&bytes)?;
     let status = c.status.unwrap_or(LotStatus::Rejected);
@@ -178,8 +178,8 @@ pub async fn recall_report(
 ) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let p: ReportParams = body::query(q.as_deref())?;
-    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
-    let lot = required("lot", param("lot", Some(params.get("lot")?), LotCode::parse)?)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let lot = params.value("lot", LotCode::parse)?;
     let csv = match p.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -231,8 +231,8 @@ pub async fn fefo(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery)
 /// `GET /api/v1/assemblies/{sku}/{serial}`.
 pub async fn assembly(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let sku = required("sku", param("sku", Some(params.get("sku")?), Sku::parse)?)?;
-    let serial = required("serial", param("serial", Some(params.get("serial")?), Serial::parse)?)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let serial = params.value("serial", Serial::parse)?;
     if app.store.where_is(&sku, &serial)?.is_none() {
         return Err(Problem::not_found("serial", format!("{sku} has no serial {serial}")));
     }
