@@ -182,6 +182,11 @@ fn a_multi_level_recall_names_exactly_the_affected_customers_and_blocks_shipment
     };
     assert_eq!(term("inputs", "produced"), 400);
     assert_eq!(term("outputs", "shipped"), 170);
+    // Each term lists the movements behind it, with their documents.
+    let shipped = b["outputs"].as_array().expect("terms").iter().find(|t| t["name"] == "shipped").expect("shipped");
+    let docs: Vec<&str> =
+        shipped["movements"].as_array().expect("movements").iter().filter_map(|m| m[1]["reference"].as_str()).collect();
+    assert_eq!(docs, ["SO-1", "SO-2", "SO-4"]);
     assert_eq!(b["on_hand_units"], 230);
     d.ok(&["verify"]);
 }
@@ -218,6 +223,16 @@ fn traces_walk_both_ways_and_draw_themselves() {
         .collect();
     assert_eq!(suppliers, ["SUPPLIERS/FARM"]);
 
+    // The readable table, as a person sees it (no --json).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--db", d.db.to_str().expect("utf-8"), "trace", "forward", "TOMATO", "--lot", "T1"])
+        .env_remove("TRACELOT_DATABASE_URL")
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("trace forward from TOMATO lot T1: 3 units, 2 links"), "{table}");
+    assert!(table.contains("\n    KETCHUP lot K1\n"), "depth shows as indentation: {table}");
+    assert!(table.contains("to CUSTOMERS/SHOP2 50 (SO-2)"), "{table}");
     let dot = d.path("t.dot");
     d.ok(&["trace", "forward", "TOMATO", "--lot", "T1", "--format", "dot", "--out", dot.to_str().expect("utf-8")]);
     let dot = std::fs::read_to_string(dot).expect("dot");
