@@ -69,6 +69,12 @@ pub enum Rule {
     LotRecalled,
     /// The lot has fewer days left than the customer requires.
     ShelfLifeTooShort,
+    /// A scan is not valid GS1 data or a tracelot code.
+    InvalidScan,
+    /// A scanned GTIN belongs to no item.
+    UnknownGtin,
+    /// The same unit was scanned twice in one receipt or shipment.
+    DuplicateScan,
 }
 
 impl Rule {
@@ -97,6 +103,9 @@ impl Rule {
             Rule::ReturnExceedsShipped => "return_exceeds_shipped",
             Rule::LotRecalled => "lot_recalled",
             Rule::ShelfLifeTooShort => "shelf_life_too_short",
+            Rule::InvalidScan => "invalid_scan",
+            Rule::UnknownGtin => "unknown_gtin",
+            Rule::DuplicateScan => "duplicate_scan",
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod chain;
+pub mod codes;
 pub mod command;
 pub mod error;
 pub mod ids;

@@ -24,6 +24,7 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
+use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, Link, LocationRow, LotRow,
     PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError, Unit, VerifyReport,
@@ -179,6 +180,10 @@ impl Store for SqliteStore {
 
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError> {
         self.read(|c| queries::item(c, sku))
+    }
+
+    fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
+        self.read(|c| queries::item_by_gtin(c, gtin))
     }
 
     fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {

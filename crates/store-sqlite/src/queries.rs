@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tracelot_core::time::to_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Serial, Sku};
+use tracelot_gs1::Gtin;
 use tracelot_store::{
     ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, StatusChange,
     StockQuery, StockRow, WhereRow,
@@ -22,6 +23,11 @@ pub(crate) fn items(c: &Connection) -> rusqlite::Result<Vec<ItemRow>> {
 pub(crate) fn item(c: &Connection, sku: &Sku) -> rusqlite::Result<Option<ItemRow>> {
     let sql = format!("SELECT {} FROM items WHERE sku = ?1", rows::ITEM_COLS);
     c.prepare_cached(&sql)?.query_row([sku.as_str()], |r| Ok(ItemRow { spec: rows::item(r)?.spec })).optional()
+}
+
+pub(crate) fn item_by_gtin(c: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<ItemRow>> {
+    let sql = format!("SELECT {} FROM items WHERE gtin = ?1", rows::ITEM_COLS);
+    c.prepare_cached(&sql)?.query_row([gtin.as_str()], |r| Ok(ItemRow { spec: rows::item(r)?.spec })).optional()
 }
 
 pub(crate) fn locations(c: &Connection) -> rusqlite::Result<Vec<LocationRow>> {

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tracelot_core::rules::Override;
 use tracelot_core::{DomainError, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, Serial, Sku, TxId};
+use tracelot_gs1::Gtin;
 
 pub use tracelot_core::Transaction;
 pub use tracelot_core::item::ItemSpec;
@@ -363,6 +364,8 @@ pub trait Store: Send + Sync {
     fn items(&self) -> Result<Vec<ItemRow>, StoreError>;
     /// One item.
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError>;
+    /// The item carrying this GTIN (GTINs are unique), for scans.
+    fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError>;
     /// All locations, by path.
     fn locations(&self) -> Result<Vec<LocationRow>, StoreError>;
     /// All partners, by code.

@@ -16,6 +16,7 @@ use tracelot_core::{
 };
 
 use crate::{HistoryKey, HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
+use tracelot_gs1::Gtin;
 
 pub use model::model_based_ledger;
 
@@ -52,6 +53,7 @@ macro_rules! conformance_tests {
             stock_as_of_an_instant,
             history_pages_with_a_cursor,
             serials_in_lots,
+            items_are_found_by_gtin,
             concurrent_serial_race,
             hundred_thousand_serials_in_one_receipt,
             model_based_ledger
@@ -215,6 +217,21 @@ impl Ctx {
             self.ok(Command::DefineItem(spec(s, t)));
         }
     }
+}
+
+/// A scan finds its item by GTIN, whichever length the GTIN was written in;
+/// a GTIN nobody carries finds nothing.
+pub fn items_are_found_by_gtin(factory: &Factory) {
+    let fresh = factory();
+    let ctx = Ctx::new(&fresh);
+    let mut item = spec("KETCHUP", Tracking::Lot);
+    item.gtin = Some(Gtin::parse("9506000134352").expect("gtin"));
+    ctx.ok(Command::DefineItem(item));
+    ctx.ok(Command::DefineItem(spec("OTHER", Tracking::None)));
+    let found = ctx.store.item_by_gtin(&Gtin::parse("09506000134352").expect("gtin")).expect("read");
+    assert_eq!(found.map(|r| r.spec.sku.as_str().to_string()).as_deref(), Some("KETCHUP"));
+    let missing = ctx.store.item_by_gtin(&Gtin::parse("96385074").expect("gtin")).expect("read");
+    assert!(missing.is_none());
 }
 
 /// A lot of 1,000 received, shipped partly to two customers.
