@@ -114,6 +114,19 @@ pub enum Verb {
     Recall(RecallArgs),
     /// First-expired-first-out: which lots to ship a quantity from.
     Fefo(FefoArgs),
+    /// Read a barcode scan: GS1 element strings (with or without a
+    /// symbology identifier such as ]d2), bracketed text, a Digital Link URI,
+    /// a bare GTIN or SSCC, a tracelot code (TL:LOC:, TL:LOT:, TL:SER:) or a
+    /// SKU. `-` reads one line from stdin.
+    Scan {
+        /// The scan as the scanner sent it (GS separators included).
+        raw: String,
+    },
+    /// Receive goods by scanning them: one receipt for all scans (each scan
+    /// an argument, or one per line on stdin).
+    ReceiveScans(ScanFlowArgs),
+    /// Ship goods by scanning them: one shipment for all scans.
+    ShipScans(ScanFlowArgs),
     /// Build a demo database from real situations and print what it holds.
     Demo {
         /// Where to write it.
@@ -357,6 +370,29 @@ pub struct ShipArgs {
     /// Ship a lot with less shelf life than the customer requires (needs --reason; recorded).
     #[arg(long)]
     pub allow_short_shelf_life: bool,
+}
+
+/// `receive-scans` and `ship-scans`.
+#[derive(Args, Debug)]
+pub struct ScanFlowArgs {
+    /// Source: the supplier of a receipt (default SUPPLIERS), the internal
+    /// location of a shipment (or scan its TL:LOC: label).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Destination: the internal location of a receipt (or scan its TL:LOC:
+    /// label), the customer of a shipment.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Ship an expired lot anyway (needs --reason; recorded).
+    #[arg(long)]
+    pub allow_expired: bool,
+    /// Ship a lot with less shelf life than the customer requires (needs --reason; recorded).
+    #[arg(long)]
+    pub allow_short_shelf_life: bool,
+    /// The scans; none means one per line on stdin.
+    pub scans: Vec<String>,
+    #[command(flatten)]
+    pub posting: Posting,
 }
 
 /// `scrap`.

@@ -98,6 +98,18 @@ fn user(cli: &Cli) -> anyhow::Result<UserName> {
     Ok(rq::field("--user", &name, UserName::parse)?)
 }
 
+/// Today's date (UTC), for expiry and the GS1 century rule.
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+/// Non-empty lines of stdin, for scans from a keyboard-wedge scanner or a file.
+fn stdin_lines() -> anyhow::Result<Vec<String>> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading scans from stdin")?;
+    Ok(text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect())
+}
+
 /// Posts one command through the store's single write path and prints the result.
 fn post(cli: &Cli, out: Out, req: Request) -> anyhow::Result<ExitCode> {
     let store = open(cli)?;
@@ -309,11 +321,37 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             out.emit(&b, || b.table())?;
         }
         Verb::Recall(a) => return trace::recall(cli, a, out),
+        Verb::Scan { raw } => {
+            let raw = match raw.as_str() {
+                "-" => stdin_lines()?.into_iter().next().unwrap_or_default(),
+                _ => raw.clone(),
+            };
+            let reading = refused_or(tracelot_reports::scan::read(&open(cli)?, &raw, "raw", today()))?;
+            out.emit(&reading, || reports::reading(&reading))?;
+        }
+        Verb::ReceiveScans(a) | Verb::ShipScans(a) => {
+            let flow = match &cli.verb {
+                Verb::ShipScans(_) => tracelot_reports::scan::Flow::Ship,
+                _ => tracelot_reports::scan::Flow::Receive,
+            };
+            let scans = if a.scans.is_empty() { stdin_lines()? } else { a.scans.clone() };
+            let ends = tracelot_reports::scan::Ends {
+                from: a.from.as_deref().map(|f| rq::place("--from", f)).transpose()?,
+                to: a.to.as_deref().map(|t| rq::place("--to", t)).transpose()?,
+            };
+            let store = open(cli)?;
+            let mut cmd = refused_or(tracelot_reports::scan::command_from_scans(&store, flow, &scans, ends, today()))?;
+            if let Command::Ship { allow_expired, allow_short_shelf_life, .. } = &mut cmd {
+                *allow_expired = a.allow_expired;
+                *allow_short_shelf_life = a.allow_short_shelf_life;
+            }
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
         Verb::Fefo(a) => {
             let qty = rq::field("--qty", &a.qty, tracelot_core::command::Amount::parse)?;
             let from = rq::field("--from", &a.from, tracelot_core::LocationPath::parse)?;
             let customer = a.customer.as_deref().map(|c| rq::field("--customer", c, PartnerCode::parse)).transpose()?;
-            let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+            let today = today();
             let s = refused_or(tracelot_reports::fefo(
                 &open(cli)?,
                 &rq::sku(&a.sku)?,

@@ -261,3 +261,43 @@ pub fn assembly(events: &[tracelot_store::AssemblyEvent]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+pub fn reading(r: &tracelot_reports::scan::Reading) -> String {
+    let mut lines = vec![format!(
+        "{} scan{}{}",
+        r.kind,
+        r.symbology.as_ref().map(|s| format!(" {s}")).unwrap_or_default(),
+        r.carrier.map(|c| format!(" ({c})")).unwrap_or_default()
+    )];
+    for a in &r.ais {
+        lines.push(format!("  ({}) {}{}", a.ai, a.value, a.title.map(|t| format!("  {t}")).unwrap_or_default()));
+    }
+    let mut field = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            lines.push(format!("{name}: {v}"));
+        }
+    };
+    field("item", r.item.as_ref().map(|i| format!("{} {}", i.sku, i.name)));
+    field("lot", r.lot.clone());
+    field("serial", r.serial.clone());
+    field("expires", r.expires_on.map(|d| d.to_string()));
+    field("best before", r.best_before.map(|d| d.to_string()));
+    field("produced", r.produced_on.map(|d| d.to_string()));
+    field("count", r.count.map(|c| c.to_string()));
+    field("location", r.location.as_ref().map(ToString::to_string));
+    field("lot status", r.stored_lot.as_ref().map(|l| l.status.clone()));
+    field("serial at", r.serial_at.as_ref().map(ToString::to_string));
+    if r.gtin.is_some() && r.item.is_none() {
+        lines.push("item: no item carries this GTIN".into());
+    }
+    for m in &r.measures {
+        lines.push(format!("{}: {} {}", m.what.to_lowercase(), m.value, m.unit));
+    }
+    for c in &r.conflicts {
+        lines.push(format!("CONFLICT {}: ledger says {}, scan says {}", c.field, c.stored, c.scanned));
+    }
+    for w in &r.warnings {
+        lines.push(format!("warning: {w}"));
+    }
+    lines.join("\n")
+}

@@ -6,34 +6,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use support::{tracelot, tracelot_ok};
-
-struct Db {
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-}
-
-impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("t.db");
-        tracelot_ok(&db, &["init"]);
-        Db { _dir: dir, db }
-    }
-    fn ok(&self, args: &[&str]) -> Value {
-        tracelot_ok(&self.db, args)
-    }
-    fn refused(&self, args: &[&str], code: &str) -> Value {
-        let out = tracelot(&self.db, args);
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {doc}");
-        assert_eq!(doc["code"], code, "{args:?}: {doc}");
-        doc
-    }
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self._dir.path().join(name)
-    }
-}
+use support::Db;
 
 fn today_plus(days: i64) -> String {
     let d = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();

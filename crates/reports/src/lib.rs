@@ -4,6 +4,7 @@
 pub mod balance;
 pub mod fefo;
 pub mod recall;
+pub mod scan;
 pub mod trace;
 
 use jiff::civil::Date;

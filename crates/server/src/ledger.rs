@@ -131,7 +131,7 @@ fn created(p: &Posted) -> Response {
     resp
 }
 
-async fn post_one(
+pub(crate) async fn post_one(
     app: &App,
     caller: &Caller,
     headers: &HeaderMap,
@@ -145,7 +145,7 @@ async fn post_one(
     Ok(created(&posted))
 }
 
-async fn object(app: &App, headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, Problem> {
+pub(crate) async fn object(app: &App, headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, Problem> {
     let bytes = body::bytes(headers, body, app.config.body_limit_bytes).await?;
     body::parse(&bytes)
 }

@@ -20,6 +20,7 @@ pub mod paging;
 pub mod problem;
 mod reads;
 pub mod routes;
+mod scan;
 mod traceability;
 
 use std::future::Future;

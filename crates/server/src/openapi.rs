@@ -125,6 +125,36 @@ fn schemas() -> Value {
             "sku": sku, "lot": lot, "reason": { "type": "string" },
             "id": { "type": "string", "format": "uuid", "description": "Makes the recalled lot's status change retry-safe." }
         })),
+        "Scan": obj(&["raw"], json!({
+            "raw": text("The scan exactly as the scanner sent it: GS1 element strings with GS (\\u001d) separators and an optional symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1; ]C0, ]d1, ]Q1, ]E0, ]E4), bracketed text, a Digital Link URI, a bare GTIN or SSCC, a tracelot code (TL:LOC:PATH, TL:LOT:SKU:LOT, TL:SER:SKU:SERIAL) or a SKU.")
+        })),
+        "ScanReading": {
+            "type": "object",
+            "required": ["raw", "kind", "ais"],
+            "description": "What a scan says and what it names. `ais` lists the element strings in scan order with values exactly as encoded; typed fields come beside it and are absent when the scan does not carry them.",
+            "properties": {
+                "raw": { "type": "string" },
+                "kind": { "enum": ["gs1", "tracelot", "sku", "plain"] },
+                "symbology": { "type": "string" },
+                "carrier": { "enum": ["element_string", "bracketed", "digital_link", "gtin", "sscc"] },
+                "ais": { "type": "array", "items": obj(&["ai", "value"], json!({ "ai": { "type": "string" }, "value": { "type": "string" }, "title": { "type": "string" } })) },
+                "hri": { "type": "string" }, "gtin": { "type": "string" }, "sscc": { "type": "string" },
+                "lot": { "type": "string" }, "serial": { "type": "string" },
+                "expires_on": { "type": "string", "format": "date" }, "best_before": { "type": "string", "format": "date" },
+                "produced_on": { "type": "string", "format": "date" }, "count": { "type": "integer" },
+                "measures": { "type": "array", "items": { "type": "object" } },
+                "location": { "type": "string" }, "item": { "type": "object" }, "stored_lot": { "type": "object" },
+                "serial_at": { "type": "string" },
+                "conflicts": { "type": "array", "items": { "type": "object" } },
+                "warnings": { "type": "array", "items": { "type": "string" } }
+            }
+        },
+        "ScanFlow": posting(&["scans"], json!({
+            "scans": { "type": "array", "items": { "type": "string" }, "description": "Scans in order; a TL:LOC: label sets the internal location." },
+            "from": place, "to": place,
+            "allow_expired": { "type": "boolean", "description": "Shipments: ship an expired lot anyway (needs a reason)." },
+            "allow_short_shelf_life": { "type": "boolean", "description": "Shipments: ship a lot with less shelf life than the customer requires (needs a reason)." }
+        })),
         "RecallClosure": obj(&["reason"], json!({ "reason": { "type": "string" }, "status": refs("LotStatusName") })),
         "Produce": posting(&["at", "consume", "output"], json!({
             "at": place, "consume": lines(),

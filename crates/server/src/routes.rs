@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post};
 use tracelot_core::Permission;
 
 use crate::problem::Problem;
-use crate::{App, admin, ledger, ops, reads, traceability};
+use crate::{App, admin, ledger, ops, reads, scan, traceability};
 
 /// One documented route.
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +188,29 @@ pub const ROUTES: &[Route] = &[
         MANAGE,
     )
     .body("RecallClosure"),
+    r(
+        "post",
+        "/api/v1/scan",
+        "scan",
+        "scanning",
+        "Read a scan: its GS1 data, or tracelot code, and what it names.",
+        READ,
+    )
+    .body("Scan")
+    .returns(200, "ScanReading"),
+    r(
+        "post",
+        "/api/v1/scan/receipts",
+        "scan_receive",
+        "scanning",
+        "Receive by a sequence of scans: one receipt.",
+        MOVE,
+    )
+    .body("ScanFlow")
+    .returns(201, "Posted"),
+    r("post", "/api/v1/scan/shipments", "scan_ship", "scanning", "Ship by a sequence of scans: one shipment.", MOVE)
+        .body("ScanFlow")
+        .returns(201, "Posted"),
     r("get", "/api/v1/fefo", "fefo", "traceability", "First-expired-first-out picks for a quantity.", READ)
         .query(&["sku", "from", "qty", "customer"]),
     r("get", "/api/v1/items", "items", "master data", "List items.", READ).query(PAGE).returns(200, "Page"),
@@ -268,6 +291,9 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "recall_report" => get(traceability::recall_report),
         "close_recall" => post(traceability::close_recall),
         "fefo" => get(traceability::fefo),
+        "scan" => post(scan::read),
+        "scan_receive" => post(scan::receive),
+        "scan_ship" => post(scan::ship),
         "items" => get(reads::items),
         "define_item" => post(ledger::define_item),
         "item" => get(reads::item),

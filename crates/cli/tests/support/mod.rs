@@ -14,6 +14,44 @@ use serde_json::{Value, json};
 /// The roles, lowest first, with the account made for each.
 pub const ROLES: [&str; 4] = ["viewer", "operator", "manager", "admin"];
 
+/// A fresh database file for driving the binary directly.
+pub struct Db {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl Db {
+    /// A new, initialized database in its own directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        tracelot_ok(&db, &["init"]);
+        Db { dir, db }
+    }
+
+    /// Runs a command that must succeed; its JSON output.
+    pub fn ok(&self, args: &[&str]) -> Value {
+        tracelot_ok(&self.db, args)
+    }
+
+    /// Runs a command that must be refused (exit 1) with `code`, and checks
+    /// that the ledger did not change; the problem document.
+    pub fn refused(&self, args: &[&str], code: &str) -> Value {
+        let before = self.ok(&["verify"])["transactions"].clone();
+        let out = tracelot(&self.db, args);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {doc}");
+        assert_eq!(doc["code"], code, "{args:?}: {doc}");
+        assert_eq!(self.ok(&["verify"])["transactions"], before, "{args:?} changed the ledger");
+        doc
+    }
+
+    /// A path in the test's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
 /// A running server and what the tests need to reach it.
 pub struct Server {
     pub dir: tempfile::TempDir,

@@ -1,0 +1,193 @@
+//! Scanning through the real `tracelot` binary and a real server: reading
+//! scans, and receiving and shipping by sequences of scans.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Db, Server, tracelot};
+
+const GS: char = '\u{1d}';
+
+/// A GS1 DataMatrix drug pack as a scanner sends it: GTIN, expiry, lot, serial.
+fn pack(serial: &str, expiry: &str, lot: &str) -> String {
+    format!("]d20109506000134352{}{expiry}10{lot}{GS}21{serial}", "17")
+}
+
+fn stock(db: &Db, sku: &str) -> Vec<Value> {
+    db.ok(&["stock", "--item", sku]).as_array().cloned().unwrap_or_default()
+}
+
+fn ais(doc: &Value) -> Vec<(String, String)> {
+    doc["ais"]
+        .as_array()
+        .expect("ais")
+        .iter()
+        .map(|a| (a["ai"].as_str().unwrap().to_string(), a["value"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn scan_reads_every_form_without_master_data() {
+    let db = Db::new();
+    // No item carries this GTIN: the scan still parses; resolution is empty.
+    let doc = db.ok(&["scan", &pack("SN1", "270600", "L-7")]);
+    assert_eq!(
+        ais(&doc),
+        [("01", "09506000134352"), ("17", "270600"), ("10", "L-7"), ("21", "SN1")]
+            .map(|(a, v)| (a.to_string(), v.to_string()))
+    );
+    assert_eq!((doc["kind"].as_str(), doc["symbology"].as_str()), (Some("gs1"), Some("]d2")));
+    assert_eq!(doc["expires_on"], "2027-06-30", "DD = 00 is the last day of the month");
+    assert!(doc.get("item").is_none(), "{doc}");
+
+    let dl = db.ok(&["scan", "https://id.gs1.org/01/09506000134352/10/L-7?17=270615"]);
+    assert_eq!((dl["carrier"].as_str(), dl["lot"].as_str()), (Some("digital_link"), Some("L-7")));
+    let bracketed = db.ok(&["scan", "(01)09506000134352(3103)001250(10)L-7"]);
+    assert_eq!(bracketed["measures"][0]["value"], "1.250");
+    assert_eq!(db.ok(&["scan", "]E09506000134352"])["gtin"], "09506000134352");
+    assert_eq!(db.ok(&["scan", "TL:LOC:MAIN/DOCK"])["location"], "MAIN/DOCK");
+    assert_eq!(db.ok(&["scan", "NO-SUCH-SKU"])["kind"], "plain");
+
+    // An invalid scan exits 1 with a problem naming the AI, position and rule.
+    let out = tracelot(&db.db, &["scan", &pack("SN1", "271332", "L-7")]);
+    assert_eq!(out.status.code(), Some(1));
+    let problem: Value = serde_json::from_slice(&out.stdout).expect("problem JSON");
+    assert_eq!((problem["code"].as_str(), problem["field"].as_str()), (Some("invalid_scan"), Some("raw")));
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("AI (17) at position 21") && detail.contains("GS1_LINTER_ILLEGAL_MONTH"), "{detail}");
+}
+
+fn pharma(db: &Db) {
+    db.ok(&["location", "add", "MAIN/DOCK"]);
+    db.ok(&["partner", "add", "PHARMA", "--kind", "supplier", "--name", "Pharma Inc"]);
+    db.ok(&["partner", "add", "CLINIC", "--kind", "customer", "--name", "Clinic"]);
+    db.ok(&["item", "add", "PACK", "--name", "Drug pack", "--tracking", "lot_serial", "--gtin", "9506000134352"]);
+}
+
+#[test]
+fn receiving_and_shipping_by_scans() {
+    let db = Db::new();
+    pharma(&db);
+    // A location label and three packs: one receipt, lot created with the scanned expiry.
+    let scans = [
+        pack("SN1", "270600", "L-7"),
+        "TL:LOC:MAIN/DOCK".into(),
+        pack("SN2", "270600", "L-7"),
+        pack("SN3", "270600", "L-7"),
+    ];
+    let mut args = vec!["receive-scans", "--from", "PHARMA", "--ref", "ASN-1"];
+    args.extend(scans.iter().map(String::as_str));
+    let posted = db.ok(&args);
+    assert_eq!((posted["kind"].as_str(), posted["movements"].as_u64()), (Some("receive"), Some(3)));
+    let lot = db.ok(&["lot", "show", "PACK", "L-7"]);
+    assert_eq!(lot["expires_on"], "2027-06-30", "{lot}");
+    let mut serials: Vec<String> = stock(&db, "PACK")
+        .iter()
+        .map(|r| format!("{}@{}", r["serial"].as_str().unwrap(), r["location"].as_str().unwrap()))
+        .collect();
+    serials.sort();
+    assert_eq!(serials, ["SN1@MAIN/DOCK", "SN2@MAIN/DOCK", "SN3@MAIN/DOCK"]);
+
+    // A scanned expiry that differs from the stored lot is a conflict, never an overwrite.
+    let conflict = db.refused(&["receive-scans", "--to", "MAIN/DOCK", &pack("SN4", "270500", "L-7")], "lot_conflict");
+    let detail = conflict["detail"].as_str().unwrap();
+    assert!(detail.contains("2027-06-30") && detail.contains("2027-05-31"), "{detail}");
+    assert_eq!(conflict["field"], "scans[0].expires_on");
+    assert_eq!(db.ok(&["lot", "show", "PACK", "L-7"])["expires_on"], "2027-06-30");
+
+    // The same unit twice in one receipt is refused.
+    let dup = db.refused(
+        &["receive-scans", "--to", "MAIN/DOCK", &pack("SN5", "270600", "L-7"), &pack("SN5", "270600", "L-7")],
+        "duplicate_scan",
+    );
+    assert_eq!(dup["field"], "scans[1]");
+
+    // A GTIN nobody carries is refused with the way to create the item.
+    let unknown = format!("]d20104012345678901{}270600", "17");
+    let doc = db.refused(&["receive-scans", "--to", "MAIN/DOCK", &unknown], "unknown_gtin");
+    assert!(
+        doc["detail"].as_str().unwrap().contains("tracelot item add SKU --name NAME --gtin 04012345678901"),
+        "{doc}"
+    );
+
+    // Scans on stdin, one per line, ship two of the packs.
+    let scans_file = db.path("scans.txt");
+    std::fs::write(&scans_file, format!("{}\n{}\n", pack("SN1", "270600", "L-7"), pack("SN3", "270600", "L-7")))
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--db", db.db.to_str().unwrap(), "--json", "ship-scans", "--from", "MAIN/DOCK", "--to", "CLINIC"])
+        .stdin(std::fs::File::open(&scans_file).unwrap())
+        .output()
+        .expect("ship-scans");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let left: Vec<Value> = stock(&db, "PACK");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["serial"], "SN2");
+    // A shipped pack cannot be shipped again.
+    db.refused(
+        &["ship-scans", "--from", "MAIN/DOCK", "--to", "CLINIC", &pack("SN1", "270600", "L-7")],
+        "serial_not_there",
+    );
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn scanning_over_http() {
+    let s = Server::start();
+    s.standard();
+    let c = Server::client();
+    let (status, doc) = s.post(
+        &c,
+        "/api/v1/items",
+        "manager",
+        &json!({"sku": "PACK", "name": "Pack", "tracking": "lot_serial", "uom": "ea", "scale": 0, "gtin": "09506000134352"}),
+    );
+    assert_eq!(status, 201, "{doc}");
+
+    // Reading a scan needs only the read role.
+    let (status, doc) = s.post(&c, "/api/v1/scan", "viewer", &json!({"raw": pack("SN1", "270600", "L-9")}));
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["ais"][3], json!({"ai": "21", "value": "SN1", "title": "SERIAL"}));
+    assert_eq!(doc["item"]["sku"], "PACK");
+    let (status, problem) = s.post(&c, "/api/v1/scan", "viewer", &json!({"raw": "]d201095060001343531"}));
+    assert_eq!((status, problem["code"].as_str()), (422, Some("invalid_scan")), "{problem}");
+
+    // A receipt by scans, retried with the same Idempotency-Key: one receipt.
+    let body =
+        json!({"scans": [pack("SN1", "270600", "L-9"), pack("SN2", "270600", "L-9")], "to": "WH/A", "from": "S1"});
+    let send = || {
+        let r = s
+            .req(&c, "POST", "/api/v1/scan/receipts", Some("operator"))
+            .header("Idempotency-Key", "scan-receipt-1")
+            .json(&body)
+            .send()
+            .unwrap();
+        let replayed = r.headers().get("Idempotent-Replayed").is_some();
+        let (status, doc) = support::status_json(r);
+        (status, doc, replayed)
+    };
+    let (first, posted, replayed) = send();
+    assert_eq!((first, replayed), (201, false), "{posted}");
+    let (again, replay, replayed) = send();
+    assert_eq!((again, replayed), (201, true));
+    assert_eq!(replay, posted);
+    let (_, stock) = s.get(&c, "/api/v1/stock?sku=PACK", "viewer");
+    assert_eq!(stock["items"].as_array().map(Vec::len), Some(2), "{stock}");
+
+    // The same unit twice is refused with the scan's index.
+    let dup = json!({"scans": [pack("SN7", "270600", "L-9"), pack("SN7", "270600", "L-9")], "to": "WH/A"});
+    let (status, problem) = s.post(&c, "/api/v1/scan/receipts", "operator", &dup);
+    assert_eq!(
+        (status, problem["code"].as_str(), problem["field"].as_str()),
+        (422, Some("duplicate_scan"), Some("scans[1]"))
+    );
+
+    // A shipment by scans; the location comes from a scanned label.
+    let ship = json!({"scans": ["TL:LOC:WH/A", pack("SN2", "270600", "L-9")], "to": "C1"});
+    let (status, doc) = s.post(&c, "/api/v1/scan/shipments", "operator", &ship);
+    assert_eq!((status, doc["movements"].as_u64()), (201, Some(1)), "{doc}");
+    // Viewers may read scans but not post them.
+    let (status, _) = s.post(&c, "/api/v1/scan/shipments", "viewer", &ship);
+    assert_eq!(status, 403);
+    s.verify_ok();
+}

@@ -1,0 +1,573 @@
+//! Scans resolved against the ledger, and sequences of scans turned into
+//! the same receipt and shipment commands that every other way in builds.
+//!
+//! Reading a scan needs no master data: an unknown GTIN still parses and
+//! its resolution fields are simply empty. Only a receipt or a shipment
+//! refuses an item it cannot find.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+use serde::Serialize;
+use tracelot_core::codes::OwnCode;
+use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
+use tracelot_core::{Command, DomainError, LocationPath, LotCode, LotDetails, PlaceRef, Rule, Serial, Sku};
+use tracelot_gs1::{Carrier, Gs1Date, Gtin, Message, Options, Scan, parse_scan};
+use tracelot_store::{ItemRow, Store};
+
+use crate::ReportError;
+
+/// One AI of a scan, with the value exactly as encoded.
+#[derive(Debug, Clone, Serialize)]
+pub struct AiValue {
+    /// The AI's digits.
+    pub ai: String,
+    /// The value as encoded.
+    pub value: String,
+    /// GS1's short title of the AI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<&'static str>,
+}
+
+/// A trade measure such as a net weight.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureValue {
+    /// The AI.
+    pub ai: String,
+    /// What is measured.
+    pub what: String,
+    /// The unit.
+    pub unit: String,
+    /// The exact decimal value.
+    pub value: String,
+}
+
+/// The item a scan names.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScannedItem {
+    /// SKU.
+    pub sku: Sku,
+    /// Name.
+    pub name: String,
+    /// How it is tracked.
+    pub tracking: &'static str,
+    /// Unit of measure.
+    pub uom: String,
+}
+
+/// The lot a scan names, as the ledger knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredLot {
+    /// Status.
+    pub status: String,
+    /// Stored expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+    /// Stored best-before date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_before: Option<Date>,
+}
+
+/// A scanned value that differs from what the ledger records.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Conflict {
+    /// Which detail.
+    pub field: &'static str,
+    /// What the ledger records.
+    pub stored: String,
+    /// What the scan says.
+    pub scanned: String,
+}
+
+/// What a scan says, and what it names in the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reading {
+    /// The scan as received.
+    pub raw: String,
+    /// `gs1`, `tracelot` (one of tracelot's own codes), `sku` (a plain
+    /// barcode holding a SKU) or `plain` (nothing tracelot knows).
+    pub kind: &'static str,
+    /// The symbology identifier the scanner sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbology: Option<String>,
+    /// How GS1 data was carried: element_string, bracketed, digital_link, gtin or sscc.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<&'static str>,
+    /// GS1 element strings in scan order, values exactly as encoded.
+    pub ais: Vec<AiValue>,
+    /// GS1 human-readable text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hri: Option<String>,
+    /// AI (01), 14 digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    /// AI (00).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sscc: Option<String>,
+    /// The lot: AI (10) or a tracelot lot code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
+    /// The serial: AI (21) or a tracelot serial code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// AI (17); DD = 00 read as the month's last day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+    /// AI (15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_before: Option<Date>,
+    /// AI (11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub produced_on: Option<Date>,
+    /// AI (30) or (37).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// AIs 310n-369n.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<MeasureValue>,
+    /// A location label's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationPath>,
+    /// The item, when the ledger knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<ScannedItem>,
+    /// The lot, when the ledger knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_lot: Option<StoredLot>,
+    /// Where the serial is now, when the ledger knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_at: Option<LocationPath>,
+    /// Scanned details that differ from the ledger's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+    /// GS1 association rules (`req=`, `ex=`) this scan alone does not meet.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Reading {
+    fn empty(raw: &str, kind: &'static str) -> Self {
+        Reading {
+            raw: raw.to_string(),
+            kind,
+            symbology: None,
+            carrier: None,
+            ais: Vec::new(),
+            hri: None,
+            gtin: None,
+            sscc: None,
+            lot: None,
+            serial: None,
+            expires_on: None,
+            best_before: None,
+            produced_on: None,
+            count: None,
+            measures: Vec::new(),
+            location: None,
+            item: None,
+            stored_lot: None,
+            serial_at: None,
+            conflicts: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+fn invalid(field: &str, detail: impl Into<String>) -> ReportError {
+    ReportError::Refused(DomainError::at(Rule::InvalidScan, field, detail.into()))
+}
+
+fn date(d: Gs1Date) -> Option<Date> {
+    Date::new(i16::try_from(d.year).ok()?, i8::try_from(d.month).ok()?, i8::try_from(d.day).ok()?).ok()
+}
+
+fn carrier_name(c: Carrier) -> &'static str {
+    match c {
+        Carrier::ElementString => "element_string",
+        Carrier::Bracketed => "bracketed",
+        Carrier::DigitalLink => "digital_link",
+        Carrier::Gtin => "gtin",
+        Carrier::Sscc => "sscc",
+    }
+}
+
+fn gs1_reading(raw: &str, symbology: Option<String>, carrier: Carrier, m: &Message, today: Date) -> Reading {
+    let year = i32::from(today.year());
+    let mut r = Reading::empty(raw, "gs1");
+    r.symbology = symbology;
+    r.carrier = Some(carrier_name(carrier));
+    r.ais = m
+        .elements()
+        .map(|e| AiValue { ai: e.ai.to_string(), value: e.value.to_string(), title: e.entry.map(|x| x.title) })
+        .collect();
+    r.hri = Some(m.hri());
+    r.gtin = m.gtin().or_else(|| m.content_gtin()).map(|g| g.as_str().to_string());
+    r.sscc = m.sscc().map(str::to_string);
+    r.lot = m.lot().map(str::to_string);
+    r.serial = m.serial().map(str::to_string);
+    r.expires_on = m.expiry(year).and_then(date);
+    r.best_before = m.best_before(year).and_then(date);
+    r.produced_on = m.production_date(year).and_then(date);
+    r.count = m.count();
+    r.measures = m
+        .measures()
+        .into_iter()
+        .map(|x| MeasureValue { ai: x.ai, what: x.what, unit: x.unit, value: x.value.to_string() })
+        .collect();
+    r.warnings = m.association_issues().iter().map(ToString::to_string).collect();
+    r
+}
+
+/// Reads one scan (`field` names it in errors, e.g. `raw` or `scans[3]`)
+/// without looking anything up.
+pub fn parse(raw: &str, field: &str, today: Date) -> Result<Reading, ReportError> {
+    let raw = raw.trim_end_matches(['\r', '\n']);
+    if let Some(own) = OwnCode::parse(raw) {
+        let own = own.map_err(|e| invalid(field, e.to_string()))?;
+        let mut r = Reading::empty(raw, "tracelot");
+        match own {
+            OwnCode::Location(path) => r.location = Some(path),
+            OwnCode::Lot { sku, lot } => {
+                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+                r.lot = Some(lot.as_str().to_string());
+            }
+            OwnCode::Serial { sku, serial } => {
+                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+                r.serial = Some(serial.as_str().to_string());
+            }
+        }
+        return Ok(r);
+    }
+    let options = Options::lenient();
+    match parse_scan(raw, &options).map_err(|e| invalid(field, e.to_string()))? {
+        Scan::Gs1 { carrier, symbology, message } => Ok(gs1_reading(raw, symbology, carrier, &message, today)),
+        Scan::Plain { symbology, data } => {
+            // A scanner set to drop symbology identifiers and FNC1 still
+            // sends GS1 element strings; they start with an AI.
+            if let Ok(message) = Message::parse_element_string(&data, &options) {
+                return Ok(gs1_reading(raw, symbology, Carrier::ElementString, &message, today));
+            }
+            let mut r = Reading::empty(raw, "plain");
+            r.symbology = symbology;
+            if let Ok(sku) = Sku::parse(&data) {
+                r.kind = "sku";
+                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+            }
+            Ok(r)
+        }
+    }
+}
+
+fn scanned_item(row: &ItemRow) -> ScannedItem {
+    ScannedItem {
+        sku: row.spec.sku.clone(),
+        name: row.spec.name.clone(),
+        tracking: row.spec.tracking.as_str(),
+        uom: row.spec.uom.clone(),
+    }
+}
+
+/// Reads one scan and fills in what the ledger knows: the item (by GTIN,
+/// SKU or tracelot code), the stored lot, where the serial is, and any
+/// detail that contradicts the ledger.
+pub fn read(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<Reading, ReportError> {
+    let mut r = parse(raw, field, today)?;
+    let row = match (&r.gtin, &r.item) {
+        (Some(gtin), _) => Gtin::parse(gtin).ok().map(|g| store.item_by_gtin(&g)).transpose()?.flatten(),
+        (None, Some(item)) => store.item(&item.sku)?,
+        (None, None) => None,
+    };
+    if r.kind == "sku" && row.is_none() {
+        r.kind = "plain";
+    }
+    r.item = row.as_ref().map(scanned_item);
+    let lot = r.lot.as_deref().and_then(|l| LotCode::parse(l).ok());
+    let stored = match (&row, lot) {
+        (Some(row), Some(lot)) => store.lot(&row.spec.sku, &lot)?,
+        _ => None,
+    };
+    if let Some(stored) = stored {
+        r.conflicts = conflicts(&r, &stored.details);
+        r.stored_lot = Some(StoredLot {
+            status: stored.status.as_str().to_string(),
+            expires_on: stored.details.expires_on,
+            best_before: stored.details.best_before,
+        });
+    }
+    let serial = r.serial.as_deref().and_then(|s| Serial::parse(s).ok());
+    if let (Some(row), Some(serial)) = (&row, serial) {
+        r.serial_at = store.where_is(&row.spec.sku, &serial)?.and_then(|w| w.location);
+    }
+    Ok(r)
+}
+
+fn conflicts(r: &Reading, stored: &LotDetails) -> Vec<Conflict> {
+    let pairs = [
+        ("expires_on", stored.expires_on, r.expires_on),
+        ("best_before", stored.best_before, r.best_before),
+        ("produced_on", stored.produced_on, r.produced_on),
+    ];
+    pairs
+        .into_iter()
+        .filter_map(|(field, stored, scanned)| match (stored, scanned) {
+            (Some(s), Some(c)) if s != c => Some(Conflict { field, stored: s.to_string(), scanned: c.to_string() }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Which way the scanned goods go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Into stock from a supplier.
+    Receive,
+    /// Out of stock to a customer.
+    Ship,
+}
+
+/// Where a flow's goods come from and go to; a scanned location label
+/// fills the internal side when it is not given.
+#[derive(Debug, Clone)]
+pub struct Ends {
+    /// Source: supplier for a receipt (optional), internal location for a shipment.
+    pub from: Option<PlaceRef>,
+    /// Destination: internal location for a receipt, customer for a shipment.
+    pub to: Option<PlaceRef>,
+}
+
+/// What the scans add up to for one item and lot.
+#[derive(Default)]
+struct Tally {
+    details: LotDetails,
+    units: i64,
+    serials: Vec<Serial>,
+    first_scan: usize,
+}
+
+/// Turns a sequence of scans into one receipt or shipment. Each scan is a
+/// unit (or the count / net measure it carries); a location label sets the
+/// internal location. Refused, naming the scan (`scans[i]`): an invalid
+/// scan, an unknown GTIN (with how to create the item), the same unit or
+/// SSCC twice, a scanned date that contradicts the stored lot or another
+/// scan of the same lot.
+pub fn command_from_scans(
+    store: &dyn Store,
+    flow: Flow,
+    scans: &[String],
+    mut ends: Ends,
+    today: Date,
+) -> Result<Command, ReportError> {
+    if scans.is_empty() {
+        return Err(invalid("scans", "no scans were given"));
+    }
+    let mut tallies: BTreeMap<(Sku, Option<LotCode>), Tally> = BTreeMap::new();
+    let mut items: HashMap<Sku, ItemRow> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, raw) in scans.iter().enumerate() {
+        let field = format!("scans[{i}]");
+        let reading = read(store, raw, &field, today)?;
+        if let Some(path) = &reading.location {
+            set_location(flow, &mut ends, path, &field)?;
+            continue;
+        }
+        let row = match (&reading.item, &reading.gtin) {
+            (Some(item), _) => store.item(&item.sku)?.ok_or_else(|| invalid(&field, "the item is gone"))?,
+            (None, Some(gtin)) => return Err(unknown_gtin(&field, gtin)),
+            (None, None) if reading.sscc.is_some() => {
+                return Err(invalid(
+                    &field,
+                    "an SSCC alone names a pallet, not its contents: scan the cases, or a label with (02) and (37)",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(&field, format!("{raw:?} names no item: not a GTIN, SKU or tracelot code")));
+            }
+        };
+        let sscc_seen =
+            reading.sscc.as_ref().and_then(|sscc| seen.insert(format!("sscc {sscc}"), i).map(|f| (sscc, f)));
+        if let Some((sscc, first)) = sscc_seen {
+            return Err(duplicate(&field, format!("SSCC {sscc} was already scanned as scans[{first}]")));
+        }
+        if let Some(c) = reading.conflicts.first() {
+            return Err(ReportError::Refused(DomainError::at(
+                Rule::LotConflict,
+                format!("{field}.{}", c.field),
+                format!(
+                    "lot {} of {} records {} {}; the scan says {}",
+                    reading.lot.as_deref().unwrap_or(""),
+                    row.spec.sku,
+                    c.field,
+                    c.stored,
+                    c.scanned
+                ),
+            )));
+        }
+        let sku = row.spec.sku.clone();
+        let tracking = row.spec.tracking;
+        let lot = match (&reading.lot, tracking.needs_lot()) {
+            (Some(l), true) => Some(LotCode::parse(l).map_err(|e| invalid(&field, e.to_string()))?),
+            (None, true) => {
+                return Err(ReportError::Refused(DomainError::at(
+                    Rule::LotRequired,
+                    field,
+                    format!("{sku} is tracked by lot and the scan has no lot (AI 10)"),
+                )));
+            }
+            (_, false) => None,
+        };
+        let details = LotDetails {
+            expires_on: reading.expires_on,
+            best_before: reading.best_before,
+            produced_on: reading.produced_on,
+            ..LotDetails::default()
+        };
+        let tally =
+            tallies.entry((sku.clone(), lot.clone())).or_insert_with(|| Tally { first_scan: i, ..Tally::default() });
+        let merged = merge(&mut tally.details, &details);
+        if let Some((name, before, now)) = merged {
+            return Err(ReportError::Refused(DomainError::at(
+                Rule::LotConflict,
+                format!("{field}.{name}"),
+                format!(
+                    "lot {} of {sku} was scanned with {name} {before} in scans[{}] and {now} here",
+                    lot.map(|l| l.to_string()).unwrap_or_default(),
+                    tally.first_scan
+                ),
+            )));
+        }
+        if tracking.needs_serial() {
+            let Some(serial) = &reading.serial else {
+                return Err(ReportError::Refused(DomainError::at(
+                    Rule::SerialRequired,
+                    field,
+                    format!("{sku} is tracked by serial and the scan has no serial (AI 21)"),
+                )));
+            };
+            let serial = Serial::parse(serial).map_err(|e| invalid(&field, e.to_string()))?;
+            if let Some(first) = seen.insert(format!("serial {sku} {serial}"), i) {
+                return Err(duplicate(&field, format!("{sku} serial {serial} was already scanned as scans[{first}]")));
+            }
+            tally.serials.push(serial);
+        } else {
+            tally.units = tally.units.saturating_add(units_of(&reading, &row, &field)?);
+        }
+        items.insert(sku, row);
+    }
+    build(flow, ends, tallies, &items)
+}
+
+fn set_location(flow: Flow, ends: &mut Ends, path: &LocationPath, field: &str) -> Result<(), ReportError> {
+    let slot = match flow {
+        Flow::Receive => &mut ends.to,
+        Flow::Ship => &mut ends.from,
+    };
+    let scanned = PlaceRef::from(path.clone());
+    match slot {
+        Some(given) if *given != scanned => Err(ReportError::Refused(DomainError::at(
+            Rule::InvalidValue,
+            field,
+            format!("the scanned location {path} differs from the one given ({given})"),
+        ))),
+        _ => {
+            *slot = Some(scanned);
+            Ok(())
+        }
+    }
+}
+
+fn unknown_gtin(field: &str, gtin: &str) -> ReportError {
+    ReportError::Refused(DomainError::at(
+        Rule::UnknownGtin,
+        field,
+        format!(
+            "GTIN {gtin} is not on any item; create it with `tracelot item add SKU --name NAME --gtin {gtin}` \
+             or POST /api/v1/items with \"gtin\": \"{gtin}\", then scan again"
+        ),
+    ))
+}
+
+fn duplicate(field: &str, detail: String) -> ReportError {
+    ReportError::Refused(DomainError::at(Rule::DuplicateScan, field, detail))
+}
+
+/// Adds scanned dates to those already seen for the lot; returns the
+/// first that disagrees.
+fn merge(into: &mut LotDetails, from: &LotDetails) -> Option<(&'static str, Date, Date)> {
+    let fields: [(&'static str, &mut Option<Date>, Option<Date>); 3] = [
+        ("expires_on", &mut into.expires_on, from.expires_on),
+        ("best_before", &mut into.best_before, from.best_before),
+        ("produced_on", &mut into.produced_on, from.produced_on),
+    ];
+    for (name, slot, value) in fields {
+        match (*slot, value) {
+            (Some(a), Some(b)) if a != b => return Some((name, a, b)),
+            (None, Some(b)) => *slot = Some(b),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The quantity one scan stands for, in the item's smallest units: a net
+/// measure in the item's own unit (variable-measure goods), else the count
+/// of AI (30)/(37), else one.
+fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, ReportError> {
+    let scale = row.spec.scale;
+    let text = match reading.measures.iter().find(|m| m.unit == row.spec.uom) {
+        Some(m) => m.value.clone(),
+        None => reading.count.unwrap_or(1).to_string(),
+    };
+    scale.parse_signed(&text).map_err(|e| invalid(field, format!("{text} {}: {e}", row.spec.uom)))
+}
+
+fn build(
+    flow: Flow,
+    ends: Ends,
+    tallies: BTreeMap<(Sku, Option<LotCode>), Tally>,
+    items: &HashMap<Sku, ItemRow>,
+) -> Result<Command, ReportError> {
+    let missing = |name: &str| {
+        ReportError::Refused(DomainError::at(
+            Rule::InvalidValue,
+            name,
+            format!("no {name} location: give one or scan a location label (TL:LOC:PATH)"),
+        ))
+    };
+    if tallies.is_empty() {
+        return Err(invalid("scans", "the scans name no goods, only locations"));
+    }
+    let amount = |sku: &Sku, units: i64| {
+        let text = match items.get(sku) {
+            Some(row) => row.spec.scale.format(units),
+            None => units.to_string(),
+        };
+        Amount::parse(&text).map_err(|e| invalid("scans", e.to_string()))
+    };
+    match flow {
+        Flow::Receive => {
+            let to = ends.to.ok_or_else(|| missing("to"))?;
+            let mut lines = Vec::new();
+            for ((sku, lot), t) in tallies {
+                let units = match t.serials.is_empty() {
+                    true => ReceiveUnits::Quantity(amount(&sku, t.units)?),
+                    false => ReceiveUnits::Serials(t.serials),
+                };
+                lines.push(ReceiveLine { sku, lot, details: t.details, status: None, units });
+            }
+            Ok(Command::Receive { from: ends.from, to, lines })
+        }
+        Flow::Ship => {
+            let from = ends.from.ok_or_else(|| missing("from"))?;
+            let to = ends.to.ok_or_else(|| missing("to"))?;
+            let mut lines = Vec::new();
+            for ((sku, lot), t) in tallies {
+                let units = match t.serials.is_empty() {
+                    true => Units::Quantity(amount(&sku, t.units)?),
+                    false => Units::Serials(t.serials),
+                };
+                lines.push(Line { sku, lot, units });
+            }
+            Ok(Command::Ship { from, to, lines, allow_expired: false, allow_short_shelf_life: false })
+        }
+    }
+}
