@@ -39,6 +39,13 @@ impl Gtin {
         Ok(Gtin(format!("{s:0>14}")))
     }
 
+    /// Completes a GTIN from its digits without the check digit (7, 11, 12
+    /// or 13 of them).
+    pub fn from_body(body: &str) -> Result<Self, GtinError> {
+        let check = crate::check_digit::gs1_check_digit(body).ok_or(GtinError::NotDigits)?;
+        Gtin::parse(&format!("{body}{check}"))
+    }
+
     /// The 14-digit form, as carried in GS1 AI (01).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -70,5 +77,7 @@ mod tests {
         assert_eq!(Gtin::parse("950600013435"), Err(GtinError::CheckDigit));
         assert_eq!(Gtin::parse("12345"), Err(GtinError::Length(5)));
         assert_eq!(Gtin::parse("95060001343a"), Err(GtinError::NotDigits));
+        assert_eq!(Gtin::from_body("950600013435").unwrap().as_str(), "09506000134352");
+        assert_eq!(Gtin::from_body("12"), Err(GtinError::Length(3)));
     }
 }

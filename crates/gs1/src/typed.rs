@@ -2,7 +2,7 @@
 
 use crate::lint::days_in_month;
 use crate::message::Message;
-use crate::{Gtin, has_valid_gs1_check_digit};
+use crate::{Gln, Gtin, Sscc};
 
 /// A calendar date read from a GS1 date field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,8 +115,8 @@ impl Message {
     }
 
     /// AI (00), the SSCC of a logistic unit.
-    pub fn sscc(&self) -> Option<&str> {
-        self.get("00").filter(|v| has_valid_gs1_check_digit(v))
+    pub fn sscc(&self) -> Option<Sscc> {
+        self.get("00").and_then(|v| Sscc::parse(v).ok())
     }
 
     /// AI (10), batch or lot.
@@ -155,8 +155,8 @@ impl Message {
     }
 
     /// The GLN of AI (414), a physical location.
-    pub fn gln(&self) -> Option<&str> {
-        self.get("414")
+    pub fn gln(&self) -> Option<Gln> {
+        self.get("414").and_then(|v| Gln::parse(v).ok())
     }
 
     /// Every trade measure (310n-369n), in the order given.

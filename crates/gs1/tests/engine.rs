@@ -65,7 +65,7 @@ fn plain_symbologies_and_bare_keys() {
     for bare in ["96385074", "036000291452", "9506000134352", "09506000134352"] {
         assert_eq!(gs1(bare).0, Carrier::Gtin, "{bare}");
     }
-    assert_eq!(gs1("106141411234567897").2.sscc(), Some("106141411234567897"));
+    assert_eq!(gs1("106141411234567897").2.sscc().unwrap().as_str(), "106141411234567897");
     // A plain Code 128 / DataMatrix / QR is data for the application.
     for raw in ["]C0KETCHUP-500", "]d1TL:LOC:MAIN/A1", "]Q1hello", "SKU-42", "https://example.com/not/a/key"] {
         assert!(matches!(parse_scan(raw, &Options::lenient()), Ok(Scan::Plain { .. })), "{raw}");

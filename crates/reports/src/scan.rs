@@ -202,7 +202,7 @@ fn gs1_reading(raw: &str, symbology: Option<String>, carrier: Carrier, m: &Messa
         .collect();
     r.hri = Some(m.hri());
     r.gtin = m.gtin().or_else(|| m.content_gtin()).map(|g| g.as_str().to_string());
-    r.sscc = m.sscc().map(str::to_string);
+    r.sscc = m.sscc().map(|s| s.to_string());
     r.lot = m.lot().map(str::to_string);
     r.serial = m.serial().map(str::to_string);
     r.expires_on = m.expiry(year).and_then(date);
