@@ -2,23 +2,14 @@
 //! it) or backward (to what it was made of and who supplied it), to any
 //! depth, and drawing the result as a table, DOT or SVG.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use serde::Serialize;
 use tracelot_core::{DomainError, LocationKind, Rule};
-use tracelot_store::{Direction, Link, PartnerMove, Store, Unit};
+use tracelot_store::{Direction, Link, PartnerMove, Store, Traced, Unit};
 
 use crate::ReportError;
-
-/// A unit reached by a trace, with its distance from the start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Traced {
-    /// The unit.
-    pub unit: Unit,
-    /// Production or assembly steps from the start (0 for the start).
-    pub depth: u32,
-}
 
 /// The graph a trace found.
 #[derive(Debug, Clone, Serialize)]
@@ -54,37 +45,13 @@ fn exists(store: &dyn Store, u: &Unit) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Walks production runs and installations from `start`, level by level,
-/// until nothing new is reached.
+/// Walks production runs and installations from `start` to any depth
+/// (through the store's fastest way), with the partner moves of every unit
+/// reached.
 pub fn trace(store: &dyn Store, start: Unit, direction: Direction) -> Result<Trace, ReportError> {
     exists(store, &start)?;
-    let mut seen: HashSet<Unit> = HashSet::from([start.clone()]);
-    let mut units = vec![Traced { unit: start.clone(), depth: 0 }];
-    let mut links = Vec::new();
-    let mut link_keys = HashSet::new();
-    let mut frontier = vec![start.clone()];
-    let mut depth = 0;
-    while !frontier.is_empty() {
-        depth += 1;
-        let mut next = Vec::new();
-        for link in store.links(&frontier, direction)? {
-            let reached = match direction {
-                Direction::Forward => &link.output,
-                Direction::Backward => &link.input,
-            };
-            if seen.insert(reached.clone()) {
-                units.push(Traced { unit: reached.clone(), depth });
-                next.push(reached.clone());
-            }
-            if link_keys.insert((link.seq, link.kind.clone(), link.input.clone(), link.output.clone())) {
-                links.push(link);
-            }
-        }
-        frontier = next;
-    }
-    let all: Vec<Unit> = units.iter().map(|t| t.unit.clone()).collect();
-    let partner_moves = store.partner_moves(&all)?;
-    Ok(Trace { start, direction, units, links, partner_moves })
+    let g = store.trace(&start, direction)?;
+    Ok(Trace { start, direction, units: g.units, links: g.links, partner_moves: g.partner_moves })
 }
 
 /// Units shipped to one customer, summed.

@@ -8,14 +8,16 @@
 //! exactly what the SQL in [`crate::trace`] answers; a test compares the two
 //! on random histories.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
 use tracelot_core::time::from_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku, TxId};
-use tracelot_store::{Direction, Link, PartnerMove, Unit};
+use tracelot_store::{Direction, Link, PartnerMove, TraceGraph, Traced, Unit};
 
 use crate::rows::{parsed, scale_at, tx_id};
 
@@ -39,6 +41,7 @@ struct Run {
 }
 
 struct Move {
+    occurred_at: Timestamp,
     seq: i64,
     line: i64,
     unit: Ids,
@@ -188,7 +191,8 @@ impl Genealogy {
                 (_, Some(t)) if is_partner(t) => (to_id, 1),
                 _ => continue,
             };
-            self.moves.push(Move { seq, line, unit, partner, units: qty * sign });
+            let Some(occurred_at) = self.txs.get(&seq).map(|t| t.occurred_at) else { continue };
+            self.moves.push(Move { occurred_at, seq, line, unit, partner, units: qty * sign });
             self.moves_of.entry(unit).or_default().push(self.moves.len() - 1);
         }
         drop(rows);
@@ -234,14 +238,21 @@ impl Genealogy {
     }
 
     /// The units a query unit matches: itself, and for a lot (or item) its serials.
-    fn matched(&self, ids: Ids) -> Vec<Ids> {
-        let mut v = vec![ids];
+    fn matched_into(&self, ids: Ids, into: &mut HashSet<Ids>) {
+        into.insert(ids);
         if ids.2 == 0
             && let Some(children) = self.serials_of.get(&ids)
         {
-            v.extend(children.iter().copied());
+            into.extend(children.iter().copied());
         }
-        v
+    }
+
+    fn matched_units(&self, units: &[Unit]) -> HashSet<Ids> {
+        let mut set = HashSet::default();
+        for ids in units.iter().filter_map(|u| self.resolve(u)) {
+            self.matched_into(ids, &mut set);
+        }
+        set
     }
 
     fn unit(&self, ids: Ids) -> Option<Unit> {
@@ -256,10 +267,10 @@ impl Genealogy {
         self.items.get(&item).map(|i| i.1.format(units)).unwrap_or_else(|| units.to_string())
     }
 
-    /// What [`crate::trace::links`] answers.
-    pub(crate) fn links(&self, units: &[Unit], direction: Direction) -> Vec<Link> {
-        let matched: HashSet<Ids> =
-            units.iter().filter_map(|u| self.resolve(u)).flat_map(|ids| self.matched(ids)).collect();
+    /// One step at the level of ids: the links of the runs that consumed
+    /// (forward) or made (backward) a matched unit, in the order the SQL
+    /// answers them (by time, then chain position; runs before installations).
+    fn id_links(&self, matched: &HashSet<Ids>, direction: Direction) -> Vec<IdLink> {
         let index = match direction {
             Direction::Forward => &self.consumed_in,
             Direction::Backward => &self.made_by,
@@ -285,63 +296,156 @@ impl Genealogy {
                 m
             };
             let (inputs, outputs) = match direction {
-                Direction::Forward => (sum(&run.inputs, Some(&matched)), sum(&run.outputs, None)),
-                Direction::Backward => (sum(&run.inputs, None), sum(&run.outputs, Some(&matched))),
+                Direction::Forward => (sum(&run.inputs, Some(matched)), sum(&run.outputs, None)),
+                Direction::Backward => (sum(&run.inputs, None), sum(&run.outputs, Some(matched))),
             };
-            if inputs.is_empty() || outputs.is_empty() {
-                continue;
-            }
             for (i, iq) in &inputs {
                 for (o, oq) in &outputs {
-                    let (Some(input), Some(output)) = (self.unit(*i), self.unit(*o)) else { continue };
-                    let link = Link {
-                        kind: run.kind.into(),
-                        seq: run.seq,
-                        tx_id: tx.id,
+                    let link = IdLink {
+                        run: r,
                         occurred_at: tx.occurred_at,
-                        reference: tx.reference.as_deref().map(str::to_owned),
-                        input,
+                        input: *i,
                         input_units: *iq,
-                        input_quantity: self.quantity(i.0, *iq),
-                        output,
+                        output: *o,
                         output_units: *oq,
-                        output_quantity: self.quantity(o.0, *oq),
                     };
                     if run.kind == "produce" { produce.push(link) } else { assemble.push(link) }
                 }
             }
         }
         produce.extend(assemble);
-        produce.sort_by_key(|l| (l.occurred_at, l.seq));
+        produce.sort_by_key(|l| (l.occurred_at, self.runs[l.run].seq));
         produce
+    }
+
+    fn link(&self, l: &IdLink, names: &mut Names) -> Option<Link> {
+        let run = &self.runs[l.run];
+        let tx = self.txs.get(&run.seq)?;
+        Some(Link {
+            kind: run.kind.into(),
+            seq: run.seq,
+            tx_id: tx.id,
+            occurred_at: tx.occurred_at,
+            reference: tx.reference.as_deref().map(str::to_owned),
+            input: names.unit(self, l.input)?,
+            input_units: l.input_units,
+            input_quantity: self.quantity(l.input.0, l.input_units),
+            output: names.unit(self, l.output)?,
+            output_units: l.output_units,
+            output_quantity: self.quantity(l.output.0, l.output_units),
+        })
+    }
+
+    /// What [`crate::trace::links`] answers.
+    pub(crate) fn links(&self, units: &[Unit], direction: Direction) -> Vec<Link> {
+        let matched = self.matched_units(units);
+        let mut names = Names::default();
+        self.id_links(&matched, direction).iter().filter_map(|l| self.link(l, &mut names)).collect()
+    }
+
+    /// The partner movements of matched units, oldest first, each once.
+    fn id_moves(&self, matched: &HashSet<Ids>) -> Vec<&Move> {
+        let mut found: Vec<&Move> =
+            matched.iter().filter_map(|u| self.moves_of.get(u)).flatten().map(|m| &self.moves[*m]).collect();
+        found.sort_unstable_by_key(|m| (m.occurred_at, m.seq, m.line));
+        found.dedup_by_key(|m| (m.seq, m.line));
+        found
+    }
+
+    fn partner_move(&self, m: &Move, names: &mut Names) -> Option<PartnerMove> {
+        let tx = self.txs.get(&m.seq)?;
+        let (partner, partner_kind) = self.locations.get(&m.partner)?.clone();
+        Some(PartnerMove {
+            seq: m.seq,
+            tx_id: tx.id,
+            kind: tx.kind.to_string(),
+            occurred_at: tx.occurred_at,
+            reference: tx.reference.as_deref().map(str::to_owned),
+            unit: names.unit(self, m.unit)?,
+            partner,
+            partner_kind,
+            units: m.units,
+            quantity: self.quantity(m.unit.0, m.units.abs()),
+        })
     }
 
     /// What [`crate::trace::partner_moves`] answers.
     pub(crate) fn partner_moves(&self, units: &[Unit]) -> Vec<PartnerMove> {
-        let matched: HashSet<Ids> =
-            units.iter().filter_map(|u| self.resolve(u)).flat_map(|ids| self.matched(ids)).collect();
-        let mut found: Vec<&Move> =
-            matched.iter().filter_map(|u| self.moves_of.get(u)).flatten().map(|m| &self.moves[*m]).collect();
-        found.sort_by_key(|m| (self.txs.get(&m.seq).map(|t| t.occurred_at), m.seq, m.line));
-        found.dedup_by_key(|m| (m.seq, m.line));
-        found
-            .into_iter()
-            .filter_map(|m| {
-                let tx = self.txs.get(&m.seq)?;
-                let (partner, partner_kind) = self.locations.get(&m.partner)?.clone();
-                Some(PartnerMove {
-                    seq: m.seq,
-                    tx_id: tx.id,
-                    kind: tx.kind.to_string(),
-                    occurred_at: tx.occurred_at,
-                    reference: tx.reference.as_deref().map(str::to_owned),
-                    unit: self.unit(m.unit)?,
-                    partner,
-                    partner_kind,
-                    units: m.units,
-                    quantity: self.quantity(m.unit.0, m.units.abs()),
-                })
-            })
-            .collect()
+        let matched = self.matched_units(units);
+        let mut names = Names::default();
+        self.id_moves(&matched).into_iter().filter_map(|m| self.partner_move(m, &mut names)).collect()
+    }
+
+    /// What [`tracelot_store::trace::walk`] answers, walked on ids: each
+    /// level's frontier is a set of integers, and units are named once, at
+    /// the end.
+    pub(crate) fn trace(&self, start: &Unit, direction: Direction) -> TraceGraph {
+        let mut graph = TraceGraph { units: vec![Traced { unit: start.clone(), depth: 0 }], ..TraceGraph::default() };
+        let Some(start_ids) = self.resolve(start) else { return graph };
+        // The walk compares units as written: a start named without its lot
+        // is a different unit from the same serial reached with its lot.
+        let mut seen: HashSet<Ids> = HashSet::default();
+        if self.unit(start_ids).as_ref() == Some(start) {
+            seen.insert(start_ids);
+        }
+        let mut reached: Vec<(Ids, u32)> = Vec::new();
+        let mut link_keys: HashSet<(i64, &str, Ids, Ids)> = HashSet::default();
+        let mut links: Vec<IdLink> = Vec::new();
+        let mut all = HashSet::default();
+        self.matched_into(start_ids, &mut all);
+        let mut frontier = all.clone();
+        let mut depth = 0;
+        while !frontier.is_empty() {
+            depth += 1;
+            let mut next = HashSet::default();
+            for l in self.id_links(&frontier, direction) {
+                let unit = match direction {
+                    Direction::Forward => l.output,
+                    Direction::Backward => l.input,
+                };
+                if seen.insert(unit) {
+                    reached.push((unit, depth));
+                    self.matched_into(unit, &mut next);
+                }
+                if link_keys.insert((self.runs[l.run].seq, self.runs[l.run].kind, l.input, l.output)) {
+                    links.push(l);
+                }
+            }
+            all.extend(next.iter().copied());
+            frontier = next;
+        }
+        let mut names = Names::default();
+        graph.units.extend(
+            reached.iter().filter_map(|(ids, depth)| names.unit(self, *ids).map(|unit| Traced { unit, depth: *depth })),
+        );
+        graph.links = links.iter().filter_map(|l| self.link(l, &mut names)).collect();
+        graph.partner_moves =
+            self.id_moves(&all).into_iter().filter_map(|m| self.partner_move(m, &mut names)).collect();
+        graph
+    }
+}
+
+/// A link found on ids, named only if it is part of the answer.
+struct IdLink {
+    run: usize,
+    occurred_at: Timestamp,
+    input: Ids,
+    input_units: i64,
+    output: Ids,
+    output_units: i64,
+}
+
+/// Units named during one answer, so each is looked up once.
+#[derive(Default)]
+struct Names(HashMap<Ids, Unit>);
+
+impl Names {
+    fn unit(&mut self, g: &Genealogy, ids: Ids) -> Option<Unit> {
+        if let Some(u) = self.0.get(&ids) {
+            return Some(u.clone());
+        }
+        let u = g.unit(ids)?;
+        self.0.insert(ids, u.clone());
+        Some(u)
     }
 }

@@ -27,8 +27,8 @@ use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Seria
 use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, Link, LocationRow, LotRow,
-    PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError, Unit, VerifyReport,
-    WhereRow, WriterMetrics, WriterStats,
+    PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError, TraceGraph, Unit,
+    VerifyReport, WhereRow, WriterMetrics, WriterStats,
 };
 
 use crate::writer::{Job, Writer};
@@ -233,6 +233,13 @@ impl Store for SqliteStore {
         match &self.genealogy {
             Some(g) => self.with_genealogy(g, |g| g.partner_moves(units)),
             None => self.read(|c| trace::partner_moves(c, units)),
+        }
+    }
+
+    fn trace(&self, start: &Unit, direction: Direction) -> Result<TraceGraph, StoreError> {
+        match &self.genealogy {
+            Some(g) => self.with_genealogy(g, |g| g.trace(start, direction)),
+            None => tracelot_store::trace::walk(self, start, direction),
         }
     }
 

@@ -24,7 +24,7 @@ pub mod trace;
 
 pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
 pub use metrics::{WriterMetrics, WriterStats};
-pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, Unit};
+pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, TraceGraph, Traced, Unit};
 
 /// Why a submitted transaction was not posted. Nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -392,6 +392,12 @@ pub trait Store: Send + Sync {
     fn links(&self, units: &[Unit], direction: Direction) -> Result<Vec<Link>, StoreError>;
     /// Receipts, shipments and returns of these units, oldest first.
     fn partner_moves(&self, units: &[Unit]) -> Result<Vec<PartnerMove>, StoreError>;
+    /// A whole trace from `start` to any depth. The default walks
+    /// [`Store::links`] level by level ([`trace::walk`]); a backend with an
+    /// index answers the same from it.
+    fn trace(&self, start: &Unit, direction: Direction) -> Result<TraceGraph, StoreError> {
+        trace::walk(self, start, direction)
+    }
     /// Installs and removals where this serial is the parent or the component, oldest first.
     fn assembly_events(&self, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>, StoreError>;
     /// The writer's queue depth and commit sizes, for monitoring.

@@ -117,3 +117,61 @@ pub struct AssemblyEvent {
     /// Installed (true) or removed (false).
     pub installed: bool,
 }
+
+/// A unit reached by a trace, with its distance from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Traced {
+    /// The unit.
+    pub unit: Unit,
+    /// Production or assembly steps from the start (0 for the start).
+    pub depth: u32,
+}
+
+/// Everything a trace reaches: the units (the start first, then by depth),
+/// the runs and installations between them, and their partner movements.
+#[derive(Debug, Clone, Default)]
+pub struct TraceGraph {
+    /// Units reached.
+    pub units: Vec<Traced>,
+    /// Production runs and installations, each once.
+    pub links: Vec<Link>,
+    /// Receipts, shipments and returns of the units, oldest first.
+    pub partner_moves: Vec<PartnerMove>,
+}
+
+/// The trace every backend can answer: [`crate::Store::links`] level by
+/// level until nothing new is reached, then the partner moves of all units.
+/// A backend with a faster way must answer exactly this.
+pub fn walk<S: crate::Store + ?Sized>(
+    store: &S,
+    start: &Unit,
+    direction: Direction,
+) -> Result<TraceGraph, crate::StoreError> {
+    let mut seen: std::collections::HashSet<Unit> = std::collections::HashSet::from([start.clone()]);
+    let mut units = vec![Traced { unit: start.clone(), depth: 0 }];
+    let mut links = Vec::new();
+    let mut link_keys = std::collections::HashSet::new();
+    let mut frontier = vec![start.clone()];
+    let mut depth = 0;
+    while !frontier.is_empty() {
+        depth += 1;
+        let mut next = Vec::new();
+        for link in store.links(&frontier, direction)? {
+            let reached = match direction {
+                Direction::Forward => &link.output,
+                Direction::Backward => &link.input,
+            };
+            if seen.insert(reached.clone()) {
+                units.push(Traced { unit: reached.clone(), depth });
+                next.push(reached.clone());
+            }
+            if link_keys.insert((link.seq, link.kind.clone(), link.input.clone(), link.output.clone())) {
+                links.push(link);
+            }
+        }
+        frontier = next;
+    }
+    let all: Vec<Unit> = units.iter().map(|t| t.unit.clone()).collect();
+    let partner_moves = store.partner_moves(&all)?;
+    Ok(TraceGraph { units, links, partner_moves })
+}
