@@ -89,6 +89,19 @@ pub fn run(db_flag: Option<&str>, args: &ServeArgs) -> anyhow::Result<()> {
         )
         .with_context(|| format!("opening {}", path.display()))?,
     );
+    if c.genealogy_index {
+        let store = store.clone();
+        std::thread::Builder::new()
+            .name("genealogy".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                match store.warm_genealogy() {
+                    Ok(()) => tracing::info!(seconds = started.elapsed().as_secs_f64(), "genealogy index built"),
+                    Err(e) => tracing::warn!(error = %e, "genealogy index not built; traces build it on demand"),
+                }
+            })
+            .context("starting the genealogy index thread")?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =

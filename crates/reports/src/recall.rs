@@ -151,9 +151,9 @@ impl RecallReport {
                 format!("{}{}", if m.units < 0 { "-" } else { "" }, m.quantity),
                 m.units.to_string(),
                 m.occurred_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string(),
-                m.reference.clone().unwrap_or_default(),
+                m.reference.as_deref().unwrap_or_default().to_string(),
                 m.tx_id.to_string(),
-                m.kind.clone(),
+                m.kind.to_string(),
             ];
             s.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             s.push('\n');

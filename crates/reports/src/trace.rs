@@ -97,9 +97,9 @@ impl Trace {
             e.first = e.first.min(d);
             e.last = e.last.max(d);
             if let Some(r) = &m.reference
-                && !e.documents.contains(r)
+                && !e.documents.iter().any(|d| d.as_str() == &**r)
             {
-                e.documents.push(r.clone());
+                e.documents.push(r.to_string());
             }
         }
         by.into_values().collect()

@@ -70,9 +70,11 @@ pub struct Config {
     pub session_hours: u32,
     /// Failed-login limits.
     pub login: LoginPolicy,
-    /// Keep an in-memory genealogy index for traces and recalls. About
-    /// 2.7× faster traces on a 10-million-movement ledger, at about 5 GB of
-    /// memory and a 35 s build on the first trace there; off by default.
+    /// Keep an in-memory genealogy index for traces and recalls (on by
+    /// default): a forward trace through 40,000 runs and 100,000 shipments
+    /// takes about 70 ms instead of 1.5 s, at about 0.55 KB of memory per
+    /// ledger movement (5.3 GiB at 10 million) and a build of about 12 s
+    /// there, in the background at startup.
     pub genealogy_index: bool,
 }
 
@@ -86,7 +88,7 @@ impl Default for Config {
             body_limit_bytes: 1 << 20,
             session_hours: 12,
             login: LoginPolicy::default(),
-            genealogy_index: false,
+            genealogy_index: true,
         }
     }
 }

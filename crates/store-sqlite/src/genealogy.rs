@@ -8,7 +8,6 @@
 //! exactly what the SQL in [`crate::trace`] answers; a test compares the two
 //! on random histories.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -17,7 +16,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use tracelot_core::time::from_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku, TxId};
-use tracelot_store::{Direction, Link, PartnerMove, TraceGraph, Traced, Unit};
+use tracelot_store::{Direction, Link, PartnerMove, Quantity, TraceGraph, Traced, Unit};
 
 use crate::rows::{parsed, scale_at, tx_id};
 
@@ -66,7 +65,8 @@ pub(crate) struct Genealogy {
     made_by: HashMap<Ids, Vec<usize>>,
     moves: Vec<Move>,
     moves_of: HashMap<Ids, Vec<usize>>,
-    txs: HashMap<i64, Tx>,
+    /// Transactions by chain position (positions are dense from 1).
+    txs: Vec<Option<Tx>>,
     kinds: HashMap<String, Arc<str>>,
     items: HashMap<i64, (Sku, Scale)>,
     item_by_sku: HashMap<Sku, i64>,
@@ -88,6 +88,10 @@ fn push_once(list: &mut Vec<usize>, run: usize) {
 }
 
 impl Genealogy {
+    fn tx(&self, seq: i64) -> Option<&Tx> {
+        usize::try_from(seq).ok().and_then(|i| self.txs.get(i)).and_then(Option::as_ref)
+    }
+
     fn kind(&mut self, k: &str) -> Arc<str> {
         if let Some(a) = self.kinds.get(k) {
             return a.clone();
@@ -155,7 +159,11 @@ impl Genealogy {
         drop(rows);
         for (seq, id, kind, occurred_at, reference) in fresh {
             let kind = self.kind(&kind);
-            self.txs.insert(seq, Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
+            let Ok(at) = usize::try_from(seq) else { continue };
+            if self.txs.len() <= at {
+                self.txs.resize_with(at + 1, || None);
+            }
+            self.txs[at] = Some(Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
         }
         let mut stmt = c.prepare(
             "SELECT tx_seq, line, item_id, lot_id, serial_id, qty, from_id, to_id FROM movements
@@ -168,7 +176,7 @@ impl Genealogy {
             let (qty, from_id, to_id): (i64, i64, i64) = (r.get(5)?, r.get(6)?, r.get(7)?);
             let from_kind = self.locations.get(&from_id).map(|l| l.1);
             let to_kind = self.locations.get(&to_id).map(|l| l.1);
-            let produce = self.txs.get(&seq).is_some_and(|t| &*t.kind == "produce");
+            let produce = self.tx(seq).is_some_and(|t| &*t.kind == "produce");
             if produce {
                 let run = match self.run_by_seq.get(&seq) {
                     Some(r) => *r,
@@ -191,7 +199,7 @@ impl Genealogy {
                 (_, Some(t)) if is_partner(t) => (to_id, 1),
                 _ => continue,
             };
-            let Some(occurred_at) = self.txs.get(&seq).map(|t| t.occurred_at) else { continue };
+            let Some(occurred_at) = self.tx(seq).map(|t| t.occurred_at) else { continue };
             self.moves.push(Move { occurred_at, seq, line, unit, partner, units: qty * sign });
             self.moves_of.entry(unit).or_default().push(self.moves.len() - 1);
         }
@@ -263,8 +271,8 @@ impl Genealogy {
         })
     }
 
-    fn quantity(&self, item: i64, units: i64) -> String {
-        self.items.get(&item).map(|i| i.1.format(units)).unwrap_or_else(|| units.to_string())
+    fn quantity(&self, item: i64, units: i64) -> Quantity {
+        Quantity { units, scale: self.items.get(&item).map(|i| i.1).unwrap_or(Scale::UNITS) }
     }
 
     /// One step at the level of ids: the links of the runs that consumed
@@ -280,25 +288,19 @@ impl Genealogy {
         runs.dedup();
         let mut produce = Vec::new();
         let mut assemble = Vec::new();
+        let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
         for r in runs {
             let run = &self.runs[r];
             if run.kind == "produce" && self.reversed.contains(&run.seq) {
                 continue;
             }
-            let Some(tx) = self.txs.get(&run.seq) else { continue };
-            let sum = |lines: &[(Ids, i64)], only: Option<&HashSet<Ids>>| -> BTreeMap<Ids, i64> {
-                let mut m = BTreeMap::new();
-                for (u, q) in lines {
-                    if only.is_none_or(|o| o.contains(u)) {
-                        *m.entry(*u).or_default() += q;
-                    }
-                }
-                m
+            let Some(tx) = self.tx(run.seq) else { continue };
+            let (only_in, only_out) = match direction {
+                Direction::Forward => (Some(matched), None),
+                Direction::Backward => (None, Some(matched)),
             };
-            let (inputs, outputs) = match direction {
-                Direction::Forward => (sum(&run.inputs, Some(matched)), sum(&run.outputs, None)),
-                Direction::Backward => (sum(&run.inputs, None), sum(&run.outputs, Some(matched))),
-            };
+            sum_lines(&run.inputs, only_in, &mut inputs);
+            sum_lines(&run.outputs, only_out, &mut outputs);
             for (i, iq) in &inputs {
                 for (o, oq) in &outputs {
                     let link = IdLink {
@@ -320,13 +322,13 @@ impl Genealogy {
 
     fn link(&self, l: &IdLink, names: &mut Names) -> Option<Link> {
         let run = &self.runs[l.run];
-        let tx = self.txs.get(&run.seq)?;
+        let tx = self.tx(run.seq)?;
         Some(Link {
-            kind: run.kind.into(),
+            kind: run.kind,
             seq: run.seq,
             tx_id: tx.id,
             occurred_at: tx.occurred_at,
-            reference: tx.reference.as_deref().map(str::to_owned),
+            reference: tx.reference.clone(),
             input: names.unit(self, l.input)?,
             input_units: l.input_units,
             input_quantity: self.quantity(l.input.0, l.input_units),
@@ -353,14 +355,14 @@ impl Genealogy {
     }
 
     fn partner_move(&self, m: &Move, names: &mut Names) -> Option<PartnerMove> {
-        let tx = self.txs.get(&m.seq)?;
+        let tx = self.tx(m.seq)?;
         let (partner, partner_kind) = self.locations.get(&m.partner)?.clone();
         Some(PartnerMove {
             seq: m.seq,
             tx_id: tx.id,
-            kind: tx.kind.to_string(),
+            kind: tx.kind.clone(),
             occurred_at: tx.occurred_at,
-            reference: tx.reference.as_deref().map(str::to_owned),
+            reference: tx.reference.clone(),
             unit: names.unit(self, m.unit)?,
             partner,
             partner_kind,
@@ -423,6 +425,22 @@ impl Genealogy {
             self.id_moves(&all).into_iter().filter_map(|m| self.partner_move(m, &mut names)).collect();
         graph
     }
+}
+
+/// A run's lines summed per unit, in unit order (as the SQL groups them),
+/// keeping only `only` when given; `out` is reused between runs.
+fn sum_lines(lines: &[(Ids, i64)], only: Option<&HashSet<Ids>>, out: &mut Vec<(Ids, i64)>) {
+    out.clear();
+    out.extend(lines.iter().filter(|(u, _)| only.is_none_or(|o| o.contains(u))).copied());
+    out.sort_unstable_by_key(|(u, _)| *u);
+    out.dedup_by(|next, kept| {
+        if next.0 == kept.0 {
+            kept.1 += next.1;
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// A link found on ids, named only if it is part of the answer.

@@ -121,6 +121,15 @@ impl SqliteStore {
         })
     }
 
+    /// Builds (or brings up to date) the in-memory genealogy index, when
+    /// the store keeps one, so that the first trace does not pay for it.
+    pub fn warm_genealogy(&self) -> Result<(), StoreError> {
+        match &self.genealogy {
+            Some(g) => self.with_genealogy(g, |_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Brings the genealogy index up to date, then asks it.
     fn with_genealogy<T>(
         &self,

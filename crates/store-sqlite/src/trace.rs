@@ -4,10 +4,11 @@
 //! a trace costs one query per level, not one per unit.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku};
-use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Unit};
+use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::rows::{instant, parsed, tx_id};
 
@@ -69,8 +70,8 @@ impl Names {
         Ok(Unit { sku, lot, serial })
     }
 
-    fn quantity(&mut self, c: &Connection, item: i64, units: i64) -> rusqlite::Result<String> {
-        Ok(self.item(c, item)?.1.format(units))
+    fn quantity(&mut self, c: &Connection, item: i64, units: i64) -> rusqlite::Result<Quantity> {
+        Ok(Quantity { units, scale: self.item(c, item)?.1 })
     }
 }
 
@@ -238,11 +239,11 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
             for (output, out_lines) in &run.outputs {
                 let out_units: i64 = out_lines.values().sum();
                 out.push(Link {
-                    kind: "produce".into(),
+                    kind: "produce",
                     seq: *seq,
                     tx_id: run.tx,
                     occurred_at: run.occurred_at,
-                    reference: run.reference.clone(),
+                    reference: run.reference.as_deref().map(Arc::from),
                     input: names.unit(c, *input)?,
                     input_units: in_units,
                     input_quantity: names.quantity(c, input.item, in_units)?,
@@ -273,11 +274,11 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
     drop(rows);
     for (seq, tx, occurred_at, reference, component, parent) in installs {
         out.push(Link {
-            kind: "assemble".into(),
+            kind: "assemble",
             seq,
             tx_id: tx,
             occurred_at,
-            reference,
+            reference: reference.map(Arc::from),
             input: names.unit(c, component)?,
             input_units: 1,
             input_quantity: names.quantity(c, component.item, 1)?,
@@ -336,9 +337,9 @@ pub(crate) fn partner_moves(c: &Connection, units: &[Unit]) -> rusqlite::Result<
             Ok(PartnerMove {
                 seq,
                 tx_id: tx,
-                kind,
+                kind: kind.into(),
                 occurred_at: tracelot_core::time::from_micros(occ),
-                reference,
+                reference: reference.map(Arc::from),
                 unit: names.unit(c, ids)?,
                 partner,
                 partner_kind,

@@ -24,7 +24,7 @@ pub mod trace;
 
 pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
 pub use metrics::{WriterMetrics, WriterStats};
-pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, TraceGraph, Traced, Unit};
+pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, TraceGraph, Traced, Unit};
 
 /// Why a submitted transaction was not posted. Nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
