@@ -284,6 +284,7 @@ pub fn reading(r: &tracelot_reports::scan::Reading) -> String {
     field("best before", r.best_before.map(|d| d.to_string()));
     field("produced", r.produced_on.map(|d| d.to_string()));
     field("count", r.count.map(|c| c.to_string()));
+    field("quantity", r.quantity.clone());
     field("location", r.location.as_ref().map(ToString::to_string));
     field("lot status", r.stored_lot.as_ref().map(|l| l.status.clone()));
     field("serial at", r.serial_at.as_ref().map(ToString::to_string));

@@ -48,6 +48,12 @@ fn scan_reads_every_form_without_master_data() {
     assert_eq!(db.ok(&["scan", "TL:LOC:MAIN/DOCK"])["location"], "MAIN/DOCK");
     assert_eq!(db.ok(&["scan", "NO-SUCH-SKU"])["kind"], "plain");
 
+    // A variable-measure item counts in its own unit: the net weight is the quantity.
+    db.ok(&["item", "add", "CHEESE", "--tracking", "lot", "--uom", "kg", "--scale", "3", "--gtin", "9506000134376"]);
+    let wheel = db.ok(&["scan", "(01)09506000134376(3102)001250(10)W1"]);
+    assert_eq!((wheel["item"]["sku"].as_str(), wheel["quantity"].as_str()), (Some("CHEESE"), Some("12.500 kg")));
+    assert_eq!(db.ok(&["scan", "CHEESE"])["kind"], "sku");
+
     // An invalid scan exits 1 with a problem naming the AI, position and rule.
     let out = tracelot(&db.db, &["scan", &pack("SN1", "271332", "L-7")]);
     assert_eq!(out.status.code(), Some(1));
@@ -81,6 +87,9 @@ fn receiving_and_shipping_by_scans() {
     assert_eq!((posted["kind"].as_str(), posted["movements"].as_u64()), (Some("receive"), Some(3)));
     let lot = db.ok(&["lot", "show", "PACK", "L-7"]);
     assert_eq!(lot["expires_on"], "2027-06-30", "{lot}");
+    // Once the item is known, a scan says what it stands for.
+    let read = db.ok(&["scan", &pack("SN9", "270600", "L-7")]);
+    assert_eq!((read["item"]["sku"].as_str(), read["quantity"].as_str()), (Some("PACK"), Some("1 ea")), "{read}");
     let mut serials: Vec<String> = stock(&db, "PACK")
         .iter()
         .map(|r| format!("{}@{}", r["serial"].as_str().unwrap(), r["location"].as_str().unwrap()))

@@ -122,6 +122,10 @@ pub struct Reading {
     /// AI (30) or (37).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// What the scan stands for in a receipt or shipment, in the item's
+    /// unit: a net measure in that unit, else the count, else one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<String>,
     /// AIs 310n-369n.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub measures: Vec<MeasureValue>,
@@ -162,6 +166,7 @@ impl Reading {
             best_before: None,
             produced_on: None,
             count: None,
+            quantity: None,
             measures: Vec::new(),
             location: None,
             item: None,
@@ -281,6 +286,12 @@ pub fn read(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<Re
         r.kind = "plain";
     }
     r.item = row.as_ref().map(scanned_item);
+    if let Some(row) = &row
+        && r.location.is_none()
+    {
+        let units = units_of(&r, row, field)?;
+        r.quantity = Some(format!("{} {}", row.spec.scale.format(units), row.spec.uom));
+    }
     let lot = r.lot.as_deref().and_then(|l| LotCode::parse(l).ok());
     let stored = match (&row, lot) {
         (Some(row), Some(lot)) => store.lot(&row.spec.sku, &lot)?,

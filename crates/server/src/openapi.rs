@@ -142,6 +142,7 @@ fn schemas() -> Value {
                 "lot": { "type": "string" }, "serial": { "type": "string" },
                 "expires_on": { "type": "string", "format": "date" }, "best_before": { "type": "string", "format": "date" },
                 "produced_on": { "type": "string", "format": "date" }, "count": { "type": "integer" },
+                "quantity": { "type": "string", "description": "What the scan stands for in the item's unit, e.g. \"1.250 kg\"." },
                 "measures": { "type": "array", "items": { "type": "object" } },
                 "location": { "type": "string" }, "item": { "type": "object" }, "stored_lot": { "type": "object" },
                 "serial_at": { "type": "string" },
