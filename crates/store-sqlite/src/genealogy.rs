@@ -20,6 +20,30 @@ use tracelot_store::{Direction, Link, PartnerMove, Quantity, TraceGraph, Traced,
 
 use crate::rows::{parsed, scale_at, tx_id};
 
+/// Values by a dense integer id: direct indexing instead of hashing, for
+/// the millions of lots and serials a large ledger names.
+struct Dense<T>(Vec<Option<T>>);
+
+impl<T> Default for Dense<T> {
+    fn default() -> Self {
+        Dense(Vec::new())
+    }
+}
+
+impl<T> Dense<T> {
+    fn get(&self, id: i64) -> Option<&T> {
+        usize::try_from(id).ok().and_then(|i| self.0.get(i)).and_then(Option::as_ref)
+    }
+
+    fn put(&mut self, id: i64, value: T) {
+        let Ok(i) = usize::try_from(id) else { return };
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(value);
+    }
+}
+
 /// A unit by store ids (0 = none), as movements key it.
 type Ids = (i64, i64, i64);
 
@@ -66,13 +90,14 @@ pub(crate) struct Genealogy {
     moves: Vec<Move>,
     moves_of: HashMap<Ids, Vec<usize>>,
     /// Transactions by chain position (positions are dense from 1).
-    txs: Vec<Option<Tx>>,
+    txs: Dense<Tx>,
     kinds: HashMap<String, Arc<str>>,
-    items: HashMap<i64, (Sku, Scale)>,
+    /// Items, lots and serials by id (ids are dense from 1).
+    items: Dense<(Sku, Scale)>,
     item_by_sku: HashMap<Sku, i64>,
-    lots: HashMap<i64, LotCode>,
+    lots: Dense<LotCode>,
     lot_by_code: HashMap<(i64, LotCode), i64>,
-    serials: HashMap<i64, Serial>,
+    serials: Dense<Serial>,
     serial_by_name: HashMap<(i64, Serial), (i64, i64)>,
     locations: HashMap<i64, (LocationPath, LocationKind)>,
 }
@@ -89,7 +114,7 @@ fn push_once(list: &mut Vec<usize>, run: usize) {
 
 impl Genealogy {
     fn tx(&self, seq: i64) -> Option<&Tx> {
-        usize::try_from(seq).ok().and_then(|i| self.txs.get(i)).and_then(Option::as_ref)
+        self.txs.get(seq)
     }
 
     fn kind(&mut self, k: &str) -> Arc<str> {
@@ -107,7 +132,7 @@ impl Genealogy {
         while let Some(r) = rows.next()? {
             let (id, sku): (i64, Sku) = (r.get(0)?, parsed(r, 1)?);
             self.item_by_sku.insert(sku.clone(), id);
-            self.items.insert(id, (sku, scale_at(r, 2)?));
+            self.items.put(id, (sku, scale_at(r, 2)?));
         }
         let mut stmt = c.prepare("SELECT id, path, kind FROM locations")?;
         let mut rows = stmt.query([])?;
@@ -119,7 +144,7 @@ impl Genealogy {
         while let Some(r) = rows.next()? {
             let (id, item, code): (i64, i64, LotCode) = (r.get(0)?, r.get(1)?, parsed(r, 2)?);
             self.lot_by_code.insert((item, code.clone()), id);
-            self.lots.insert(id, code);
+            self.lots.put(id, code);
             self.last_lot = id;
         }
         let mut stmt =
@@ -128,7 +153,7 @@ impl Genealogy {
         while let Some(r) = rows.next()? {
             let (id, item, serial, lot): (i64, i64, Serial, i64) = (r.get(0)?, r.get(1)?, parsed(r, 2)?, r.get(3)?);
             self.serial_by_name.insert((item, serial.clone()), (id, lot));
-            self.serials.insert(id, serial);
+            self.serials.put(id, serial);
             self.serials_of.entry((item, lot, 0)).or_default().push((item, lot, id));
             self.last_serial = id;
         }
@@ -159,11 +184,7 @@ impl Genealogy {
         drop(rows);
         for (seq, id, kind, occurred_at, reference) in fresh {
             let kind = self.kind(&kind);
-            let Ok(at) = usize::try_from(seq) else { continue };
-            if self.txs.len() <= at {
-                self.txs.resize_with(at + 1, || None);
-            }
-            self.txs[at] = Some(Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
+            self.txs.put(seq, Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
         }
         let mut stmt = c.prepare(
             "SELECT tx_seq, line, item_id, lot_id, serial_id, qty, from_id, to_id FROM movements
@@ -265,14 +286,14 @@ impl Genealogy {
 
     fn unit(&self, ids: Ids) -> Option<Unit> {
         Some(Unit {
-            sku: self.items.get(&ids.0)?.0.clone(),
-            lot: if ids.1 == 0 { None } else { Some(self.lots.get(&ids.1)?.clone()) },
-            serial: if ids.2 == 0 { None } else { Some(self.serials.get(&ids.2)?.clone()) },
+            sku: self.items.get(ids.0)?.0.clone(),
+            lot: if ids.1 == 0 { None } else { Some(self.lots.get(ids.1)?.clone()) },
+            serial: if ids.2 == 0 { None } else { Some(self.serials.get(ids.2)?.clone()) },
         })
     }
 
     fn quantity(&self, item: i64, units: i64) -> Quantity {
-        Quantity { units, scale: self.items.get(&item).map(|i| i.1).unwrap_or(Scale::UNITS) }
+        Quantity { units, scale: self.items.get(item).map(|i| i.1).unwrap_or(Scale::UNITS) }
     }
 
     /// One step at the level of ids: the links of the runs that consumed
@@ -305,6 +326,7 @@ impl Genealogy {
                 for (o, oq) in &outputs {
                     let link = IdLink {
                         run: r,
+                        seq: run.seq,
                         occurred_at: tx.occurred_at,
                         input: *i,
                         input_units: *iq,
@@ -316,7 +338,7 @@ impl Genealogy {
             }
         }
         produce.extend(assemble);
-        produce.sort_by_key(|l| (l.occurred_at, self.runs[l.run].seq));
+        produce.sort_by_key(|l| (l.occurred_at, l.seq));
         produce
     }
 
@@ -409,7 +431,7 @@ impl Genealogy {
                     reached.push((unit, depth));
                     self.matched_into(unit, &mut next);
                 }
-                if link_keys.insert((self.runs[l.run].seq, self.runs[l.run].kind, l.input, l.output)) {
+                if link_keys.insert((l.seq, self.runs[l.run].kind, l.input, l.output)) {
                     links.push(l);
                 }
             }
@@ -446,6 +468,7 @@ fn sum_lines(lines: &[(Ids, i64)], only: Option<&HashSet<Ids>>, out: &mut Vec<(I
 /// A link found on ids, named only if it is part of the answer.
 struct IdLink {
     run: usize,
+    seq: i64,
     occurred_at: Timestamp,
     input: Ids,
     input_units: i64,
