@@ -90,7 +90,7 @@ fn json_problem(path: &str, e: &serde_json::Error) -> Problem {
             let quoted =
                 |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned);
             let field = |name: Option<String>| match (path, name) {
-                (".", Some(n)) => n,
+                ("." | "", Some(n)) => n,
                 (p, Some(n)) if p == n || p.ends_with(&format!(".{n}")) => p.to_owned(),
                 (p, Some(n)) => format!("{p}.{n}"),
                 (p, None) => p.to_owned(),

@@ -102,7 +102,7 @@ fn schemas() -> Value {
             "attributes": { "type": "object", "additionalProperties": { "type": "string" } }
         })),
         "LotStatusName": { "enum": ["released", "quarantine", "on_hold", "recalled", "rejected"] },
-        "LocationKind": { "enum": ["internal", "supplier", "customer", "production", "adjustment", "scrap", "transit", "quarantine"] },
+        "LocationKind": { "enum": ["internal", "supplier", "customer", "production", "adjustment", "scrap", "transit", "quarantine", "assembly"] },
         "ReceiveLine": obj(&["sku", "units"], json!({
             "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName"),
             "units": refs("ReceiveUnits")
