@@ -172,20 +172,18 @@ impl Genealogy {
             "SELECT seq, id, kind, occurred_at, reference, reverses FROM transactions WHERE seq > ?1 AND seq <= ?2",
         )?;
         let mut rows = stmt.query([from, head])?;
-        let mut fresh = Vec::new();
+        // Straight into the index, row by row: collecting millions of rows
+        // first would double the memory a build needs.
         while let Some(r) = rows.next()? {
             let seq: i64 = r.get(0)?;
             if let Some(rev) = r.get::<_, Option<i64>>(5)? {
                 self.reversed.insert(rev);
             }
-            let reference: Option<String> = r.get(4)?;
-            fresh.push((seq, tx_id(r, 1)?, r.get::<_, String>(2)?, from_micros(r.get(3)?), reference));
+            let kind = self.kind(r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?);
+            let reference = r.get_ref(4)?.as_str_or_null().map_err(rusqlite::Error::from)?.map(Arc::from);
+            self.txs.put(seq, Tx { id: tx_id(r, 1)?, occurred_at: from_micros(r.get(3)?), reference, kind });
         }
         drop(rows);
-        for (seq, id, kind, occurred_at, reference) in fresh {
-            let kind = self.kind(&kind);
-            self.txs.put(seq, Tx { id, occurred_at, reference: reference.map(Arc::from), kind });
-        }
         let mut stmt = c.prepare(
             "SELECT tx_seq, line, item_id, lot_id, serial_id, qty, from_id, to_id FROM movements
              WHERE tx_seq > ?1 AND tx_seq <= ?2 ORDER BY tx_seq, line",

@@ -42,6 +42,15 @@ struct Args {
     no_sql: bool,
 }
 
+/// Anonymous resident memory of this process (Linux), in MiB: what an
+/// in-memory index costs, without the database pages SQLite maps.
+fn anon_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> f64 {
     v.sort_unstable();
     let i = ((v.len() as f64 - 1.0) * p).round() as usize;
@@ -136,9 +145,13 @@ fn main() -> anyhow::Result<()> {
         // The server's optional in-memory genealogy index, built on the first trace.
         let indexed = SqliteStore::open(&db, SqliteOptions { genealogy_index: true, ..SqliteOptions::default() })?;
         let start = Instant::now();
+        let before = anon_mib();
         let lot = Unit { sku: salt.clone(), lot: Some(full[0].clone()), serial: None };
         let first = tracelot_reports::trace(&indexed, lot.clone(), Direction::Forward)?;
         println!("genealogy index: built in {:.1} s with the first trace", start.elapsed().as_secs_f64());
+        if let (Some(b), Some(a)) = (before, anon_mib()) {
+            println!("  anonymous memory: {b:.0} MiB before, {a:.0} MiB after the build (+{:.0} MiB)", a - b);
+        }
         let plain = tracelot_reports::trace(&store, lot, Direction::Forward)?;
         println!(
             "  indexed and SQL traces are equal: {}",
