@@ -42,6 +42,11 @@ fn scan_reads_every_form_without_master_data() {
 
     let dl = db.ok(&["scan", "https://id.gs1.org/01/09506000134352/10/L-7?17=270615"]);
     assert_eq!((dl["carrier"].as_str(), dl["lot"].as_str()), (Some("digital_link"), Some("L-7")));
+    // Every scan comes back in the other forms too.
+    assert_eq!(doc["bracketed"], "(01)09506000134352(17)270600(10)L-7(21)SN1");
+    assert_eq!(doc["element_string"], format!("01095060001343521727060010L-7{GS}21SN1"));
+    assert_eq!(doc["digital_link"], "https://id.gs1.org/01/09506000134352/10/L-7/21/SN1?17=270600");
+    assert_eq!(dl["element_string"], "01095060001343521727061510L-7");
     let bracketed = db.ok(&["scan", "(01)09506000134352(3103)001250(10)L-7"]);
     assert_eq!(bracketed["measures"][0]["value"], "1.250");
     assert_eq!(db.ok(&["scan", "]E09506000134352"])["gtin"], "09506000134352");

@@ -98,6 +98,17 @@ pub struct Reading {
     /// GS1 human-readable text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hri: Option<String>,
+    /// The same data as bracketed text, to print or to feed a label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bracketed: Option<String>,
+    /// The same data as the element string a GS1 symbol encodes (GS between
+    /// elements, predefined-length AIs first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element_string: Option<String>,
+    /// The same data as a GS1 Digital Link URI on GS1's resolver, when it
+    /// has a primary key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digital_link: Option<String>,
     /// AI (01), 14 digits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gtin: Option<String>,
@@ -158,6 +169,9 @@ impl Reading {
             carrier: None,
             ais: Vec::new(),
             hri: None,
+            bracketed: None,
+            element_string: None,
+            digital_link: None,
             gtin: None,
             sscc: None,
             lot: None,
@@ -206,6 +220,9 @@ fn gs1_reading(raw: &str, symbology: Option<String>, carrier: Carrier, m: &Messa
         .map(|e| AiValue { ai: e.ai.to_string(), value: e.value.to_string(), title: e.entry.map(|x| x.title) })
         .collect();
     r.hri = Some(m.hri());
+    r.bracketed = Some(m.bracketed());
+    r.element_string = Some(m.element_string());
+    r.digital_link = m.digital_link(None).ok();
     r.gtin = m.gtin().or_else(|| m.content_gtin()).map(|g| g.as_str().to_string());
     r.sscc = m.sscc().map(|s| s.to_string());
     r.lot = m.lot().map(str::to_string);
