@@ -1,0 +1,73 @@
+//! Label templates and the layout every output format shares.
+//!
+//! A template is TOML: the label's size in millimetres, the printer's DPI,
+//! and elements (text with placeholders such as `{lot.code}` or
+//! `{lot.expires_on:%d.%m.%Y}`, barcodes, lines, boxes). [`Template::layout`]
+//! fills the placeholders from a data map, encodes each barcode (refusing
+//! data its symbol cannot hold) and returns a [`Label`]: shapes in
+//! millimetres that the SVG and ZPL writers draw.
+
+mod layout;
+mod svg;
+mod template;
+mod zpl;
+
+pub use layout::{Label, Shape};
+pub use svg::svg;
+pub use template::{Element, Template, builtin, builtin_names};
+pub use zpl::zpl;
+
+/// Why a label could not be made. Each names the element and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    /// The template is not valid TOML for a template.
+    #[error("template: {0}")]
+    Template(String),
+    /// A placeholder names data that was not given.
+    #[error("element {element}: no data for placeholder {{{key}}}")]
+    MissingData {
+        /// Element index.
+        element: usize,
+        /// The placeholder's key.
+        key: String,
+    },
+    /// A placeholder's format applies to dates and the value is not one.
+    #[error("element {element}: {key} = {value:?} is not a date (YYYY-MM-DD) for the format {format:?}")]
+    NotADate {
+        /// Element index.
+        element: usize,
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// The format.
+        format: String,
+    },
+    /// Unbalanced braces in a placeholder text.
+    #[error("element {element}: unbalanced braces in {text:?}")]
+    Braces {
+        /// Element index.
+        element: usize,
+        /// The text.
+        text: String,
+    },
+    /// The barcode's GS1 data is not valid.
+    #[error("element {element}: {error}")]
+    Gs1 {
+        /// Element index.
+        element: usize,
+        /// The GS1 engine's error.
+        error: tracelot_gs1::ParseError,
+    },
+    /// The symbol cannot hold the data.
+    #[error("element {element}: {error}")]
+    Barcode {
+        /// Element index.
+        element: usize,
+        /// The encoder's refusal.
+        error: tracelot_barcode::BarcodeError,
+    },
+    /// An unknown built-in template.
+    #[error("no built-in template {0:?}; built-ins are lot, serial, location and sscc")]
+    UnknownTemplate(String),
+}

@@ -1,0 +1,150 @@
+//! The built-in templates with random lots, serials and dates: every
+//! barcode on them is read back by zxing-cpp, ZPL matches golden files, and
+//! data a symbol cannot hold is refused naming the element.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use proptest::prelude::Rng as _;
+use proptest::test_runner::TestRunner;
+use serde_json::Value;
+use tracelot_gs1::{Gtin, Message, Options};
+use tracelot_labels::{LabelError, Shape, builtin, builtin_names, svg, zpl};
+
+fn data(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// The data every built-in template names, from one random draw.
+fn sample(rng: &mut impl FnMut() -> u64) -> BTreeMap<String, String> {
+    let digits = |rng: &mut dyn FnMut() -> u64, n: usize| -> String {
+        (0..n).map(|_| char::from(b'0' + (rng() % 10) as u8)).collect()
+    };
+    let text = |rng: &mut dyn FnMut() -> u64, max: usize| -> String {
+        const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-";
+        let n = 1 + (rng() as usize) % max;
+        (0..n).map(|_| char::from(CHARS[(rng() as usize) % CHARS.len()])).collect()
+    };
+    let gtin = Gtin::from_body(&digits(rng, 13)).expect("gtin").as_str().to_string();
+    let sscc = tracelot_gs1::Sscc::from_body(&digits(rng, 17)).expect("sscc").as_str().to_string();
+    let expires = format!("20{:02}-{:02}-{:02}", 26 + rng() % 10, 1 + rng() % 12, 1 + rng() % 28);
+    let (lot, serial) = (text(rng, 10), text(rng, 12));
+    let link = Message::parse_bracketed(&format!("(01){gtin}(10){lot}(21){serial}"), &Options::default())
+        .and_then(|m| m.digital_link(None))
+        .expect("digital link");
+    data(&[
+        ("item.name", "Tomato ketchup 500 g".into()),
+        ("item.sku", "KETCHUP-500".into()),
+        ("item.gtin", gtin),
+        ("lot.code", lot),
+        ("lot.expires_on", expires),
+        ("serial", serial),
+        ("gs1.digital_link", link),
+        ("location.path", format!("MAIN/A/{}", text(rng, 4))),
+        ("shipper.name", "Heinzle Foods".into()),
+        ("sscc", sscc),
+        ("count", format!("{}", 1 + rng() % 200)),
+    ])
+}
+
+#[test]
+fn every_barcode_on_every_builtin_template_decodes() {
+    let mut rng = TestRunner::deterministic().rng().clone();
+    let mut next = move || rng.next_u64();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut expected = Vec::new();
+    let mut files = Vec::new();
+    for round in 0..6 {
+        let d = sample(&mut next);
+        for name in builtin_names() {
+            let label = builtin(name).expect("built-in").layout(&d).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let doc = svg(&label);
+            assert!(doc.starts_with("<svg") && doc.contains("</svg>"), "{name}");
+            for shape in &label.shapes {
+                if let Shape::Barcode { symbol, data, .. } = shape {
+                    let path = dir.path().join(format!("{round}-{name}-{}.png", files.len()));
+                    std::fs::write(&path, tracelot_barcode::png(&symbol.bitmap(4, 120)).expect("png")).expect("write");
+                    files.push(path);
+                    expected.push((symbol.symbology().identifier(), data.clone(), name));
+                }
+            }
+        }
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../barcode/tests/zxing_decode.py");
+    let python = std::env::var("TRACELOT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python).arg(script).args(&files).output().expect("run the decoder");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "zxing-cpp did not run: {stdout}; `python3 -m pip install zxing-cpp pillow`");
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), expected.len());
+    for ((id, data, name), line) in expected.iter().zip(&lines) {
+        let found = &line["found"][0];
+        assert_eq!(found["id"], *id, "{name}: {line}");
+        assert_eq!(found["text"], data.as_str(), "{name}: {line}");
+    }
+    // Six rounds over four templates: lot 1, serial 2, location 1, sscc 2 symbols each.
+    assert_eq!(expected.len(), 6 * 6);
+}
+
+fn fixed() -> BTreeMap<String, String> {
+    data(&[
+        ("item.name", "Tomato ketchup 500 g".into()),
+        ("item.sku", "KETCHUP-500".into()),
+        ("item.gtin", "09506000134352".into()),
+        ("lot.code", "K2611A".into()),
+        ("lot.expires_on", "2027-05-31".into()),
+        ("serial", "SN0001".into()),
+        ("gs1.digital_link", "https://id.gs1.org/01/09506000134352/10/K2611A/21/SN0001".into()),
+        ("location.path", "MAIN/A/01".into()),
+        ("shipper.name", "Heinzle Foods".into()),
+        ("sscc", "106141411234567897".into()),
+        ("count", "48".into()),
+    ])
+}
+
+/// ZPL is compared with checked-in files (`TRACELOT_BLESS=1` rewrites them).
+#[test]
+fn zpl_matches_the_golden_files() {
+    for name in builtin_names() {
+        let label = builtin(name).expect("built-in").layout(&fixed()).expect("layout");
+        let got = zpl(&label);
+        let path = format!("{}/tests/golden/{name}.zpl", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("TRACELOT_BLESS").is_some() {
+            std::fs::write(&path, &got).expect("bless");
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} (bless with TRACELOT_BLESS=1)"));
+        assert_eq!(got, want, "{name}");
+    }
+    let lot = zpl(&builtin("lot").unwrap().layout(&fixed()).unwrap());
+    // GS1-128 through the printer's own Code 128: start C, FNC1, the element string.
+    assert!(lot.contains("^BCN,236,N,N,N^FH^FD>;>80109506000134352172705"), "{lot}");
+    let serial = zpl(&builtin("serial").unwrap().layout(&fixed()).unwrap());
+    assert!(serial.contains("^BXN,6,200,0,0,6,_^FD_101095060001343521") && serial.contains("_121SN0001"), "{serial}");
+}
+
+#[test]
+fn data_a_symbol_cannot_hold_is_refused_naming_the_element() {
+    let mut d = fixed();
+    d.insert("item.gtin".into(), "09506000134353".into());
+    let err = builtin("lot").unwrap().layout(&d).unwrap_err();
+    assert!(matches!(err, LabelError::Gs1 { element: 4, .. }), "{err}");
+    assert!(err.to_string().contains("GS1_LINTER_INCORRECT_CHECK_DIGIT"), "{err}");
+
+    let mut d = fixed();
+    d.insert("location.path".into(), "MAIN/".to_string() + &"A".repeat(60));
+    let err = builtin("location").unwrap().layout(&d).unwrap_err();
+    assert!(matches!(err, LabelError::Barcode { element: 1, .. }), "{err}");
+    assert!(err.to_string().contains("at most 48"), "{err}");
+
+    let mut d = fixed();
+    d.remove("lot.code");
+    assert_eq!(
+        builtin("lot").unwrap().layout(&d).unwrap_err(),
+        LabelError::MissingData { element: 1, key: "lot.code".into() }
+    );
+    assert!(matches!(builtin("nope"), Err(LabelError::UnknownTemplate(_))));
+    assert!(matches!(
+        tracelot_labels::Template::parse("name = 'x'\nwidth_mm = 0\nheight_mm = 10"),
+        Err(LabelError::Template(_))
+    ));
+}
