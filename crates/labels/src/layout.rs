@@ -177,6 +177,23 @@ impl Template {
                     let filled = fill(template, data, i)?;
                     let (symbol, transmitted) = encode(symbology, &filled, i)?;
                     let module = module_mm.unwrap_or_else(|| default_module(symbol.symbology()));
+                    let (columns, rows) = match &symbol {
+                        Symbol::Linear { modules, .. } => (modules.len(), 0),
+                        Symbol::Matrix { width, height, .. } => (*width, *height),
+                    };
+                    let quiet = symbol.quiet_zone() as f64 * module;
+                    let needed = columns as f64 * module + 2.0 * quiet;
+                    let fits_x =
+                        x_mm - quiet >= -1e-9 && x_mm + columns as f64 * module + quiet <= self.width_mm + 1e-9;
+                    let fits_y = y_mm + rows as f64 * module <= self.height_mm + 1e-9;
+                    if !fits_x || !fits_y {
+                        return Err(LabelError::DoesNotFit {
+                            element: i,
+                            x_mm: *x_mm,
+                            needed_mm: needed,
+                            label_mm: self.width_mm,
+                        });
+                    }
                     let (height, hri_text) = match &symbol {
                         Symbol::Linear { modules, hri: text, .. } => {
                             (height_mm.unwrap_or(15.0), Some((modules.len() as f64 * module, text.clone())))

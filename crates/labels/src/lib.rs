@@ -7,18 +7,23 @@
 //! data its symbol cannot hold) and returns a [`Label`]: shapes in
 //! millimetres that the SVG and ZPL writers draw.
 
+mod fonts;
 mod layout;
+mod pdf;
+mod png;
 mod svg;
 mod template;
 mod zpl;
 
 pub use layout::{Label, Shape};
+pub use pdf::{Paper, Sheet, pdf};
+pub use png::png;
 pub use svg::svg;
 pub use template::{Element, Template, builtin, builtin_names};
 pub use zpl::zpl;
 
 /// Why a label could not be made. Each names the element and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LabelError {
     /// The template is not valid TOML for a template.
     #[error("template: {0}")]
@@ -67,6 +72,23 @@ pub enum LabelError {
         /// The encoder's refusal.
         error: tracelot_barcode::BarcodeError,
     },
+    /// The symbol (with its quiet zones) does not fit on the label.
+    #[error(
+        "element {element}: the symbol needs {needed_mm:.1} mm from x = {x_mm} mm (quiet zones included); the label is {label_mm} mm wide"
+    )]
+    DoesNotFit {
+        /// Element index.
+        element: usize,
+        /// Where the symbol starts.
+        x_mm: f64,
+        /// Its width with quiet zones.
+        needed_mm: f64,
+        /// The label's width.
+        label_mm: f64,
+    },
+    /// The output could not be written.
+    #[error("{0}")]
+    Output(String),
     /// An unknown built-in template.
     #[error("no built-in template {0:?}; built-ins are lot, serial, location and sscc")]
     UnknownTemplate(String),

@@ -143,8 +143,117 @@ fn data_a_symbol_cannot_hold_is_refused_naming_the_element() {
         LabelError::MissingData { element: 1, key: "lot.code".into() }
     );
     assert!(matches!(builtin("nope"), Err(LabelError::UnknownTemplate(_))));
+    // A lot code long enough to push the GS1-128 past the label's edge.
+    let mut d = fixed();
+    d.insert("lot.code".into(), "ABCDEFGHJKLMNPQRSTUV".into());
+    assert!(matches!(builtin("lot").unwrap().layout(&d), Err(LabelError::DoesNotFit { element: 4, .. })));
     assert!(matches!(
         tracelot_labels::Template::parse("name = 'x'\nwidth_mm = 0\nheight_mm = 10"),
         Err(LabelError::Template(_))
     ));
+}
+
+fn python(args: &[&std::ffi::OsStr]) -> Value {
+    let python = std::env::var("TRACELOT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python).args(args).output().expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {stdout}{}; `python3 -m pip install zxing-cpp pillow pypdf pymupdf`",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON")
+}
+
+/// The (identifier, data) pairs a label's barcodes should scan as.
+fn wanted(label: &tracelot_labels::Label) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = label
+        .shapes
+        .iter()
+        .filter_map(|s| match s {
+            Shape::Barcode { symbol, data, .. } => Some((symbol.symbology().identifier().to_string(), data.clone())),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn whole_labels_as_png_scan_back_every_symbol() {
+    let mut rng = TestRunner::deterministic().rng().clone();
+    let mut next = move || rng.next_u64();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../barcode/tests/zxing_decode.py");
+    let mut files = Vec::new();
+    let mut want = Vec::new();
+    for round in 0..4 {
+        let d = sample(&mut next);
+        for name in builtin_names() {
+            let label = builtin(name).unwrap().layout(&d).unwrap();
+            let path = dir.path().join(format!("{round}-{name}.png"));
+            std::fs::write(&path, tracelot_labels::png(&label, label.dpi).expect("png")).expect("write");
+            files.push(path);
+            want.push((name, wanted(&label)));
+        }
+    }
+    let python = std::env::var("TRACELOT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python).arg(script).args(&files).output().expect("decoder");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    for ((name, want), line) in want.iter().zip(String::from_utf8_lossy(&out.stdout).lines()) {
+        let line: Value = serde_json::from_str(line).expect("JSON");
+        let mut got: Vec<(String, String)> = line["found"]
+            .as_array()
+            .expect("found")
+            .iter()
+            .map(|b| (b["id"].as_str().unwrap().to_string(), b["text"].as_str().unwrap().to_string()))
+            .collect();
+        got.sort();
+        assert_eq!(&got, want, "{name}");
+    }
+}
+
+#[test]
+fn pdf_pages_sizes_text_and_barcodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pdf_check.py");
+    let label = builtin("lot").unwrap().layout(&fixed()).unwrap();
+
+    // One label per page: three pages of 100 x 60 mm.
+    let path = dir.path().join("pages.pdf");
+    std::fs::write(&path, tracelot_labels::pdf(&vec![label.clone(); 3], tracelot_labels::Sheet::PerPage).unwrap())
+        .unwrap();
+    let doc = python(&[script.as_ref(), path.as_os_str()]);
+    let pages = doc["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), 3);
+    for p in pages {
+        assert!((p["width_pt"].as_f64().unwrap() - 100.0 * 72.0 / 25.4).abs() < 0.01, "{p}");
+        assert!((p["height_pt"].as_f64().unwrap() - 60.0 * 72.0 / 25.4).abs() < 0.01, "{p}");
+        assert!(
+            p["text"].as_str().unwrap().contains("Tomato ketchup 500 g"),
+            "the embedded font's text reads back: {p}"
+        );
+        assert_eq!(p["barcodes"], serde_json::json!([["]C1", "0109506000134352172705311".to_string() + "0K2611A"]]));
+    }
+
+    // Sheets: 3 x 10 location labels (70 x 29.7 mm) on A4; 31 labels make two pages.
+    let small = tracelot_labels::Template::parse(
+        "name = 'bin'\nwidth_mm = 70\nheight_mm = 29.7\n[[element]]\ntype = 'barcode'\nsymbology = 'code128'\nx_mm = 4\ny_mm = 4\nmodule_mm = 0.2\nheight_mm = 14\ndata = 'TL:LOC:{location.path}'\n",
+    )
+    .unwrap();
+    let labels: Vec<_> =
+        (0..31).map(|i| small.layout(&data(&[("location.path", format!("MAIN/A/{i:02}"))])).unwrap()).collect();
+    let sheet = tracelot_labels::Sheet::Grid { paper: tracelot_labels::Paper::A4, columns: 3, rows: 10 };
+    let path = dir.path().join("sheet.pdf");
+    std::fs::write(&path, tracelot_labels::pdf(&labels, sheet).unwrap()).unwrap();
+    let doc = python(&[script.as_ref(), path.as_os_str()]);
+    let pages = doc["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), 2);
+    assert!((pages[0]["width_pt"].as_f64().unwrap() - 595.28).abs() < 0.1);
+    assert!((pages[0]["height_pt"].as_f64().unwrap() - 841.89).abs() < 0.1);
+    assert_eq!(pages[0]["barcodes"].as_array().unwrap().len(), 30, "every label of a full sheet scans");
+    assert_eq!(pages[1]["barcodes"], serde_json::json!([["]C0", "TL:LOC:MAIN/A/30"]]));
+    // Labels that do not fit the paper are refused.
+    let wide = tracelot_labels::Sheet::Grid { paper: tracelot_labels::Paper::A4, columns: 4, rows: 10 };
+    assert!(tracelot_labels::pdf(&labels, wide).is_err());
 }

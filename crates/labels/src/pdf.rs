@@ -1,0 +1,236 @@
+//! Labels as PDF: one label per page, or sheets of labels (such as 3 x 10
+//! on A4 or Letter), with DejaVu Sans embedded so every viewer and printer
+//! shows the same text. Barcodes are vector rectangles.
+
+use std::fmt::Write;
+
+use tracelot_barcode::Symbol;
+
+use crate::fonts::{BOLD, REGULAR, font};
+use crate::png::runs;
+use crate::{Label, LabelError, Shape};
+
+/// Paper for sheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paper {
+    /// 210 x 297 mm.
+    A4,
+    /// 8.5 x 11 in.
+    Letter,
+}
+
+impl Paper {
+    fn size_mm(self) -> (f64, f64) {
+        match self {
+            Paper::A4 => (210.0, 297.0),
+            Paper::Letter => (215.9, 279.4),
+        }
+    }
+}
+
+/// How labels go onto pages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sheet {
+    /// Each label on a page of its own size.
+    PerPage,
+    /// A grid of labels on paper, centred.
+    Grid {
+        /// The paper.
+        paper: Paper,
+        /// Labels across.
+        columns: u32,
+        /// Labels down.
+        rows: u32,
+    },
+}
+
+const PT_PER_MM: f64 = 72.0 / 25.4;
+
+/// PDF string literal: WinAnsi text, with `(`, `)` and `\` escaped and
+/// characters outside Latin-1 shown as `?`.
+fn literal(text: &str) -> String {
+    let mut out = String::from("(");
+    for c in text.chars() {
+        match c {
+            '(' | ')' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (' '..='~').contains(&c) => out.push(c),
+            c if u32::from(c) < 256 && u32::from(c) >= 0xA0 => {
+                let _ = write!(out, "\\{:03o}", u32::from(c));
+            }
+            _ => out.push('?'),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// Content-stream operators for one label whose top-left corner is at
+/// (`ox`, `oy`) mm on a page `page_h` mm high.
+fn draw(out: &mut String, label: &Label, ox: f64, oy: f64, page_h: f64) {
+    let px = |x: f64| (ox + x) * PT_PER_MM;
+    let py = |y: f64| (page_h - oy - y) * PT_PER_MM;
+    let rect = |out: &mut String, x: f64, y: f64, w: f64, h: f64| {
+        let _ = writeln!(out, "{:.2} {:.2} {:.2} {:.2} re", px(x), py(y + h), w * PT_PER_MM, h * PT_PER_MM);
+    };
+    for shape in &label.shapes {
+        match shape {
+            Shape::Rect { x, y, w, h } => rect(out, *x, *y, *w, *h),
+            Shape::Barcode { x, y, module, height, symbol, .. } => match symbol {
+                Symbol::Linear { modules, .. } => {
+                    for (start, len) in runs(modules) {
+                        rect(out, x + start as f64 * module, *y, len as f64 * module, *height);
+                    }
+                }
+                Symbol::Matrix { width, modules, .. } => {
+                    for (r, row) in modules.chunks(*width).enumerate() {
+                        for (start, len) in runs(row) {
+                            rect(out, x + start as f64 * module, y + r as f64 * module, len as f64 * module, *module);
+                        }
+                    }
+                }
+            },
+            Shape::Text { .. } => {}
+        }
+    }
+    out.push_str("f\n");
+    for shape in &label.shapes {
+        if let Shape::Text { x, y, size_pt, bold, centered, text } = shape {
+            let size = *size_pt as f32;
+            let ascent = font(*bold).horizontal_line_metrics(size).map(|m| m.ascent).unwrap_or(size * 0.8);
+            let width = crate::fonts::text_width(text, size, *bold);
+            let left = if *centered { px(*x) - f64::from(width) / 2.0 } else { px(*x) };
+            let baseline = py(*y) - f64::from(ascent);
+            let _ = writeln!(
+                out,
+                "BT /F{} {size:.1} Tf {left:.2} {baseline:.2} Td {} Tj ET",
+                u8::from(*bold) + 1,
+                literal(text)
+            );
+        }
+    }
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
+/// Assembles a PDF from numbered objects.
+struct Writer {
+    out: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl Writer {
+    fn object(&mut self, id: usize, body: &[u8]) {
+        if self.offsets.len() <= id {
+            self.offsets.resize(id + 1, 0);
+        }
+        self.offsets[id] = self.out.len();
+        self.out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
+        self.out.extend_from_slice(body);
+        self.out.extend_from_slice(b"\nendobj\n");
+    }
+
+    fn stream(&mut self, id: usize, dict: &str, data: &[u8]) {
+        let mut body = format!("<< {dict} /Length {} /Filter /FlateDecode >>\nstream\n", data.len()).into_bytes();
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\nendstream");
+        self.object(id, &body);
+    }
+}
+
+/// Font objects: the font, its descriptor and the embedded TrueType file.
+fn font_objects(w: &mut Writer, first: usize, bytes: &[u8], bold: bool) {
+    let name = if bold { "DejaVuSans-Bold" } else { "DejaVuSans" };
+    let f = font(bold);
+    let widths: Vec<String> =
+        (32u8..=255).map(|b| format!("{:.0}", f.metrics(char::from(b), 1000.0).advance_width)).collect();
+    w.object(
+        first,
+        format!(
+            "<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 32 /LastChar 255 /Widths [{}] \
+             /FontDescriptor {} 0 R /Encoding /WinAnsiEncoding >>",
+            widths.join(" "),
+            first + 1
+        )
+        .as_bytes(),
+    );
+    w.object(
+        first + 1,
+        format!(
+            "<< /Type /FontDescriptor /FontName /{name} /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 \
+             /Ascent 928 /Descent -236 /CapHeight 729 /StemV {} /FontFile2 {} 0 R >>",
+            if bold { 120 } else { 80 },
+            first + 2
+        )
+        .as_bytes(),
+    );
+    w.stream(first + 2, &format!("/Length1 {}", bytes.len()), &deflate(bytes));
+}
+
+/// The labels as one PDF.
+pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
+    let first = labels.first().ok_or_else(|| LabelError::Output("no labels to print".into()))?;
+    let (page_w, page_h, per_page, cols) = match sheet {
+        Sheet::PerPage => (first.width_mm, first.height_mm, 1usize, 1usize),
+        Sheet::Grid { paper, columns, rows } => {
+            let (pw, ph) = paper.size_mm();
+            if columns == 0 || rows == 0 {
+                return Err(LabelError::Output("a sheet has at least one column and one row".into()));
+            }
+            if first.width_mm * f64::from(columns) > pw || first.height_mm * f64::from(rows) > ph {
+                return Err(LabelError::Output(format!(
+                    "{columns} x {rows} labels of {} x {} mm do not fit on {pw} x {ph} mm paper",
+                    first.width_mm, first.height_mm
+                )));
+            }
+            (pw, ph, (columns * rows) as usize, columns as usize)
+        }
+    };
+    let pages = labels.len().div_ceil(per_page);
+    // Objects: 1 catalog, 2 pages, 3-5 regular font, 6-8 bold font, then a
+    // page and its content per page.
+    let mut w = Writer { out: b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec(), offsets: vec![0] };
+    let page_id = |p: usize| 9 + 2 * p;
+    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", page_id(p))).collect();
+    w.object(1, b"<< /Type /Catalog /Pages 2 0 R >>");
+    w.object(2, format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).as_bytes());
+    font_objects(&mut w, 3, REGULAR, false);
+    font_objects(&mut w, 6, BOLD, true);
+    let (grid_w, grid_h) = (first.width_mm * cols as f64, first.height_mm * (per_page / cols) as f64);
+    let (margin_x, margin_y) = ((page_w - grid_w) / 2.0, (page_h - grid_h) / 2.0);
+    for (p, chunk) in labels.chunks(per_page).enumerate() {
+        let mut content = String::from("0 g\n");
+        for (i, label) in chunk.iter().enumerate() {
+            let (ox, oy) = match sheet {
+                Sheet::PerPage => (0.0, 0.0),
+                Sheet::Grid { .. } => {
+                    (margin_x + (i % cols) as f64 * first.width_mm, margin_y + (i / cols) as f64 * first.height_mm)
+                }
+            };
+            draw(&mut content, label, ox, oy, page_h);
+        }
+        w.object(
+            page_id(p),
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.2} {:.2}] /Resources << /Font << /F1 3 0 R /F2 6 0 R >> >> /Contents {} 0 R >>",
+                page_w * PT_PER_MM,
+                page_h * PT_PER_MM,
+                page_id(p) + 1
+            )
+            .as_bytes(),
+        );
+        w.stream(page_id(p) + 1, "", &deflate(content.as_bytes()));
+    }
+    let xref = w.out.len();
+    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", w.offsets.len());
+    for off in &w.offsets[1..] {
+        let _ = writeln!(tail, "{off:010} 00000 n ");
+    }
+    let _ = write!(tail, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", w.offsets.len());
+    w.out.extend_from_slice(tail.as_bytes());
+    Ok(w.out)
+}
