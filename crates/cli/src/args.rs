@@ -127,6 +127,9 @@ pub enum Verb {
     ReceiveScans(ScanFlowArgs),
     /// Ship goods by scanning them: one shipment for all scans.
     ShipScans(ScanFlowArgs),
+    /// Labels: render a template with given data, or print runs from the ledger.
+    #[command(subcommand)]
+    Label(LabelVerb),
     /// Build a demo database from real situations and print what it holds.
     Demo {
         /// Where to write it.
@@ -531,6 +534,85 @@ pub enum UserVerb {
         /// Enable a disabled account.
         #[arg(long)]
         enable: bool,
+    },
+}
+
+/// Where a label goes: format, file, and how labels sit on PDF pages.
+#[derive(Args, Debug)]
+pub struct LabelOutput {
+    /// A built-in template (lot, serial, location, sscc) or a template file (.toml).
+    #[arg(long, short)]
+    pub template: Option<String>,
+    /// svg, png, pdf or zpl.
+    #[arg(long)]
+    pub format: String,
+    /// The file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// PDF on sheets: a4 or letter (default: one label per page).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Labels across a sheet.
+    #[arg(long, default_value_t = 3)]
+    pub columns: u32,
+    /// Labels down a sheet.
+    #[arg(long, default_value_t = 10)]
+    pub rows: u32,
+    /// Printer resolution for PNG and ZPL (default: the template's).
+    #[arg(long)]
+    pub dpi: Option<u32>,
+}
+
+/// `label` verbs.
+#[derive(Subcommand, Debug)]
+pub enum LabelVerb {
+    /// The built-in templates.
+    List,
+    /// Render a template with the given data; needs no database.
+    Render {
+        /// A built-in template (lot, serial, location, sscc) or a template file (.toml).
+        template: String,
+        /// svg, png, pdf or zpl.
+        #[arg(long)]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// A placeholder's value, such as lot.code=K2611A (repeats).
+        #[arg(long = "data", value_name = "KEY=VALUE")]
+        data: Vec<String>,
+        /// Copies (PDF and ZPL).
+        #[arg(long, default_value_t = 1)]
+        copies: u32,
+        /// Printer resolution for PNG and ZPL (default: the template's).
+        #[arg(long)]
+        dpi: Option<u32>,
+    },
+    /// A label for every serial a transaction (a receipt) moved (default template: serial).
+    Receipt {
+        /// The transaction id.
+        tx: String,
+        #[command(flatten)]
+        output: LabelOutput,
+    },
+    /// Copies of a lot's label (default template: lot).
+    Lot {
+        /// The item.
+        sku: String,
+        /// The lot.
+        lot: String,
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        copies: u32,
+        #[command(flatten)]
+        output: LabelOutput,
+    },
+    /// A label for every stock location of a site (default template: location).
+    Locations {
+        /// The site, or any location path: it and everything below it.
+        site: String,
+        #[command(flatten)]
+        output: LabelOutput,
     },
 }
 

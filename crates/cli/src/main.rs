@@ -4,6 +4,7 @@
 mod accounts;
 mod args;
 mod demo;
+mod labels;
 mod output;
 mod reports;
 mod requests;
@@ -307,6 +308,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::User(v) => accounts::user(&open(cli)?, v, out)?,
         Verb::Token(v) => accounts::token(&open(cli)?, v, out)?,
         Verb::Serve(a) => serve::run(cli.db.as_deref(), a)?,
+        Verb::Label(v) => return labels::label(cli, v, out),
         Verb::Produce(a) => return post(cli, out, rq::request(rq::produce(a)?, &a.posting)?),
         Verb::Assemble(a) => return post(cli, out, rq::request(rq::assemble(a)?, &a.posting)?),
         Verb::Assembly { sku, serial } => {

@@ -67,13 +67,28 @@ fn literal(text: &str) -> String {
     out
 }
 
+/// Writes `v` with two decimals, without the float formatter: a print run
+/// writes millions of these.
+fn number(out: &mut String, v: f64) {
+    let hundredths = (v * 100.0).round() as i64;
+    if hundredths < 0 {
+        out.push('-');
+    }
+    let a = hundredths.unsigned_abs();
+    let _ = write!(out, "{}.{:02}", a / 100, a % 100);
+}
+
 /// Content-stream operators for one label whose top-left corner is at
 /// (`ox`, `oy`) mm on a page `page_h` mm high.
 fn draw(out: &mut String, label: &Label, ox: f64, oy: f64, page_h: f64) {
     let px = |x: f64| (ox + x) * PT_PER_MM;
     let py = |y: f64| (page_h - oy - y) * PT_PER_MM;
     let rect = |out: &mut String, x: f64, y: f64, w: f64, h: f64| {
-        let _ = writeln!(out, "{:.2} {:.2} {:.2} {:.2} re", px(x), py(y + h), w * PT_PER_MM, h * PT_PER_MM);
+        for v in [px(x), py(y + h), w * PT_PER_MM, h * PT_PER_MM] {
+            number(out, v);
+            out.push(' ');
+        }
+        out.push_str("re\n");
     };
     for shape in &label.shapes {
         match shape {
@@ -114,7 +129,7 @@ fn draw(out: &mut String, label: &Label, ox: f64, oy: f64, page_h: f64) {
 }
 
 fn deflate(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 1)
 }
 
 /// Assembles a PDF from numbered objects.
@@ -198,11 +213,21 @@ pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
     let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", page_id(p))).collect();
     w.object(1, b"<< /Type /Catalog /Pages 2 0 R >>");
     w.object(2, format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).as_bytes());
-    font_objects(&mut w, 3, REGULAR, false);
-    font_objects(&mut w, 6, BOLD, true);
+    // Only the faces the labels use are embedded.
+    let uses = |bold: bool| {
+        labels.iter().flat_map(|l| &l.shapes).any(|s| matches!(s, Shape::Text { bold: b, .. } if *b == bold))
+    };
+    let mut fonts = String::new();
+    for (bold, bytes, id) in [(false, REGULAR, 3), (true, BOLD, 6)] {
+        if uses(bold) {
+            font_objects(&mut w, id, bytes, bold);
+            let _ = write!(fonts, "/F{} {id} 0 R ", u8::from(bold) + 1);
+        }
+    }
     let (grid_w, grid_h) = (first.width_mm * cols as f64, first.height_mm * (per_page / cols) as f64);
     let (margin_x, margin_y) = ((page_w - grid_w) / 2.0, (page_h - grid_h) / 2.0);
-    for (p, chunk) in labels.chunks(per_page).enumerate() {
+    let page_labels: Vec<&[Label]> = labels.chunks(per_page).collect();
+    let contents = crate::render::parallel(&page_labels, |chunk| {
         let mut content = String::from("0 g\n");
         for (i, label) in chunk.iter().enumerate() {
             let (ox, oy) = match sheet {
@@ -213,22 +238,31 @@ pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
             };
             draw(&mut content, label, ox, oy, page_h);
         }
+        Ok(deflate(content.as_bytes()))
+    })?;
+    for (p, content) in contents.iter().enumerate() {
         w.object(
             page_id(p),
             format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.2} {:.2}] /Resources << /Font << /F1 3 0 R /F2 6 0 R >> >> /Contents {} 0 R >>",
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.2} {:.2}] /Resources << /Font << {fonts}>> >> /Contents {} 0 R >>",
                 page_w * PT_PER_MM,
                 page_h * PT_PER_MM,
                 page_id(p) + 1
             )
             .as_bytes(),
         );
-        w.stream(page_id(p) + 1, "", &deflate(content.as_bytes()));
+        w.stream(page_id(p) + 1, "", content);
     }
     let xref = w.out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", w.offsets.len());
     for off in &w.offsets[1..] {
-        let _ = writeln!(tail, "{off:010} 00000 n ");
+        // Ids of fonts the labels do not use stay free entries.
+        match off {
+            0 => tail.push_str("0000000000 65535 f \n"),
+            _ => {
+                let _ = writeln!(tail, "{off:010} 00000 n ");
+            }
+        }
     }
     let _ = write!(tail, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", w.offsets.len());
     w.out.extend_from_slice(tail.as_bytes());

@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod fefo;
+pub mod labels;
 pub mod recall;
 pub mod scan;
 pub mod trace;

@@ -12,6 +12,7 @@ mod admin;
 pub mod auth;
 mod body;
 mod commands;
+mod labels;
 mod ledger;
 pub mod metrics;
 pub mod openapi;

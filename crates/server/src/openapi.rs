@@ -59,6 +59,7 @@ fn schemas() -> Value {
         "Object": { "type": "object" },
         "Text": { "type": "string" },
         "Html": { "type": "string" },
+        "File": { "type": "string", "contentMediaType": "application/octet-stream", "description": "The file's bytes." },
         "Empty": { "type": "null" },
         "Page": {
             "type": "object",
@@ -159,6 +160,20 @@ fn schemas() -> Value {
             "allow_expired": { "type": "boolean", "description": "Shipments: ship an expired lot anyway (needs a reason)." },
             "allow_short_shelf_life": { "type": "boolean", "description": "Shipments: ship a lot with less shelf life than the customer requires (needs a reason)." }
         })),
+        "Labels": {
+            "type": "object", "additionalProperties": false, "required": ["format"],
+            "description": "Exactly one of receipt, lot, locations or data.",
+            "properties": {
+                "template": text("A built-in template: lot, serial, location or sscc (default by run: serial, lot, location)."),
+                "template_toml": text("Your own template, as TOML (see the README)."),
+                "format": { "enum": ["pdf", "zpl", "png", "svg"] },
+                "receipt": { "type": "string", "format": "uuid", "description": "A label for every serial this transaction moved." },
+                "lot": obj(&["sku", "lot"], json!({ "sku": sku, "lot": lot, "copies": { "type": "integer", "minimum": 1, "maximum": 10000 } })),
+                "locations": text("A site (or any location path): a label for it and every stock location below it."),
+                "data": { "type": "array", "items": { "type": "object", "additionalProperties": { "type": "string" } }, "description": "One placeholder map per label." },
+                "sheet": obj(&["paper"], json!({ "paper": { "enum": ["a4", "letter"] }, "columns": { "type": "integer" }, "rows": { "type": "integer" } }))
+            }
+        },
         "RecallClosure": obj(&["reason"], json!({ "reason": { "type": "string" }, "status": refs("LotStatusName") })),
         "Produce": posting(&["at", "consume", "output"], json!({
             "at": place, "consume": lines(),
@@ -281,6 +296,12 @@ fn operation(r: &Route) -> Value {
         "Empty" => None,
         "Text" => Some(json!({ "text/plain": { "schema": refs("Text") } })),
         "Html" => Some(json!({ "text/html": { "schema": refs("Html") } })),
+        "File" => Some(json!({
+            "application/pdf": { "schema": refs("File") },
+            "application/vnd.zebra-zpl": { "schema": refs("File") },
+            "image/png": { "schema": refs("File") },
+            "image/svg+xml": { "schema": refs("File") }
+        })),
         other => Some(json!({ "application/json": { "schema": refs(other) } })),
     };
     let mut ok = json!({ "description": "Success." });

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post};
 use tracelot_core::Permission;
 
 use crate::problem::Problem;
-use crate::{App, admin, ledger, ops, reads, scan, traceability};
+use crate::{App, admin, labels, ledger, ops, reads, scan, traceability};
 
 /// One documented route.
 #[derive(Debug, Clone, Copy)]
@@ -211,6 +211,16 @@ pub const ROUTES: &[Route] = &[
     r("post", "/api/v1/scan/shipments", "scan_ship", "scanning", "Ship by a sequence of scans: one shipment.", MOVE)
         .body("ScanFlow")
         .returns(201, "Posted"),
+    r(
+        "post",
+        "/api/v1/labels",
+        "labels",
+        "labels",
+        "Labels as a file (PDF, ZPL, PNG or SVG): a receipt's serials, copies of a lot, a site's locations, or given data.",
+        READ,
+    )
+    .body("Labels")
+    .returns(200, "File"),
     r("get", "/api/v1/fefo", "fefo", "traceability", "First-expired-first-out picks for a quantity.", READ)
         .query(&["sku", "from", "qty", "customer"]),
     r("get", "/api/v1/items", "items", "master data", "List items.", READ).query(PAGE).returns(200, "Page"),
@@ -292,6 +302,7 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "close_recall" => post(traceability::close_recall),
         "fefo" => get(traceability::fefo),
         "scan" => post(scan::read),
+        "labels" => post(labels::render),
         "scan_receive" => post(scan::receive),
         "scan_ship" => post(scan::ship),
         "items" => get(reads::items),

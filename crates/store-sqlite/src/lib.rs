@@ -219,6 +219,10 @@ impl Store for SqliteStore {
         self.read(|c| queries::history(c, q))
     }
 
+    fn transaction_movements(&self, id: &tracelot_core::TxId) -> Result<Vec<HistoryRow>, StoreError> {
+        self.read(|c| queries::transaction_movements(c, id))
+    }
+
     fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError> {
         self.read(|c| queries::expiring(c, until))
     }

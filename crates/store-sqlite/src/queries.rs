@@ -162,17 +162,44 @@ pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::
     .optional()
 }
 
+/// The columns and joins of a movement as history shows it.
+const HISTORY_SELECT: &str =
+    "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
+            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
+     FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
+     LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
+     JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
+     LEFT JOIN transactions rt ON rt.seq = t.reverses";
+
+fn history_row(r: &rusqlite::Row) -> rusqlite::Result<HistoryRow> {
+    let units: i64 = r.get(14)?;
+    let reverses: Option<Vec<u8>> = r.get(8)?;
+    Ok(HistoryRow {
+        seq: r.get(0)?,
+        line: r.get(18)?,
+        tx_id: tx_id(r, 1)?,
+        kind: r.get(2)?,
+        occurred_at: instant(r, 3)?,
+        recorded_at: instant(r, 4)?,
+        user: r.get(5)?,
+        reference: r.get(6)?,
+        reason: r.get(7)?,
+        reverses: reverses.and_then(|b| <[u8; 16]>::try_from(b).ok()).map(tracelot_core::TxId::from_bytes),
+        sku: parsed(r, 9)?,
+        lot: parsed_opt(r, 10)?,
+        serial: parsed_opt(r, 11)?,
+        from: parsed(r, 12)?,
+        from_kind: parsed(r, 16)?,
+        to: parsed(r, 13)?,
+        to_kind: parsed(r, 17)?,
+        units,
+        quantity: scale(r, 15)?.format(units),
+    })
+}
+
 pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
     let mut args: Vec<Value> = vec![Value::Text(q.sku.to_string())];
-    let mut sql = String::from(
-        "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
-                i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
-         FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
-         LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
-         JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
-         LEFT JOIN transactions rt ON rt.seq = t.reverses
-         WHERE m.item_id = (SELECT id FROM items WHERE sku = ?1)",
-    );
+    let mut sql = format!("{HISTORY_SELECT} WHERE m.item_id = (SELECT id FROM items WHERE sku = ?1)");
     filter(
         &mut sql,
         &mut args,
@@ -197,32 +224,12 @@ pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<
         args.push(Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
     }
     let mut stmt = c.prepare(&sql)?;
-    stmt.query_map(params_from_iter(args), |r| {
-        let units: i64 = r.get(14)?;
-        let reverses: Option<Vec<u8>> = r.get(8)?;
-        Ok(HistoryRow {
-            seq: r.get(0)?,
-            line: r.get(18)?,
-            tx_id: tx_id(r, 1)?,
-            kind: r.get(2)?,
-            occurred_at: instant(r, 3)?,
-            recorded_at: instant(r, 4)?,
-            user: r.get(5)?,
-            reference: r.get(6)?,
-            reason: r.get(7)?,
-            reverses: reverses.and_then(|b| <[u8; 16]>::try_from(b).ok()).map(tracelot_core::TxId::from_bytes),
-            sku: parsed(r, 9)?,
-            lot: parsed_opt(r, 10)?,
-            serial: parsed_opt(r, 11)?,
-            from: parsed(r, 12)?,
-            from_kind: parsed(r, 16)?,
-            to: parsed(r, 13)?,
-            to_kind: parsed(r, 17)?,
-            units,
-            quantity: scale(r, 15)?.format(units),
-        })
-    })?
-    .collect()
+    stmt.query_map(params_from_iter(args), history_row)?.collect()
+}
+
+pub(crate) fn transaction_movements(c: &Connection, id: &tracelot_core::TxId) -> rusqlite::Result<Vec<HistoryRow>> {
+    let sql = format!("{HISTORY_SELECT} WHERE t.id = ?1 ORDER BY m.line");
+    c.prepare_cached(&sql)?.query_map([&id.as_bytes()[..]], history_row)?.collect()
 }
 
 pub(crate) fn expiring(c: &Connection, until: Date) -> rusqlite::Result<Vec<ExpiringRow>> {

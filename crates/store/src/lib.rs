@@ -378,6 +378,8 @@ pub trait Store: Send + Sync {
     fn where_is(&self, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>, StoreError>;
     /// Every movement of an item, lot or serial, oldest first.
     fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError>;
+    /// The movements of one transaction, in line order (empty when the id is unknown).
+    fn transaction_movements(&self, id: &TxId) -> Result<Vec<HistoryRow>, StoreError>;
     /// Lots on hand whose ship-by date is on or before `until`.
     fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError>;
     /// Recomputes the hash chain and every balance from the ledger.

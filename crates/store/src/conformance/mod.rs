@@ -53,7 +53,7 @@ macro_rules! conformance_tests {
             stock_as_of_an_instant,
             history_pages_with_a_cursor,
             serials_in_lots,
-            items_are_found_by_gtin,
+            lookups_for_scans_and_print_runs,
             concurrent_serial_race,
             hundred_thousand_serials_in_one_receipt,
             model_based_ledger
@@ -219,9 +219,10 @@ impl Ctx {
     }
 }
 
-/// A scan finds its item by GTIN, whichever length the GTIN was written in;
-/// a GTIN nobody carries finds nothing.
-pub fn items_are_found_by_gtin(factory: &Factory) {
+/// A scan finds its item by GTIN, whichever length the GTIN was written in
+/// (a GTIN nobody carries finds nothing); a print run finds the movements
+/// of one transaction.
+pub fn lookups_for_scans_and_print_runs(factory: &Factory) {
     let fresh = factory();
     let ctx = Ctx::new(&fresh);
     let mut item = spec("KETCHUP", Tracking::Lot);
@@ -232,6 +233,19 @@ pub fn items_are_found_by_gtin(factory: &Factory) {
     assert_eq!(found.map(|r| r.spec.sku.as_str().to_string()).as_deref(), Some("KETCHUP"));
     let missing = ctx.store.item_by_gtin(&Gtin::parse("96385074").expect("gtin")).expect("read");
     assert!(missing.is_none());
+    // A transaction's movements, as a print run of its labels reads them.
+    ctx.standard();
+    let posted = ctx.ok(receive(
+        "WH/A",
+        "SER",
+        None,
+        LotDetails::default(),
+        ReceiveUnits::Serials(vec![serial("S1"), serial("S2")]),
+    ));
+    let rows = ctx.store.transaction_movements(&posted.id).expect("read");
+    let serials: Vec<_> = rows.iter().filter_map(|r| r.serial.as_ref().map(|s| s.as_str().to_string())).collect();
+    assert_eq!(serials, ["S1", "S2"]);
+    assert!(ctx.store.transaction_movements(&tracelot_core::TxId::generate()).expect("read").is_empty());
 }
 
 /// A lot of 1,000 received, shipped partly to two customers.
