@@ -20,27 +20,43 @@ use tracelot_store::{Direction, Link, PartnerMove, Quantity, TraceGraph, Traced,
 
 use crate::rows::{parsed, scale_at, tx_id};
 
-/// Values by a dense integer id: direct indexing instead of hashing, for
-/// the millions of lots and serials a large ledger names.
-struct Dense<T>(Vec<Option<T>>);
+/// Values by integer id: direct indexing for the dense ids SQLite hands
+/// out (millions of lots and serials), a map for any id far beyond them, so
+/// an odd id can never make the vector huge.
+struct Dense<T> {
+    dense: Vec<Option<T>>,
+    sparse: HashMap<i64, T>,
+}
 
 impl<T> Default for Dense<T> {
     fn default() -> Self {
-        Dense(Vec::new())
+        Dense { dense: Vec::new(), sparse: HashMap::default() }
     }
 }
 
+/// How far past the dense part an id may land and still extend it.
+const DENSE_SLACK: usize = 1 << 20;
+
 impl<T> Dense<T> {
     fn get(&self, id: i64) -> Option<&T> {
-        usize::try_from(id).ok().and_then(|i| self.0.get(i)).and_then(Option::as_ref)
+        match usize::try_from(id).ok().and_then(|i| self.dense.get(i)) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&id),
+        }
     }
 
     fn put(&mut self, id: i64, value: T) {
-        let Ok(i) = usize::try_from(id) else { return };
-        if self.0.len() <= i {
-            self.0.resize_with(i + 1, || None);
+        match usize::try_from(id) {
+            Ok(i) if i < self.dense.len() + DENSE_SLACK => {
+                if self.dense.len() <= i {
+                    self.dense.resize_with(i + 1, || None);
+                }
+                self.dense[i] = Some(value);
+            }
+            _ => {
+                self.sparse.insert(id, value);
+            }
         }
-        self.0[i] = Some(value);
     }
 }
 
@@ -486,5 +502,22 @@ impl Names {
         let u = g.unit(ids)?;
         self.0.insert(ids, u.clone());
         Some(u)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dense;
+
+    #[test]
+    fn dense_ids_index_and_far_ids_go_to_the_map() {
+        let mut d = Dense::default();
+        d.put(1, "a");
+        d.put(3, "c");
+        d.put(1 << 40, "far");
+        d.put(-5, "negative");
+        assert_eq!((d.get(1), d.get(2), d.get(3)), (Some(&"a"), None, Some(&"c")));
+        assert_eq!((d.get(1 << 40), d.get(-5)), (Some(&"far"), Some(&"negative")));
+        assert!(d.dense.len() < 10, "a far id does not grow the vector");
     }
 }
