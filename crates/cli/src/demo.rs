@@ -132,7 +132,7 @@ pub fn run(path: &Path, replace: bool, out: Out) -> anyhow::Result<()> {
         store: SqliteStore::init(path, SqliteOptions::default())?,
         user: v(UserName::parse("demo"))?,
         now,
-        today: now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        today: tracelot_core::time::day(now),
     };
     master_data(&d)?;
     let notes = movements(&d)?;

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use tracelot_core::time::today;
 use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Rule, Serial, Transaction, UserName};
 use tracelot_store::{HistoryQuery, StockQuery, Store, SubmitError};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
@@ -97,11 +98,6 @@ fn open(cli: &Cli) -> anyhow::Result<SqliteStore> {
 fn user(cli: &Cli) -> anyhow::Result<UserName> {
     let name = cli.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
     Ok(rq::field("--user", &name, UserName::parse)?)
-}
-
-/// Today's date (UTC), for expiry and the GS1 century rule.
-fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 /// Non-empty lines of stdin, for scans from a keyboard-wedge scanner or a file.
@@ -267,7 +263,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             out.emit(&rows, || reports::history(&rows))?;
         }
         Verb::Expiring { days } => {
-            let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+            let today = tracelot_core::time::today();
             let until = today.checked_add(jiff::Span::new().days(i64::from(*days))).context("--days is too large")?;
             let rows = open(cli)?.expiring(until)?;
             out.emit(&rows, || reports::expiring(&rows, today))?;

@@ -420,7 +420,7 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
     let mut p = Planner {
         view,
         req,
-        today: occurred_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        today: crate::time::day(occurred_at),
         plan: Plan {
             kind: req.command.kind(),
             effects: Vec::new(),

@@ -53,3 +53,14 @@ pub fn to_micros(t: Timestamp) -> i64 {
 pub fn from_micros(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or(if us < 0 { Timestamp::MIN } else { Timestamp::MAX })
 }
+
+/// The calendar day (UTC) of an instant: the day every date in tracelot
+/// (expiry, ship date, warranty) is counted in.
+pub fn day(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+/// Today (UTC), for expiry checks and GS1's century rule.
+pub fn today() -> jiff::civil::Date {
+    day(Timestamp::now())
+}

@@ -30,11 +30,6 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
-/// The calendar day (UTC) of an instant.
-fn day(t: jiff::Timestamp) -> Date {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
-}
-
 /// A return or repair of a unit.
 #[derive(Debug, Serialize)]
 pub struct Event {
@@ -85,14 +80,14 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Warr
         store.where_is(sku, serial)?.ok_or_else(|| unknown("serial", format!("unknown serial {serial} of {sku}")))?;
     let history = store.history(&HistoryQuery { serial: Some(serial.clone()), ..HistoryQuery::of(sku.clone()) })?;
     let first_ship = history.iter().find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship");
-    let shipped_on = first_ship.map(|h| day(h.occurred_at));
-    let today = day(jiff::Timestamp::now());
+    let shipped_on = first_ship.map(|h| tracelot_core::time::day(h.occurred_at));
+    let today = tracelot_core::time::today();
     let (warranty_end, status) = warranty_rule::warranty(item.spec.warranty_months, shipped_on, today);
     let returns = history
         .iter()
         .filter(|h| h.from_kind == LocationKind::Customer)
         .map(|h| Event {
-            on: day(h.occurred_at),
+            on: tracelot_core::time::day(h.occurred_at),
             from: h.from.to_string(),
             to: h.to.to_string(),
             reference: h.reference.clone(),

@@ -150,7 +150,7 @@ impl RecallReport {
                 m.unit.serial.as_ref().map(|l| l.to_string()).unwrap_or_default(),
                 format!("{}{}", if m.units < 0 { "-" } else { "" }, m.quantity),
                 m.units.to_string(),
-                m.occurred_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string(),
+                tracelot_core::time::day(m.occurred_at).to_string(),
                 m.reference.as_deref().unwrap_or_default().to_string(),
                 m.tx_id.to_string(),
                 m.kind.to_string(),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use serde::Serialize;
+use tracelot_core::time::day;
 use tracelot_core::{DomainError, LocationKind, Rule};
 use tracelot_store::{Direction, Link, PartnerMove, Store, Traced, Unit};
 
@@ -71,10 +72,6 @@ pub struct Exposure {
     pub last: jiff::civil::Date,
     /// The documents.
     pub documents: Vec<String>,
-}
-
-fn day(t: jiff::Timestamp) -> jiff::civil::Date {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 impl Trace {

@@ -183,7 +183,7 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
     caller.require(Permission::Read)?;
     let p: ExpiringParams = body::query(q.as_deref())?;
     let limit = paging::limit(p.limit.as_deref())?;
-    let today = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = tracelot_core::time::today();
     let until = match (p.until.as_deref(), p.within_days.as_deref()) {
         (Some(_), Some(_)) => {
             return Err(Problem::bad_request("invalid_parameter", "give until or within_days, not both").at("until"));

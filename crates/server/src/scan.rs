@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use tracelot_core::time::today;
 use tracelot_core::{Command, Permission, PlaceRef};
 use tracelot_reports::scan::{self, Ends, Flow};
 
@@ -19,10 +20,6 @@ use crate::body;
 use crate::commands::split_meta;
 use crate::ledger::{object, post_one};
 use crate::problem::Problem;
-
-fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -221,7 +221,7 @@ pub async fn fefo(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery)
     let from = required("from", param("from", p.from.as_deref(), LocationPath::parse)?)?;
     let qty = required("qty", param("qty", p.qty.as_deref(), Amount::parse)?)?;
     let customer = param("customer", p.customer.as_deref(), PartnerCode::parse)?;
-    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = tracelot_core::time::today();
     let store = app.store.clone();
     let s =
         blocking(move || tracelot_reports::fefo(store.as_ref(), &sku, &from, &qty, customer.as_ref(), today)).await?;

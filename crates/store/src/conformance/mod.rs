@@ -326,7 +326,7 @@ pub fn refusals_name_the_rule_and_write_nothing(factory: &Factory) {
             (LotStatus::Released, Some("lab ok".into()))
         ]
     );
-    let yesterday = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().yesterday().expect("date");
+    let yesterday = tracelot_core::time::today().yesterday().expect("date");
     let expired = LotDetails { expires_on: Some(yesterday), ..Default::default() };
     c.ok(receive("WH/A", "LOTTED", Some("OLD"), expired.clone(), ReceiveUnits::Quantity(amount("5"))));
     c.refused(ship("WH/A", "C1", qty_line("LOTTED", Some("OLD"), "1")), None, Rule::LotExpired);
