@@ -336,13 +336,11 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let ends = tracelot_reports::scan::Ends {
                 from: a.from.as_deref().map(|f| rq::place("--from", f)).transpose()?,
                 to: a.to.as_deref().map(|t| rq::place("--to", t)).transpose()?,
+                allow_expired: a.allow_expired,
+                allow_short_shelf_life: a.allow_short_shelf_life,
             };
             let store = open(cli)?;
-            let mut cmd = refused_or(tracelot_reports::scan::command_from_scans(&store, flow, &scans, ends, today()))?;
-            if let Command::Ship { allow_expired, allow_short_shelf_life, .. } = &mut cmd {
-                *allow_expired = a.allow_expired;
-                *allow_short_shelf_life = a.allow_short_shelf_life;
-            }
+            let cmd = refused_or(tracelot_reports::scan::command_from_scans(&store, flow, &scans, ends, today()))?;
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Fefo(a) => {

@@ -205,3 +205,25 @@ fn scanning_over_http() {
     assert_eq!(status, 403);
     s.verify_ok();
 }
+
+#[test]
+fn an_expired_lot_ships_by_scan_only_with_the_override_and_a_reason() {
+    let db = Db::new();
+    pharma(&db);
+    let old = pack("SN1", "200131", "OLD");
+    db.ok(&["receive-scans", "--to", "MAIN/DOCK", &old]);
+    db.refused(&["ship-scans", "--from", "MAIN/DOCK", "--to", "CLINIC", &old], "lot_expired");
+    db.refused(&["ship-scans", "--from", "MAIN/DOCK", "--to", "CLINIC", "--allow-expired", &old], "reason_required");
+    let posted = db.ok(&[
+        "ship-scans",
+        "--from",
+        "MAIN/DOCK",
+        "--to",
+        "CLINIC",
+        "--allow-expired",
+        "--reason",
+        "returned for destruction",
+        &old,
+    ]);
+    assert_eq!(posted["overrides"][0]["rule"], "lot_expired", "{posted}");
+}

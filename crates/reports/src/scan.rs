@@ -353,14 +353,19 @@ pub enum Flow {
     Ship,
 }
 
-/// Where a flow's goods come from and go to; a scanned location label
-/// fills the internal side when it is not given.
-#[derive(Debug, Clone)]
+/// Where a flow's goods come from and go to (a scanned location label
+/// fills the internal side when it is not given), and a shipment's
+/// overrides.
+#[derive(Debug, Clone, Default)]
 pub struct Ends {
     /// Source: supplier for a receipt (optional), internal location for a shipment.
     pub from: Option<PlaceRef>,
     /// Destination: internal location for a receipt, customer for a shipment.
     pub to: Option<PlaceRef>,
+    /// Shipments: ship an expired lot anyway (the ledger wants a reason).
+    pub allow_expired: bool,
+    /// Shipments: ship a lot shorter-dated than the customer requires (the ledger wants a reason).
+    pub allow_short_shelf_life: bool,
 }
 
 /// What the scans add up to for one item and lot.
@@ -595,7 +600,13 @@ fn build(
                 };
                 lines.push(Line { sku, lot, units });
             }
-            Ok(Command::Ship { from, to, lines, allow_expired: false, allow_short_shelf_life: false })
+            Ok(Command::Ship {
+                from,
+                to,
+                lines,
+                allow_expired: ends.allow_expired,
+                allow_short_shelf_life: ends.allow_short_shelf_life,
+            })
         }
     }
 }

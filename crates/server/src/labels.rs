@@ -10,10 +10,10 @@ use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Sku, TxId};
 use tracelot_labels::{Format, Paper, Sheet, Template};
 
-use crate::App;
 use crate::auth::Caller;
 use crate::body;
 use crate::problem::Problem;
+use crate::{App, blocking};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +106,7 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
             .map_err(|e| invalid("template", e.to_string()))?,
     };
     let store = app.store.clone();
-    let file = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, Problem> {
+    let file = blocking(move || -> Result<Vec<u8>, Problem> {
         let data = if let Some(tx) = &req.receipt {
             tracelot_reports::labels::receipt(store.as_ref(), tx)?
         } else if let Some(l) = &req.lot {
@@ -118,8 +118,7 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
         };
         tracelot_labels::render(&template, &data, format, sheet).map_err(|e| invalid("label", e.to_string()))
     })
-    .await
-    .map_err(|e| Problem::unavailable(format!("labels stopped: {e}")))??;
+    .await?;
     let name = format!("labels.{}", req.format);
     Ok((
         [

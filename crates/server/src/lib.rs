@@ -94,6 +94,17 @@ impl Default for Config {
     }
 }
 
+/// Runs blocking work (store reads, reports, rendering) off the async
+/// workers; its error becomes a problem document.
+pub(crate) async fn blocking<T: Send + 'static, E: Into<Problem> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::unavailable(format!("work stopped: {e}")))?
+        .map_err(Into::into)
+}
+
 /// What every handler shares.
 pub struct AppState {
     /// The ledger.

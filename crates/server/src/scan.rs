@@ -11,15 +11,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tracelot_core::time::today;
-use tracelot_core::{Command, Permission, PlaceRef};
+use tracelot_core::{Permission, PlaceRef};
 use tracelot_reports::scan::{self, Ends, Flow};
 
-use crate::App;
 use crate::auth::Caller;
 use crate::body;
 use crate::commands::split_meta;
 use crate::ledger::{object, post_one};
 use crate::problem::Problem;
+use crate::{App, blocking};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,9 +33,7 @@ pub async fn read(State(app): State<App>, caller: Caller, headers: HeaderMap, b:
     let bytes = body::bytes(&headers, b, app.config.body_limit_bytes).await?;
     let s: ScanBody = body::parse(&bytes)?;
     let store = app.store.clone();
-    let reading = tokio::task::spawn_blocking(move || scan::read(store.as_ref(), &s.raw, "raw", today()))
-        .await
-        .map_err(|e| Problem::unavailable(format!("scan stopped: {e}")))??;
+    let reading = blocking(move || scan::read(store.as_ref(), &s.raw, "raw", today())).await?;
     Ok(Json(reading).into_response())
 }
 
@@ -59,17 +57,13 @@ async fn post_flow(app: App, caller: Caller, headers: HeaderMap, b: Body, flow: 
     let (meta, rest) = split_meta("", fields)?;
     let f: FlowBody = body::from_value("", Value::Object(rest))?;
     let store = app.store.clone();
-    let cmd = tokio::task::spawn_blocking(move || {
-        let ends = Ends { from: f.from, to: f.to };
-        let mut cmd = scan::command_from_scans(store.as_ref(), flow, &f.scans, ends, today())?;
-        if let Command::Ship { allow_expired, allow_short_shelf_life, .. } = &mut cmd {
-            *allow_expired = f.allow_expired;
-            *allow_short_shelf_life = f.allow_short_shelf_life;
-        }
-        Ok::<_, tracelot_reports::ReportError>(cmd)
-    })
-    .await
-    .map_err(|e| Problem::unavailable(format!("scan stopped: {e}")))??;
+    let ends = Ends {
+        from: f.from,
+        to: f.to,
+        allow_expired: f.allow_expired,
+        allow_short_shelf_life: f.allow_short_shelf_life,
+    };
+    let cmd = blocking(move || scan::command_from_scans(store.as_ref(), flow, &f.scans, ends, today())).await?;
     post_one(&app, &caller, &headers, meta, cmd).await
 }
 

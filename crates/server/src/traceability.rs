@@ -9,24 +9,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracelot_core::command::Amount;
 use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, Permission, Serial, Sku, TxId};
-use tracelot_reports::ReportError;
 use tracelot_store::{Direction, Unit};
 
-use crate::App;
 use crate::auth::Caller;
 use crate::body;
 use crate::problem::Problem;
 use crate::routes::Params;
-
-/// Runs a report off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ReportError> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Problem::unavailable(format!("report stopped: {e}")))?
-        .map_err(Problem::from)
-}
+use crate::{App, blocking};
 
 use crate::body::{param, required};
 
