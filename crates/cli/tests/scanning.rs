@@ -57,7 +57,10 @@ fn scan_reads_every_form_without_master_data() {
     db.ok(&["item", "add", "CHEESE", "--tracking", "lot", "--uom", "kg", "--scale", "3", "--gtin", "9506000134376"]);
     let wheel = db.ok(&["scan", "(01)09506000134376(3102)001250(10)W1"]);
     assert_eq!((wheel["item"]["sku"].as_str(), wheel["quantity"].as_str()), (Some("CHEESE"), Some("12.500 kg")));
-    assert_eq!(db.ok(&["scan", "CHEESE"])["kind"], "sku");
+    let by_sku = db.ok(&["scan", "CHEESE"]);
+    assert_eq!((by_sku["kind"].as_str(), by_sku["sku"].as_str()), (Some("sku"), Some("CHEESE")));
+    assert_eq!(db.ok(&["scan", "TL:LOT:CHEESE:W1"])["item"]["name"], "CHEESE");
+    assert_eq!(wheel["sku"], "CHEESE", "a GTIN scan names the SKU of the item that carries it");
 
     // An invalid scan exits 1 with a problem naming the AI, position and rule.
     let out = tracelot(&db.db, &["scan", &pack("SN1", "271332", "L-7")]);
@@ -108,6 +111,9 @@ fn receiving_and_shipping_by_scans() {
     assert!(detail.contains("2027-06-30") && detail.contains("2027-05-31"), "{detail}");
     assert_eq!(conflict["field"], "scans[0].expires_on");
     assert_eq!(db.ok(&["lot", "show", "PACK", "L-7"])["expires_on"], "2027-06-30");
+
+    // A tracelot code naming an item nobody defined.
+    db.refused(&["receive-scans", "--to", "MAIN/DOCK", "TL:SER:NOPE:S1"], "not_found");
 
     // The same unit twice in one receipt is refused.
     let dup = db.refused(

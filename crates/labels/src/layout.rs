@@ -72,6 +72,24 @@ pub struct Label {
 /// Millimetres per typographic point.
 pub(crate) const MM_PER_PT: f64 = 25.4 / 72.0;
 
+/// Dark runs of a row of modules, as (start, length).
+pub(crate) fn runs(row: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < row.len() && !row[i] {
+            i += 1;
+        }
+        if i >= row.len() {
+            return None;
+        }
+        let start = i;
+        while i < row.len() && row[i] {
+            i += 1;
+        }
+        Some((start, i - start))
+    })
+}
+
 /// Fills `{key}` and `{key:FORMAT}`; `{{` and `}}` are literal braces.
 fn fill(text: &str, data: &BTreeMap<String, String>, element: usize) -> Result<String, LabelError> {
     let braces = || LabelError::Braces { element, text: text.to_string() };

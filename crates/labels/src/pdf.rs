@@ -7,7 +7,7 @@ use std::fmt::Write;
 use tracelot_barcode::Symbol;
 
 use crate::fonts::{BOLD, REGULAR, font};
-use crate::png::runs;
+use crate::layout::runs;
 use crate::{Label, LabelError, Shape};
 
 /// Paper for sheets.

@@ -4,7 +4,7 @@
 use tracelot_barcode::Symbol;
 
 use crate::fonts::{font, text_width};
-use crate::layout::MM_PER_PT;
+use crate::layout::{MM_PER_PT, runs};
 use crate::{Label, LabelError, Shape};
 
 struct Canvas {
@@ -46,24 +46,6 @@ impl Canvas {
             pen += m.advance_width;
         }
     }
-}
-
-/// Dark runs of a row of modules, as (start, length).
-pub(crate) fn runs(row: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < row.len() && !row[i] {
-            i += 1;
-        }
-        if i >= row.len() {
-            return None;
-        }
-        let start = i;
-        while i < row.len() && row[i] {
-            i += 1;
-        }
-        Some((start, i - start))
-    })
 }
 
 /// The label as an 8-bit grey PNG at `dpi`.

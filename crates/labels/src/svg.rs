@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use tracelot_barcode::Symbol;
 
-use crate::layout::MM_PER_PT;
+use crate::layout::{MM_PER_PT, runs};
 use crate::{Label, Shape};
 
 fn escape(text: &str) -> String {
@@ -13,24 +13,6 @@ fn escape(text: &str) -> String {
 
 fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64) {
     let _ = writeln!(out, r#"<rect x="{x:.3}" y="{y:.3}" width="{w:.3}" height="{h:.3}"/>"#);
-}
-
-/// Dark runs of a row of modules, as (start, length).
-fn runs(row: &[bool]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < row.len() {
-        if row[i] {
-            let start = i;
-            while i < row.len() && row[i] {
-                i += 1;
-            }
-            out.push((start, i - start));
-        } else {
-            i += 1;
-        }
-    }
-    out
 }
 
 /// The label as an SVG document (one path per dark run of modules).

@@ -80,7 +80,7 @@ pub struct Conflict {
 }
 
 /// What a scan says, and what it names in the ledger.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Reading {
     /// The scan as received.
     pub raw: String,
@@ -143,6 +143,10 @@ pub struct Reading {
     /// A location label's path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationPath>,
+    /// The SKU the scan names: from a tracelot code or a SKU barcode, or
+    /// the SKU of the item that carries its GTIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<Sku>,
     /// The item, when the ledger knows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<ScannedItem>,
@@ -161,34 +165,8 @@ pub struct Reading {
 }
 
 impl Reading {
-    fn empty(raw: &str, kind: &'static str) -> Self {
-        Reading {
-            raw: raw.to_string(),
-            kind,
-            symbology: None,
-            carrier: None,
-            ais: Vec::new(),
-            hri: None,
-            bracketed: None,
-            element_string: None,
-            digital_link: None,
-            gtin: None,
-            sscc: None,
-            lot: None,
-            serial: None,
-            expires_on: None,
-            best_before: None,
-            produced_on: None,
-            count: None,
-            quantity: None,
-            measures: Vec::new(),
-            location: None,
-            item: None,
-            stored_lot: None,
-            serial_at: None,
-            conflicts: Vec::new(),
-            warnings: Vec::new(),
-        }
+    fn new(raw: &str, kind: &'static str) -> Self {
+        Reading { raw: raw.to_string(), kind, ..Reading::default() }
     }
 }
 
@@ -212,7 +190,7 @@ fn carrier_name(c: Carrier) -> &'static str {
 
 fn gs1_reading(raw: &str, symbology: Option<String>, carrier: Carrier, m: &Message, today: Date) -> Reading {
     let year = i32::from(today.year());
-    let mut r = Reading::empty(raw, "gs1");
+    let mut r = Reading::new(raw, "gs1");
     r.symbology = symbology;
     r.carrier = Some(carrier_name(carrier));
     r.ais = m
@@ -246,15 +224,15 @@ pub fn parse(raw: &str, field: &str, today: Date) -> Result<Reading, ReportError
     let raw = raw.trim_end_matches(['\r', '\n']);
     if let Some(own) = OwnCode::parse(raw) {
         let own = own.map_err(|e| invalid(field, e.to_string()))?;
-        let mut r = Reading::empty(raw, "tracelot");
+        let mut r = Reading::new(raw, "tracelot");
         match own {
             OwnCode::Location(path) => r.location = Some(path),
             OwnCode::Lot { sku, lot } => {
-                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+                r.sku = Some(sku);
                 r.lot = Some(lot.as_str().to_string());
             }
             OwnCode::Serial { sku, serial } => {
-                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+                r.sku = Some(sku);
                 r.serial = Some(serial.as_str().to_string());
             }
         }
@@ -269,11 +247,11 @@ pub fn parse(raw: &str, field: &str, today: Date) -> Result<Reading, ReportError
             if let Ok(message) = Message::parse_element_string(&data, &options) {
                 return Ok(gs1_reading(raw, symbology, Carrier::ElementString, &message, today));
             }
-            let mut r = Reading::empty(raw, "plain");
+            let mut r = Reading::new(raw, "plain");
             r.symbology = symbology;
             if let Ok(sku) = Sku::parse(&data) {
                 r.kind = "sku";
-                r.item = Some(ScannedItem { sku, name: String::new(), tracking: "", uom: String::new() });
+                r.sku = Some(sku);
             }
             Ok(r)
         }
@@ -293,16 +271,24 @@ fn scanned_item(row: &ItemRow) -> ScannedItem {
 /// SKU or tracelot code), the stored lot, where the serial is, and any
 /// detail that contradicts the ledger.
 pub fn read(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<Reading, ReportError> {
+    resolve(store, raw, field, today).map(|(r, _)| r)
+}
+
+/// [`read`], also handing back the item row it found.
+fn resolve(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<(Reading, Option<ItemRow>), ReportError> {
     let mut r = parse(raw, field, today)?;
-    let row = match (&r.gtin, &r.item) {
+    let row = match (&r.gtin, &r.sku) {
         (Some(gtin), _) => Gtin::parse(gtin).ok().map(|g| store.item_by_gtin(&g)).transpose()?.flatten(),
-        (None, Some(item)) => store.item(&item.sku)?,
+        (None, Some(sku)) => store.item(sku)?,
         (None, None) => None,
     };
     if r.kind == "sku" && row.is_none() {
         r.kind = "plain";
     }
     r.item = row.as_ref().map(scanned_item);
+    if let Some(row) = &row {
+        r.sku = Some(row.spec.sku.clone());
+    }
     if let Some(row) = &row
         && r.location.is_none()
     {
@@ -326,7 +312,7 @@ pub fn read(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<Re
     if let (Some(row), Some(serial)) = (&row, serial) {
         r.serial_at = store.where_is(&row.spec.sku, &serial)?.and_then(|w| w.location);
     }
-    Ok(r)
+    Ok((r, row))
 }
 
 fn conflicts(r: &Reading, stored: &LotDetails) -> Vec<Conflict> {
@@ -398,14 +384,22 @@ pub fn command_from_scans(
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, raw) in scans.iter().enumerate() {
         let field = format!("scans[{i}]");
-        let reading = read(store, raw, &field, today)?;
+        let (reading, row) = resolve(store, raw, &field, today)?;
         if let Some(path) = &reading.location {
             set_location(flow, &mut ends, path, &field)?;
             continue;
         }
-        let row = match (&reading.item, &reading.gtin) {
-            (Some(item), _) => store.item(&item.sku)?.ok_or_else(|| invalid(&field, "the item is gone"))?,
+        let row = match (row, &reading.gtin) {
+            (Some(row), _) => row,
             (None, Some(gtin)) => return Err(unknown_gtin(&field, gtin)),
+            (None, None) if reading.kind == "tracelot" && reading.sku.is_some() => {
+                let sku = reading.sku.as_ref().map(ToString::to_string).unwrap_or_default();
+                return Err(ReportError::Refused(DomainError::at(
+                    Rule::NotFound,
+                    field,
+                    format!("unknown item {sku}"),
+                )));
+            }
             (None, None) if reading.sscc.is_some() => {
                 return Err(invalid(
                     &field,

@@ -148,7 +148,7 @@ fn schemas() -> Value {
                 "produced_on": { "type": "string", "format": "date" }, "count": { "type": "integer" },
                 "quantity": { "type": "string", "description": "What the scan stands for in the item's unit, e.g. \"1.250 kg\"." },
                 "measures": { "type": "array", "items": { "type": "object" } },
-                "location": { "type": "string" }, "item": { "type": "object" }, "stored_lot": { "type": "object" },
+                "location": { "type": "string" }, "sku": { "type": "string" }, "item": { "type": "object" }, "stored_lot": { "type": "object" },
                 "serial_at": { "type": "string" },
                 "conflicts": { "type": "array", "items": { "type": "object" } },
                 "warnings": { "type": "array", "items": { "type": "string" } }
