@@ -73,11 +73,6 @@ impl AiEntry {
         self.components.iter().map(|c| usize::from(c.max)).sum()
     }
 
-    /// Whether the AI's value is all digits.
-    pub fn is_numeric(&self) -> bool {
-        self.components.iter().all(|c| c.cset == Cset::Numeric)
-    }
-
     /// Checks a value against this AI's format and linters. On failure it
     /// returns the offset in the value where the broken component starts.
     pub fn check_value(&self, value: &str, gcp: &dyn GcpLookup) -> Result<(), ValueError> {
@@ -213,15 +208,6 @@ pub fn lookup_prefix(data: &[u8]) -> Option<&'static AiEntry> {
         }
     }
     None
-}
-
-/// The length of an AI that the table does not know, judged from the AIs
-/// that share its first two digits, when they all agree.
-pub fn unknown_ai_length(ai_start: &[u8]) -> Option<usize> {
-    let prefix = ai_start.get(..2)?;
-    let mut lengths = ENTRIES.iter().filter(|e| e.ai.as_bytes().starts_with(prefix)).map(|e| e.ai.len());
-    let first = lengths.next()?;
-    lengths.all(|l| l == first).then_some(first)
 }
 
 /// Whether `ai` matches a dictionary pattern such as `31nn` or `394n`.

@@ -32,6 +32,5 @@ pub use gtin::{Gtin, GtinError};
 pub use keys::{Gln, KeyError, Sscc};
 pub use message::{AssociationIssue, Element, FNC1, GS, Message, Options};
 pub use scan::{Carrier, Scan, parse_scan};
-pub use table::DICTIONARY_RELEASE;
 pub use typed::{Decimal, Gs1Date, Measure, Money, century, yymmdd};
 pub use vin::{Vin, VinError};

@@ -4,9 +4,6 @@
 use crate::ai::{AiEntry, Component, Cset};
 use crate::lint::Linter;
 
-/// The dictionary release this table was generated from.
-pub const DICTIONARY_RELEASE: &str = "2026-01-27";
-
 /// All AIs, sorted by AI so lookups can binary-search.
 pub static ENTRIES: &[AiEntry] = &[
     AiEntry {

@@ -155,6 +155,9 @@ fn element_strings_put_predefined_lengths_first() {
     assert_eq!(amounts[0].currency.as_deref(), Some("978"));
     assert_eq!(amounts[0].value.to_string(), "12.50");
     assert_eq!(priced.count(), Some(12));
+    let place = Message::parse_bracketed("(414)9521321000018(254)DOCK-1", &Options::default()).unwrap();
+    assert_eq!(place.gln().unwrap().as_str(), "9521321000018");
+    assert_eq!(place.get("254"), Some("DOCK-1"));
 }
 
 fn gtin14() -> impl Strategy<Value = String> {

@@ -129,10 +129,6 @@ fn push_once(list: &mut Vec<usize>, run: usize) {
 }
 
 impl Genealogy {
-    fn tx(&self, seq: i64) -> Option<&Tx> {
-        self.txs.get(seq)
-    }
-
     fn kind(&mut self, k: &str) -> Arc<str> {
         if let Some(a) = self.kinds.get(k) {
             return a.clone();
@@ -211,7 +207,7 @@ impl Genealogy {
             let (qty, from_id, to_id): (i64, i64, i64) = (r.get(5)?, r.get(6)?, r.get(7)?);
             let from_kind = self.locations.get(&from_id).map(|l| l.1);
             let to_kind = self.locations.get(&to_id).map(|l| l.1);
-            let produce = self.tx(seq).is_some_and(|t| &*t.kind == "produce");
+            let produce = self.txs.get(seq).is_some_and(|t| &*t.kind == "produce");
             if produce {
                 let run = match self.run_by_seq.get(&seq) {
                     Some(r) => *r,
@@ -234,7 +230,7 @@ impl Genealogy {
                 (_, Some(t)) if is_partner(t) => (to_id, 1),
                 _ => continue,
             };
-            let Some(occurred_at) = self.tx(seq).map(|t| t.occurred_at) else { continue };
+            let Some(occurred_at) = self.txs.get(seq).map(|t| t.occurred_at) else { continue };
             self.moves.push(Move { occurred_at, seq, line, unit, partner, units: qty * sign });
             self.moves_of.entry(unit).or_default().push(self.moves.len() - 1);
         }
@@ -329,7 +325,7 @@ impl Genealogy {
             if run.kind == "produce" && self.reversed.contains(&run.seq) {
                 continue;
             }
-            let Some(tx) = self.tx(run.seq) else { continue };
+            let Some(tx) = self.txs.get(run.seq) else { continue };
             let (only_in, only_out) = match direction {
                 Direction::Forward => (Some(matched), None),
                 Direction::Backward => (None, Some(matched)),
@@ -358,7 +354,7 @@ impl Genealogy {
 
     fn link(&self, l: &IdLink, names: &mut Names) -> Option<Link> {
         let run = &self.runs[l.run];
-        let tx = self.tx(run.seq)?;
+        let tx = self.txs.get(run.seq)?;
         Some(Link {
             kind: run.kind,
             seq: run.seq,
@@ -391,7 +387,7 @@ impl Genealogy {
     }
 
     fn partner_move(&self, m: &Move, names: &mut Names) -> Option<PartnerMove> {
-        let tx = self.tx(m.seq)?;
+        let tx = self.txs.get(m.seq)?;
         let (partner, partner_kind) = self.locations.get(&m.partner)?.clone();
         Some(PartnerMove {
             seq: m.seq,
