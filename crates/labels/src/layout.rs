@@ -37,7 +37,8 @@ pub enum Shape {
         h: f64,
     },
     /// A barcode: its modules, and what a printer with native barcode
-    /// commands needs to draw it itself.
+    /// commands needs to draw it itself. Its human-readable text, when
+    /// asked for, is the centred text shape that follows it.
     Barcode {
         /// Left edge of the first module.
         x: f64,
@@ -51,8 +52,6 @@ pub enum Shape {
         symbol: Symbol,
         /// The data as a scanner will transmit it (GS between GS1 elements).
         data: String,
-        /// Whether the human-readable text is printed under it.
-        hri: bool,
     },
 }
 
@@ -218,15 +217,7 @@ impl Template {
                         }
                         Symbol::Matrix { height, .. } => (*height as f64 * module, None),
                     };
-                    shapes.push(Shape::Barcode {
-                        x: *x_mm,
-                        y: *y_mm,
-                        module,
-                        height,
-                        symbol,
-                        data: transmitted,
-                        hri: *hri && hri_text.is_some(),
-                    });
+                    shapes.push(Shape::Barcode { x: *x_mm, y: *y_mm, module, height, symbol, data: transmitted });
                     if let (true, Some((width, text))) = (*hri, hri_text) {
                         shapes.push(Shape::Text {
                             x: x_mm + width / 2.0,

@@ -257,3 +257,23 @@ fn pdf_pages_sizes_text_and_barcodes() {
     let wide = tracelot_labels::Sheet::Grid { paper: tracelot_labels::Paper::A4, columns: 4, rows: 10 };
     assert!(tracelot_labels::pdf(&labels, wide).is_err());
 }
+
+/// SVG draws one rectangle per dark run of bars, besides the background,
+/// and the label's text.
+#[test]
+fn svg_draws_every_bar_and_the_text() {
+    let label = builtin("location").unwrap().layout(&fixed()).unwrap();
+    let runs = label
+        .shapes
+        .iter()
+        .map(|s| match s {
+            Shape::Barcode { symbol: tracelot_barcode::Symbol::Linear { modules, .. }, .. } => {
+                modules.windows(2).filter(|w| w[1] && !w[0]).count() + usize::from(modules[0])
+            }
+            _ => 0,
+        })
+        .sum::<usize>();
+    let doc = svg(&label);
+    assert_eq!(doc.matches("<rect").count(), 1 + runs, "{doc}");
+    assert!(doc.contains(">MAIN/A/01</text>") && doc.contains(">TL:LOC:MAIN/A/01</text>"), "{doc}");
+}
