@@ -10,6 +10,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use proptest::prelude::Rng as _;
+use proptest::test_runner::{TestRng, TestRunner};
 use tracelot_gs1::{GS, Message, Options, gs1_check_digit};
 
 #[derive(Parser, Debug)]
@@ -22,15 +24,12 @@ struct Args {
     seconds: f64,
 }
 
-/// A small deterministic generator, so every run parses the same corpus.
-struct Rng(u64);
+/// Proptest's deterministic generator, so every run parses the same corpus.
+struct Rng(TestRng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     fn digits(&mut self, n: usize) -> String {
@@ -56,7 +55,7 @@ impl Rng {
 
 fn corpus(n: usize) -> Vec<String> {
     let gs = char::from(GS);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(TestRunner::deterministic().rng().clone());
     (0..n)
         .map(|i| match i % 4 {
             0 => format!("01{}17{}10{}{gs}21{}", rng.keyed(14), rng.date(), rng.text(20), rng.text(20)),
