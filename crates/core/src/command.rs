@@ -374,6 +374,25 @@ impl Request {
         };
         serde_json::to_string(&content).unwrap_or_default()
     }
+
+    /// The request back from its id and [`Request::canonical_json`], as a
+    /// ledger stores them: how a stored transaction is copied to another
+    /// database and posted there again.
+    pub fn from_canonical_json(id: TxId, json: &str) -> Result<Request, serde_json::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Content {
+            command: Command,
+            #[serde(default)]
+            occurred_at: Option<Timestamp>,
+            #[serde(default)]
+            reference: Option<String>,
+            #[serde(default)]
+            reason: Option<String>,
+        }
+        let c: Content = serde_json::from_str(json)?;
+        Ok(Request { id, command: c.command, occurred_at: c.occurred_at, reference: c.reference, reason: c.reason })
+    }
 }
 
 /// A request together with who posts it. The user is recorded on the

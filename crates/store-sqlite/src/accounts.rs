@@ -172,6 +172,20 @@ impl Accounts for SqliteStore {
         })
     }
 
+    fn tokens_with_hashes(&self) -> Result<Vec<(TokenRow, [u8; 32])>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {TOKEN_COLS}, hash FROM tokens ORDER BY created_at, id"))?
+                .query_map([], |r| {
+                    let hash: Vec<u8> = r.get(7)?;
+                    let hash = hash.try_into().map_err(|_| {
+                        rusqlite::Error::InvalidColumnType(7, "hash".into(), rusqlite::types::Type::Blob)
+                    })?;
+                    Ok((token_row(r, 0)?, hash))
+                })?
+                .collect()
+        })
+    }
+
     fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRow, AccountError> {
         self.change(|c| {
             c.execute(

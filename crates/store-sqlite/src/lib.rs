@@ -23,15 +23,15 @@ use std::thread::JoinHandle;
 use jiff::civil::Date;
 use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
-use tracelot_core::{Command, LocationKind, LocationPath, LotCode, Request, Serial, Sku, Transaction, UserName};
+use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
-    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, Link, LocationRow, LotRow,
-    PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError, TraceGraph, Unit,
-    VerifyReport, WhereRow, WriterMetrics, WriterStats,
+    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
+    LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
+    TraceGraph, Unit, VerifyReport, WhereRow, WriterMetrics, WriterStats,
 };
 
-use crate::writer::{Job, Writer};
+use crate::writer::{Job, Stamp, Writer};
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone, Copy)]
@@ -70,20 +70,16 @@ impl SqliteStore {
     pub fn init(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         let store = Self::start(path, true, options)?;
         let existing: Vec<LocationPath> = store.locations()?.into_iter().map(|l| l.path).collect();
-        let user = UserName::parse("system").map_err(|e| StoreError::Storage(e.to_string()))?;
-        let missing: Vec<Transaction> = LocationKind::ALL
-            .into_iter()
-            .filter_map(|kind| Some((kind, LocationPath::parse(kind.default_root()?).ok()?)))
-            .filter(|(_, path)| !existing.contains(path))
-            .map(|(kind, path)| Transaction {
-                request: Request::new(Command::DefineLocation { path, kind }),
-                user: user.clone(),
-            })
-            .collect();
-        for r in store.submit_batch(missing) {
+        for r in store.submit_batch(tracelot_store::default_locations(&existing)) {
             r.map_err(|e| StoreError::Storage(format!("creating default locations: {e}")))?;
         }
         Ok(store)
+    }
+
+    /// Creates an empty database (schema only, no default locations), the
+    /// target of `migrate-store`, which copies the source's ledger into it.
+    pub fn create_empty(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        Self::start(path, true, options)
     }
 
     /// Opens an existing database (upgrading its schema if it is older).
@@ -177,10 +173,31 @@ impl Store for SqliteStore {
             return reply(stopped(n));
         };
         self.metrics.queued(n);
-        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, reply }) {
+        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps: None, reply }) {
             self.metrics.taken(n);
             (job.reply)(stopped(n));
         }
+    }
+
+    fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
+        let n = entries.len();
+        let Some(jobs) = &self.jobs else { return stopped(n) };
+        let (tx, rx) = mpsc::sync_channel(1);
+        let reply: Reply = Box::new(move |r| {
+            let _ = tx.send(r);
+        });
+        let (txs, stamps) =
+            entries.into_iter().map(|e| (e.tx, Stamp { seq: e.seq, recorded_at: e.recorded_at, hash: e.hash })).unzip();
+        self.metrics.queued(n);
+        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps: Some(stamps), reply }) {
+            self.metrics.taken(n);
+            (job.reply)(stopped(n));
+        }
+        rx.recv().unwrap_or_else(|_| stopped(n))
+    }
+
+    fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.read(|c| queries::ledger_entries(c, after, limit))
     }
 
     fn items(&self) -> Result<Vec<ItemRow>, StoreError> {

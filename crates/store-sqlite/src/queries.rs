@@ -4,11 +4,11 @@ use jiff::civil::Date;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tracelot_core::time::to_micros;
-use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Serial, Sku};
+use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerSize, LocationRow, LotRow, PartnerRow, StatusChange,
-    StockQuery, StockRow, WhereRow,
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
+    StatusChange, StockQuery, StockRow, WhereRow,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
@@ -265,4 +265,25 @@ pub(crate) fn ledger_size(c: &Connection) -> rusqlite::Result<LedgerSize> {
             Ok(LedgerSize { transactions: n(0)?, movements: n(1)?, balances: n(2)? })
         },
     )
+}
+
+pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqlite::Result<Vec<LedgerEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, id, request, user_name, recorded_at, hash FROM transactions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    stmt.query_map(params![after, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        let json: String = r.get(2)?;
+        let request = Request::from_canonical_json(tx_id(r, 1)?, &json)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?;
+        let hash: Vec<u8> = r.get(5)?;
+        Ok(LedgerEntry {
+            seq: r.get(0)?,
+            tx: Transaction { request, user: parsed(r, 3)? },
+            recorded_at: instant(r, 4)?,
+            hash: hash
+                .try_into()
+                .map_err(|_| rusqlite::Error::InvalidColumnType(5, "hash".into(), rusqlite::types::Type::Blob))?,
+        })
+    })?
+    .collect()
 }

@@ -20,7 +20,18 @@ use crate::view::{Cache, WriteView};
 /// One caller's submission and where its results go.
 pub(crate) struct Job {
     pub(crate) txs: Vec<Transaction>,
+    /// For transactions copied from another ledger: the recorded time to
+    /// keep and the chain position and hash they must land at.
+    pub(crate) stamps: Option<Vec<Stamp>>,
     pub(crate) reply: Reply,
+}
+
+/// Where a copied transaction sat in its source ledger's chain.
+#[derive(Clone, Copy)]
+pub(crate) struct Stamp {
+    pub(crate) seq: i64,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) hash: [u8; 32],
 }
 
 /// The end of the chain, advanced only when a transaction's savepoint is released.
@@ -162,7 +173,12 @@ impl<'c> Writer<'c> {
 
     fn batch(&mut self, jobs: &mut [Job]) -> Vec<Vec<Result<Posted, SubmitError>>> {
         let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
-        let txs: Vec<Transaction> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).collect();
+        let stamps: Vec<Option<Stamp>> = jobs
+            .iter()
+            .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
+            .collect();
+        let txs: Vec<(Transaction, Option<Stamp>)> =
+            jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
         let mut flat = self.post_all(&txs).into_iter();
         sizes.iter().map(|n| flat.by_ref().take(*n).collect()).collect()
     }
@@ -175,7 +191,7 @@ impl<'c> Writer<'c> {
     /// what the rules did not), the whole batch is rolled back and redone
     /// with one savepoint per client transaction, so that only the failing
     /// one is refused and its neighbours commit.
-    fn post_all(&mut self, txs: &[Transaction]) -> Vec<Result<Posted, SubmitError>> {
+    fn post_all(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Vec<Result<Posted, SubmitError>> {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
             return fail_all(storage(e));
@@ -191,8 +207,8 @@ impl<'c> Writer<'c> {
             return fail_all(storage(e));
         }
         let mut results = Vec::with_capacity(txs.len());
-        for tx in txs {
-            match self.apply(tx) {
+        for (tx, stamp) in txs {
+            match self.apply(tx, stamp.as_ref()) {
                 Ok(p) => results.push(Ok(p)),
                 Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
                 Err(Failure::AfterWriting(_)) => {
@@ -218,20 +234,23 @@ impl<'c> Writer<'c> {
 
     /// Rolls the open batch back and posts it again, each transaction in its
     /// own savepoint.
-    fn redo_with_savepoints(&mut self, txs: &[Transaction]) -> Result<Vec<Result<Posted, SubmitError>>, SubmitError> {
+    fn redo_with_savepoints(
+        &mut self,
+        txs: &[(Transaction, Option<Stamp>)],
+    ) -> Result<Vec<Result<Posted, SubmitError>>, SubmitError> {
         self.conn.execute_batch("ROLLBACK").map_err(storage)?;
         self.reload().map_err(storage)?;
         #[cfg(debug_assertions)]
         self.touched.clear();
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(storage)?;
-        Ok(txs.iter().map(|tx| self.post_alone(tx)).collect())
+        Ok(txs.iter().map(|(tx, stamp)| self.post_alone(tx, stamp.as_ref())).collect())
     }
 
     /// Posts one transaction in its own savepoint.
-    fn post_alone(&mut self, tx: &Transaction) -> Result<Posted, SubmitError> {
+    fn post_alone(&mut self, tx: &Transaction, stamp: Option<&Stamp>) -> Result<Posted, SubmitError> {
         let head = self.head;
         self.conn.execute_batch("SAVEPOINT tx").map_err(storage)?;
-        match self.apply(tx) {
+        match self.apply(tx, stamp) {
             Ok(posted) => {
                 self.conn.execute_batch("RELEASE tx").map_err(storage)?;
                 Ok(posted)
@@ -271,7 +290,7 @@ impl<'c> Writer<'c> {
     /// matters: when planning refuses (a retry may no longer plan) and when
     /// the insert meets the id's UNIQUE constraint. New transactions, the
     /// common case, pay for no lookup.
-    fn apply(&mut self, tx: &Transaction) -> Result<Posted, Failure> {
+    fn apply(&mut self, tx: &Transaction, stamp: Option<&Stamp>) -> Result<Posted, Failure> {
         let req = &tx.request;
         let request = req.canonical_json();
         let before = |this: &Self, e: SubmitError| match this.posted_before(req, &request) {
@@ -279,7 +298,10 @@ impl<'c> Writer<'c> {
             Ok(None) => Err(Failure::BeforeWriting(e)),
             Err(other) => Err(Failure::BeforeWriting(other)),
         };
-        let recorded_at = Timestamp::now().max(from_micros(self.head.recorded_at));
+        let recorded_at = match stamp {
+            Some(s) => s.recorded_at,
+            None => Timestamp::now().max(from_micros(self.head.recorded_at)),
+        };
         let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
             |occurred_at| {
                 let mut view = WriteView { conn: self.conn, cache: &mut self.cache };
@@ -318,6 +340,11 @@ impl<'c> Writer<'c> {
             overrides: &overrides,
         };
         let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
+        if let Some(s) = stamp
+            && (s.seq, s.hash) != (seq, hash)
+        {
+            return Err(Failure::BeforeWriting(tracelot_store::copy_mismatch(s.seq, seq)));
+        }
         let inserted = self.hot.insert_tx.execute(params![
             seq,
             &req.id.as_bytes()[..],

@@ -137,6 +137,8 @@ pub trait Accounts: Send + Sync {
     fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<(TokenRow, AccountRow)>, StoreError>;
     /// Tokens, of one account or all, newest first.
     fn tokens(&self, account: Option<&AccountName>) -> Result<Vec<TokenRow>, StoreError>;
+    /// Every token with its secret hash, for copying an installation.
+    fn tokens_with_hashes(&self) -> Result<Vec<(TokenRow, [u8; 32])>, StoreError>;
     /// Revokes a token; revoking it again keeps the first revocation time.
     fn revoke_token(&self, id: &str, at: Timestamp) -> Result<TokenRow, AccountError>;
 }

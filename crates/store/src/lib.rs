@@ -23,6 +23,12 @@ pub mod metrics;
 pub mod trace;
 
 pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
+
+/// A whole backend: the ledger and the accounts in one database, which is
+/// what the binary opens from a path or URL.
+pub trait Backend: Store + Accounts {}
+
+impl<T: Store + Accounts> Backend for T {}
 pub use metrics::{WriterMetrics, WriterStats};
 pub use trace::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, TraceGraph, Traced, Unit};
 
@@ -326,6 +332,48 @@ pub struct LedgerSize {
     pub balances: u64,
 }
 
+/// One transaction as the ledger stored it, for copying an installation
+/// (`tracelot migrate-store`): the request and who posted it, when it was
+/// recorded and where it sits in the hash chain. Importing it elsewhere
+/// must give the same position and hash, or it is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The transaction as posted.
+    pub tx: Transaction,
+    /// When the source ledger recorded it.
+    pub recorded_at: Timestamp,
+    /// Its position in the chain.
+    pub seq: i64,
+    /// Its chain hash.
+    pub hash: [u8; 32],
+}
+
+/// The refusal of a copied transaction that would not land where it sat in
+/// its source's chain (the target was not empty, or the source's chain
+/// does not verify). Nothing of it is written.
+pub fn copy_mismatch(source_seq: i64, seq: i64) -> SubmitError {
+    SubmitError::Storage(format!(
+        "copied transaction #{source_seq} would be #{seq} with another hash here: \
+         the target must be an empty tracelot database and the source must pass verify"
+    ))
+}
+
+/// The transactions that create the default virtual locations (suppliers,
+/// customers, adjustments ...) missing from `existing`: what `init` posts
+/// on every backend, so that a fresh installation can receive and ship.
+pub fn default_locations(existing: &[LocationPath]) -> Vec<Transaction> {
+    let Ok(user) = tracelot_core::UserName::parse("system") else { return Vec::new() };
+    LocationKind::ALL
+        .into_iter()
+        .filter_map(|kind| Some((kind, LocationPath::parse(kind.default_root()?).ok()?)))
+        .filter(|(_, path)| !existing.contains(path))
+        .map(|(kind, path)| Transaction {
+            request: tracelot_core::Request::new(tracelot_core::Command::DefineLocation { path, kind }),
+            user: user.clone(),
+        })
+        .collect()
+}
+
 /// Where the results of a submission go: called once, on the writer's
 /// thread, when the batch is durable (or refused). An async server hands it
 /// a oneshot sender, so no thread waits per request.
@@ -359,6 +407,16 @@ pub trait Store: Send + Sync {
             .pop()
             .unwrap_or_else(|| Err(SubmitError::Storage("the writer returned no result".into())))
     }
+
+    /// Posts transactions copied from another ledger: each keeps its
+    /// recorded time, and is refused (with nothing written) unless it lands
+    /// at the same chain position with the same hash. The target must hold
+    /// no other transactions before the first.
+    fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>>;
+
+    /// Up to `limit` stored transactions after chain position `after`, in
+    /// chain order: what `import_batch` takes on another backend.
+    fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError>;
 
     /// All items, by SKU.
     fn items(&self) -> Result<Vec<ItemRow>, StoreError>;

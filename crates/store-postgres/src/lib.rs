@@ -1,0 +1,255 @@
+//! The PostgreSQL backend: for a site that outgrows one file or runs
+//! several application servers on one database.
+//!
+//! Every process has one writer thread that group-commits what its callers
+//! queue. Writers of all processes take turns on an advisory lock (the hash
+//! chain has one head) and write each batch with set-based statements
+//! (`unnest`). The ledger's invariants are PostgreSQL constraints, so they
+//! hold whoever writes. Queries run on a pool of connections and never
+//! wait for writers.
+
+mod accounts;
+mod db;
+mod pool;
+mod queries;
+mod rows;
+pub mod testing;
+mod trace;
+mod verify;
+mod view;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+
+use jiff::civil::Date;
+use tracelot_core::time::ClockPolicy;
+use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction, TxId};
+use tracelot_gs1::Gtin;
+use tracelot_store::{
+    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
+    LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
+    Unit, VerifyReport, WhereRow, WriterMetrics, WriterStats,
+};
+
+use crate::db::Conn;
+use crate::pool::Pool;
+use crate::writer::{Job, Stamp, Writer};
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Tuning of a [`PgStore`].
+#[derive(Debug, Clone, Copy)]
+pub struct PgOptions {
+    /// How far `occurred_at` may be back-dated.
+    pub clock_policy: ClockPolicy,
+    /// The most client transactions group-committed in one database transaction.
+    pub max_batch: usize,
+    /// Connections (and threads) for queries.
+    pub readers: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions { clock_policy: ClockPolicy::default(), max_batch: 1024, readers: 8 }
+    }
+}
+
+/// A tracelot ledger in a PostgreSQL database.
+pub struct PgStore {
+    jobs: Option<Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    pool: Pool,
+    metrics: Arc<WriterMetrics>,
+}
+
+impl PgStore {
+    /// Creates (or upgrades) the schema and makes sure the default virtual
+    /// locations exist. Safe to run again, and from several processes at once.
+    pub fn init(url: &str, options: PgOptions) -> Result<Self, StoreError> {
+        let store = Self::start(url, true, options)?;
+        let existing: Vec<LocationPath> = store.locations()?.into_iter().map(|l| l.path).collect();
+        for r in store.submit_batch(tracelot_store::default_locations(&existing)) {
+            match r {
+                Ok(_) => {}
+                // Another process created it in the meantime.
+                Err(SubmitError::Refused(d)) if d.rule == tracelot_core::Rule::AlreadyExists => {}
+                Err(e) => return Err(StoreError::Storage(format!("creating default locations: {e}"))),
+            }
+        }
+        Ok(store)
+    }
+
+    /// Creates the schema only (no default locations): the target of
+    /// `migrate-store`, which copies a whole ledger into it.
+    pub fn create_empty(url: &str, options: PgOptions) -> Result<Self, StoreError> {
+        Self::start(url, true, options)
+    }
+
+    /// Opens a database that holds a tracelot ledger (upgrading its schema
+    /// if it is older).
+    pub fn open(url: &str, options: PgOptions) -> Result<Self, StoreError> {
+        Self::start(url, false, options)
+    }
+
+    fn start(url: &str, create: bool, options: PgOptions) -> Result<Self, StoreError> {
+        let mut conn = Conn::connect(url)?;
+        db::migrate(&mut conn, create)?;
+        let (tx, rx) = mpsc::channel();
+        let metrics = Arc::new(WriterMetrics::default());
+        let writer = Writer::new(url.to_owned(), conn, options.clock_policy, options.max_batch, metrics.clone());
+        let handle = std::thread::Builder::new()
+            .name("tracelot-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
+        Ok(PgStore { jobs: Some(tx), writer: Some(handle), pool: Pool::new(url, options.readers)?, metrics })
+    }
+
+    /// Runs a query on a pooled connection.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> db::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.pool.run(f)?.map_err(StoreError::from)
+    }
+
+    fn send(&self, txs: Vec<Transaction>, stamps: Option<Vec<Stamp>>, reply: Reply) {
+        let n = txs.len();
+        if n == 0 {
+            return reply(Vec::new());
+        }
+        let Some(jobs) = &self.jobs else { return reply(stopped(n)) };
+        self.metrics.queued(n);
+        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps, reply }) {
+            self.metrics.taken(n);
+            (job.reply)(stopped(n));
+        }
+    }
+}
+
+impl Drop for PgStore {
+    /// Closes the queue and waits for the writer to finish what it took, so
+    /// no acknowledged write is lost at shutdown.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Results for `n` transactions the writer can no longer take.
+fn stopped(n: usize) -> Vec<Result<Posted, SubmitError>> {
+    (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect()
+}
+
+impl Store for PgStore {
+    fn submit_batch_then(&self, txs: Vec<Transaction>, reply: Reply) {
+        self.send(txs, None, reply);
+    }
+
+    fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
+        let n = entries.len();
+        let (txs, stamps) =
+            entries.into_iter().map(|e| (e.tx, Stamp { seq: e.seq, recorded_at: e.recorded_at, hash: e.hash })).unzip();
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(
+            txs,
+            Some(stamps),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv().unwrap_or_else(|_| stopped(n))
+    }
+
+    fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.read(move |c| queries::ledger_entries(c, after, limit))
+    }
+
+    fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
+        self.read(queries::items)
+    }
+
+    fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError> {
+        let sku = sku.clone();
+        self.read(move |c| queries::item(c, &sku))
+    }
+
+    fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
+        let gtin = gtin.clone();
+        self.read(move |c| queries::item_by_gtin(c, &gtin))
+    }
+
+    fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
+        self.read(queries::locations)
+    }
+
+    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError> {
+        self.read(queries::partners)
+    }
+
+    fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError> {
+        let (sku, code) = (sku.clone(), code.clone());
+        self.read(move |c| queries::lot(c, &sku, &code))
+    }
+
+    fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| queries::stock(c, &q))
+    }
+
+    fn where_is(&self, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>, StoreError> {
+        let (sku, serial) = (sku.clone(), serial.clone());
+        self.read(move |c| queries::where_is(c, &sku, &serial))
+    }
+
+    fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| queries::history(c, &q))
+    }
+
+    fn transaction_movements(&self, id: &TxId) -> Result<Vec<HistoryRow>, StoreError> {
+        let id = *id;
+        self.read(move |c| queries::transaction_movements(c, &id))
+    }
+
+    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError> {
+        self.read(move |c| queries::expiring(c, until))
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.read(verify::verify)
+    }
+
+    fn ledger_size(&self) -> Result<LedgerSize, StoreError> {
+        self.read(queries::ledger_size)
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_one("SELECT 1 FROM tracelot_schema", &[]).map(|_| ()))
+    }
+
+    fn links(&self, units: &[Unit], direction: Direction) -> Result<Vec<Link>, StoreError> {
+        let units = units.to_vec();
+        self.read(move |c| trace::links(c, &units, direction))
+    }
+
+    fn partner_moves(&self, units: &[Unit]) -> Result<Vec<PartnerMove>, StoreError> {
+        let units = units.to_vec();
+        self.read(move |c| trace::partner_moves(c, &units))
+    }
+
+    fn assembly_events(&self, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>, StoreError> {
+        let (sku, serial) = (sku.clone(), serial.clone());
+        self.read(move |c| trace::assembly_events(c, &sku, &serial))
+    }
+
+    fn writer_stats(&self) -> WriterStats {
+        self.metrics.snapshot()
+    }
+}

@@ -1,0 +1,315 @@
+//! Read queries, each on a pooled connection of its own.
+
+use jiff::civil::Date;
+use postgres::types::ToSql;
+use tracelot_core::time::to_micros;
+use tracelot_core::{LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
+use tracelot_gs1::Gtin;
+use tracelot_store::{
+    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
+    StatusChange, StockQuery, StockRow, WhereRow,
+};
+
+use crate::db::{Conn, Error, Result};
+use crate::rows::{self, hash, instant, instant_opt, parsed, parsed_opt, scale_at as scale, tx_id, tx_id_opt};
+
+fn item_rows(rows: Vec<postgres::Row>) -> Result<Vec<ItemRow>> {
+    rows.iter().map(|r| Ok(ItemRow { spec: rows::item(r)?.spec })).collect()
+}
+
+pub(crate) fn items(c: &mut Conn) -> Result<Vec<ItemRow>> {
+    item_rows(c.query(&format!("SELECT {} FROM items ORDER BY sku COLLATE \"C\"", rows::ITEM_COLS), &[])?)
+}
+
+pub(crate) fn item(c: &mut Conn, sku: &Sku) -> Result<Option<ItemRow>> {
+    let rows = c.query(&format!("SELECT {} FROM items WHERE sku = $1", rows::ITEM_COLS), &[&sku.as_str()])?;
+    Ok(item_rows(rows)?.pop())
+}
+
+pub(crate) fn item_by_gtin(c: &mut Conn, gtin: &Gtin) -> Result<Option<ItemRow>> {
+    let rows = c.query(&format!("SELECT {} FROM items WHERE gtin = $1", rows::ITEM_COLS), &[&gtin.as_str()])?;
+    Ok(item_rows(rows)?.pop())
+}
+
+pub(crate) fn locations(c: &mut Conn) -> Result<Vec<LocationRow>> {
+    c.query(
+        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id ORDER BY l.path COLLATE \"C\"",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.try_get(2)? }))
+    .collect()
+}
+
+pub(crate) fn partners(c: &mut Conn) -> Result<Vec<PartnerRow>> {
+    c.query(
+        "SELECT p.code, p.name, p.kind, l.path, p.min_shelf_life_days FROM partners p
+         JOIN locations l ON l.id = p.location_id ORDER BY p.code COLLATE \"C\"",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(PartnerRow {
+            code: r.try_get(0)?,
+            name: r.try_get(1)?,
+            kind: parsed(r, 2)?,
+            location: parsed(r, 3)?,
+            min_shelf_life_days: r
+                .try_get::<_, Option<i64>>(4)?
+                .map(|v| u32::try_from(v).map_err(|e| Error::Data(e.to_string())))
+                .transpose()?,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn lot(c: &mut Conn, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>> {
+    let sql = format!(
+        "SELECT {} FROM lots WHERE item_id = (SELECT id FROM items WHERE sku = $1) AND code = $2",
+        rows::LOT_COLS
+    );
+    let Some(row) = c.query_opt(&sql, &[&sku.as_str(), &code.as_str()])? else { return Ok(None) };
+    let lot = rows::lot(&row)?;
+    let status_history = c
+        .query(
+            "SELECT t.id, c.status, t.occurred_at, t.user_name, t.reason FROM lot_status_changes c
+             JOIN transactions t ON t.seq = c.tx_seq WHERE c.lot_id = $1 ORDER BY c.tx_seq",
+            &[&lot.id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StatusChange {
+                tx_id: tx_id(r, 0)?,
+                status: parsed::<LotStatus>(r, 1)?,
+                occurred_at: instant(r, 2)?,
+                user: r.try_get(3)?,
+                reason: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(LotRow { sku: sku.clone(), code: lot.code, details: lot.details, status: lot.status, status_history }))
+}
+
+/// A query's text and its parameters, built filter by filter.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl Sql {
+    /// Binds a parameter and returns its placeholder.
+    fn bind(&mut self, v: impl ToSql + Sync + 'static) -> String {
+        self.args.push(Box::new(v));
+        format!("${}", self.args.len())
+    }
+
+    /// Adds `AND <clause>` with `?` bound to `value`, when a filter is given.
+    fn filter(&mut self, clause: &str, value: Option<String>) {
+        if let Some(v) = value {
+            let mark = self.bind(v);
+            self.text.push_str(&format!(" AND {}", clause.replace('?', &mark)));
+        }
+    }
+
+    fn run(self, c: &mut Conn) -> Result<Vec<postgres::Row>> {
+        let refs: Vec<&(dyn ToSql + Sync)> = self.args.iter().map(|b| b.as_ref()).collect();
+        c.query(&self.text, &refs)
+    }
+}
+
+pub(crate) fn stock(c: &mut Conn, q: &StockQuery) -> Result<Vec<StockRow>> {
+    let mut sql = Sql::default();
+    let source = match q.as_of {
+        // Stock at an instant: replay every movement that had occurred by then.
+        Some(t) => {
+            let at = sql.bind(to_micros(t));
+            format!(
+                "(SELECT item_id, lot_id, serial_id, location_id, sum(qty)::bigint AS qty FROM (
+                    SELECT item_id, lot_id, serial_id, to_id AS location_id, qty FROM movements WHERE occurred_at <= {at}
+                    UNION ALL
+                    SELECT item_id, lot_id, serial_id, from_id, -qty FROM movements WHERE occurred_at <= {at}) m
+                  GROUP BY item_id, lot_id, serial_id, location_id)"
+            )
+        }
+        None => "balances".to_owned(),
+    };
+    sql.text = format!(
+        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom
+         FROM {source} b JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id
+         LEFT JOIN lots lo ON lo.id = b.lot_id LEFT JOIN serials s ON s.id = b.serial_id
+         WHERE b.qty <> 0"
+    );
+    if !q.include_virtual {
+        sql.text.push_str(" AND l.kind IN ('internal', 'quarantine')");
+    }
+    sql.filter("i.sku = ?", q.sku.as_ref().map(|s| s.to_string()));
+    sql.filter("lo.code = ?", q.lot.as_ref().map(|s| s.to_string()));
+    sql.filter("s.serial = ?", q.serial.as_ref().map(|s| s.to_string()));
+    if let Some(p) = &q.location {
+        let (exact, under) = (sql.bind(p.to_string()), sql.bind(format!("{p}/")));
+        sql.text.push_str(&format!(" AND (l.path = {exact} OR starts_with(l.path, {under}))"));
+    }
+    sql.text
+        .push_str(" ORDER BY l.path COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\", s.serial COLLATE \"C\"");
+    sql.run(c)?
+        .iter()
+        .map(|r| {
+            let units: i64 = r.try_get(5)?;
+            Ok(StockRow {
+                location: parsed(r, 0)?,
+                location_kind: parsed(r, 1)?,
+                sku: parsed(r, 2)?,
+                lot: parsed_opt(r, 3)?,
+                serial: parsed_opt(r, 4)?,
+                units,
+                quantity: scale(r, 6)?.format(units),
+                uom: r.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn where_is(c: &mut Conn, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>> {
+    let row = c.query_opt(
+        "SELECT lo.code, l.path, l.kind,
+                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id)
+         FROM serials s JOIN items i ON i.id = s.item_id
+         LEFT JOIN lots lo ON lo.id = s.lot_id
+         LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0
+         LEFT JOIN locations l ON l.id = b.location_id
+         WHERE i.sku = $1 AND s.serial = $2",
+        &[&sku.as_str(), &serial.as_str()],
+    )?;
+    row.map(|r| {
+        Ok(WhereRow {
+            sku: sku.clone(),
+            serial: serial.clone(),
+            lot: parsed_opt(&r, 0)?,
+            location: parsed_opt(&r, 1)?,
+            location_kind: parsed_opt(&r, 2)?,
+            since: instant_opt(&r, 3)?,
+        })
+    })
+    .transpose()
+}
+
+/// The columns and joins of a movement as history shows it.
+const HISTORY_SELECT: &str =
+    "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
+            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
+     FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
+     LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
+     JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
+     LEFT JOIN transactions rt ON rt.seq = t.reverses";
+
+fn history_row(r: &postgres::Row) -> Result<HistoryRow> {
+    let units: i64 = r.try_get(14)?;
+    Ok(HistoryRow {
+        seq: r.try_get(0)?,
+        line: r.try_get(18)?,
+        tx_id: tx_id(r, 1)?,
+        kind: r.try_get(2)?,
+        occurred_at: instant(r, 3)?,
+        recorded_at: instant(r, 4)?,
+        user: r.try_get(5)?,
+        reference: r.try_get(6)?,
+        reason: r.try_get(7)?,
+        reverses: tx_id_opt(r, 8)?,
+        sku: parsed(r, 9)?,
+        lot: parsed_opt(r, 10)?,
+        serial: parsed_opt(r, 11)?,
+        from: parsed(r, 12)?,
+        from_kind: parsed(r, 16)?,
+        to: parsed(r, 13)?,
+        to_kind: parsed(r, 17)?,
+        units,
+        quantity: scale(r, 15)?.format(units),
+    })
+}
+
+pub(crate) fn history(c: &mut Conn, q: &HistoryQuery) -> Result<Vec<HistoryRow>> {
+    let mut sql = Sql::default();
+    let sku = sql.bind(q.sku.to_string());
+    sql.text = format!("{HISTORY_SELECT} WHERE m.item_id = (SELECT id FROM items WHERE sku = {sku})");
+    sql.filter(
+        "m.lot_id = (SELECT l.id FROM lots l WHERE l.item_id = m.item_id AND l.code = ?)",
+        q.lot.as_ref().map(|l| l.to_string()),
+    );
+    sql.filter(
+        &format!(
+            "m.serial_id <> 0 AND m.serial_id = (SELECT s.id FROM serials s WHERE s.item_id = (SELECT id FROM items WHERE sku = {sku}) AND s.serial = ?)"
+        ),
+        q.serial.as_ref().map(|s| s.to_string()),
+    );
+    if let Some(k) = q.after {
+        let (a, b, l) = (sql.bind(to_micros(k.occurred_at)), sql.bind(k.seq), sql.bind(k.line));
+        sql.text.push_str(&format!(" AND (t.occurred_at, m.tx_seq, m.line) > ({a}, {b}, {l})"));
+    }
+    sql.text.push_str(" ORDER BY t.occurred_at, m.tx_seq, m.line");
+    if let Some(n) = q.limit {
+        let n = sql.bind(i64::try_from(n).unwrap_or(i64::MAX));
+        sql.text.push_str(&format!(" LIMIT {n}"));
+    }
+    sql.run(c)?.iter().map(history_row).collect()
+}
+
+pub(crate) fn transaction_movements(c: &mut Conn, id: &TxId) -> Result<Vec<HistoryRow>> {
+    let sql = format!("{HISTORY_SELECT} WHERE t.id = $1 ORDER BY m.line");
+    c.query(&sql, &[&&id.as_bytes()[..]])?.iter().map(history_row).collect()
+}
+
+pub(crate) fn expiring(c: &mut Conn, until: Date) -> Result<Vec<ExpiringRow>> {
+    c.query(
+        "SELECT i.sku, lo.code, coalesce(lo.expires_on, lo.best_before) AS ship_by, lo.status, sum(b.qty)::bigint,
+                i.scale, i.uom
+         FROM lots lo JOIN items i ON i.id = lo.item_id
+         JOIN balances b ON b.item_id = lo.item_id AND b.lot_id = lo.id AND b.internal AND b.qty > 0
+         WHERE coalesce(lo.expires_on, lo.best_before) <= $1
+         GROUP BY lo.id, i.id ORDER BY ship_by COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\"",
+        &[&until.to_string()],
+    )?
+    .iter()
+    .map(|r| {
+        let units: i64 = r.try_get(4)?;
+        Ok(ExpiringRow {
+            sku: parsed(r, 0)?,
+            lot: parsed(r, 1)?,
+            ship_by: parsed(r, 2)?,
+            status: parsed(r, 3)?,
+            units,
+            quantity: scale(r, 5)?.format(units),
+            uom: r.try_get(6)?,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn ledger_size(c: &mut Conn) -> Result<LedgerSize> {
+    let r = c.query_one(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM transactions), (SELECT count(*) FROM movements),
+                (SELECT count(*) FROM balances)",
+        &[],
+    )?;
+    let n = |i: usize| -> Result<u64> { Ok(r.try_get::<_, i64>(i)?.max(0) as u64) };
+    Ok(LedgerSize { transactions: n(0)?, movements: n(1)?, balances: n(2)? })
+}
+
+pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<Vec<LedgerEntry>> {
+    c.query(
+        "SELECT seq, id, request, user_name, recorded_at, hash FROM transactions WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[&after, &i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?
+    .iter()
+    .map(|r| {
+        let json: &str = r.try_get(2)?;
+        let request = Request::from_canonical_json(tx_id(r, 1)?, json).map_err(|e| Error::Data(e.to_string()))?;
+        Ok(LedgerEntry {
+            seq: r.try_get(0)?,
+            tx: Transaction { request, user: parsed(r, 3)? },
+            recorded_at: instant(r, 4)?,
+            hash: hash(r, 5)?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,770 @@
+//! The writer: a thread that owns one connection and drains a queue of
+//! submissions into database transactions. Each batch takes the write lock
+//! (an advisory lock: the hash chain has one head, whichever process
+//! appends to it), plans every client transaction against the overlay of
+//! the batch so far, and writes the batch's transactions, serials,
+//! movements and balance changes with one set-based statement per table.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
+use jiff::Timestamp;
+use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::command::{Command, ReceiveUnits};
+use tracelot_core::rules::{
+    self, Clocks, Effect, LedgerView, LotRef, MovementRecord, Plan, PlanError, PlannedMove, SerialRef, TxRecord,
+};
+use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
+use tracelot_core::{DomainError, Request, Rule, Transaction, TxId};
+use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
+
+use crate::db::{Conn, Error, WRITE_LOCK};
+use crate::rows;
+use crate::view::{Cache, Pending, WriteView};
+
+/// One caller's submission and where its results go.
+pub(crate) struct Job {
+    pub(crate) txs: Vec<Transaction>,
+    /// For transactions copied from another ledger: the recorded time to
+    /// keep and the chain position and hash they must land at.
+    pub(crate) stamps: Option<Vec<Stamp>>,
+    pub(crate) reply: Reply,
+}
+
+/// Where a copied transaction sat in its source ledger's chain.
+#[derive(Clone, Copy)]
+pub(crate) struct Stamp {
+    pub(crate) seq: i64,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) hash: [u8; 32],
+}
+
+/// The end of the chain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Head {
+    seq: i64,
+    hash: [u8; 32],
+    recorded_at: i64,
+}
+
+/// How a transaction failed: before anything was written (nothing to undo),
+/// or part-way through writing (its writes must be rolled back).
+enum Failure {
+    BeforeWriting(SubmitError),
+    AfterWriting(SubmitError),
+}
+
+fn storage(e: impl std::fmt::Display) -> SubmitError {
+    SubmitError::Storage(e.to_string())
+}
+
+type Results = Vec<Result<Posted, SubmitError>>;
+
+/// The writer's state between batches.
+pub(crate) struct Writer {
+    url: String,
+    conn: Conn,
+    cache: Cache,
+    pend: Pending,
+    head: Head,
+    /// The next serial id to hand out (ids are chosen under the write lock).
+    next_serial: i64,
+    /// Ids stored before this batch: seq and request, for retries.
+    stored: HashMap<TxId, (i64, String)>,
+    /// What this batch has posted: request and result, for retries within it.
+    posted: HashMap<TxId, (String, Posted)>,
+    policy: ClockPolicy,
+    max_batch: usize,
+    metrics: Arc<WriterMetrics>,
+    #[cfg(debug_assertions)]
+    touched: std::collections::HashSet<(i64, i64, i64)>,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        url: String,
+        conn: Conn,
+        policy: ClockPolicy,
+        max_batch: usize,
+        metrics: Arc<WriterMetrics>,
+    ) -> Self {
+        Writer {
+            url,
+            conn,
+            cache: Cache::default(),
+            pend: Pending::default(),
+            head: Head { seq: -1, hash: chain::GENESIS, recorded_at: 0 },
+            next_serial: 1,
+            stored: HashMap::new(),
+            posted: HashMap::new(),
+            policy,
+            max_batch: max_batch.max(1),
+            metrics,
+            #[cfg(debug_assertions)]
+            touched: Default::default(),
+        }
+    }
+
+    /// Serves jobs until every sender is gone.
+    pub(crate) fn run(mut self, rx: Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut n = first.txs.len();
+            let mut jobs = vec![first];
+            while n < self.max_batch {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        n += j.txs.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.metrics.taken(n);
+            let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
+            let stamps: Vec<Option<Stamp>> = jobs
+                .iter()
+                .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
+                .collect();
+            let txs: Vec<(Transaction, Option<Stamp>)> =
+                jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
+            let mut flat = self.post_all(&txs).into_iter();
+            self.metrics.committed(n);
+            for (job, size) in jobs.into_iter().zip(sizes) {
+                (job.reply)(flat.by_ref().take(size).collect());
+            }
+        }
+    }
+
+    /// Opens a batch: a transaction holding the write lock, with the chain's
+    /// head and the batch's already-stored ids read under it.
+    fn begin(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<(), Error> {
+        if self.conn.is_closed() {
+            self.conn = Conn::connect(&self.url).map_err(|e| Error::Data(e.to_string()))?;
+            self.cache.clear();
+        }
+        self.pend = Pending::default();
+        self.posted.clear();
+        self.conn.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))?;
+        // Only now, holding the lock, is the view of other processes' commits final.
+        let r = self.conn.query_one(
+            "SELECT h.seq, h.hash, h.recorded_at, (SELECT coalesce(max(id), 0) FROM serials)
+             FROM (SELECT 1) one LEFT JOIN LATERAL
+                  (SELECT seq, hash, recorded_at FROM transactions ORDER BY seq DESC LIMIT 1) h ON true",
+            &[],
+        )?;
+        let head = match r.try_get::<_, Option<i64>>(0)? {
+            Some(seq) => Head { seq, hash: rows::hash(&r, 1)?, recorded_at: r.try_get(2)? },
+            None => Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+        };
+        if head != self.head {
+            // Another process appended: what the caches hold may be stale.
+            self.cache.clear();
+            self.head = head;
+        }
+        self.next_serial = r.try_get::<_, i64>(3)? + 1;
+        let ids: Vec<&[u8]> = txs.iter().map(|(t, _)| &t.request.id.as_bytes()[..]).collect();
+        self.stored.clear();
+        for r in self.conn.query("SELECT id, seq, request FROM transactions WHERE id = ANY($1)", &[&ids])? {
+            self.stored.insert(rows::tx_id(&r, 0)?, (r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(())
+    }
+
+    /// Forgets a batch that did not commit.
+    fn abandon(&mut self) {
+        let _ = self.conn.batch("ROLLBACK");
+        self.cache.clear();
+        self.pend = Pending::default();
+        self.posted.clear();
+        self.head.seq = -1;
+        #[cfg(debug_assertions)]
+        self.touched.clear();
+    }
+
+    /// Posts `txs` in one database transaction, one result each.
+    ///
+    /// The rules refuse before anything is written (they check stock and
+    /// where serials are), so the common path needs no savepoints. If a
+    /// write still fails (a constraint caught what the rules did not), the
+    /// batch is rolled back and redone with one savepoint per client
+    /// transaction, so that only the failing one is refused.
+    fn post_all(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Results {
+        let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
+        if let Err(e) = self.begin(txs) {
+            self.abandon();
+            return fail_all(storage(e));
+        }
+        let mut results = Vec::with_capacity(txs.len());
+        let mut redo = false;
+        for (tx, stamp) in txs {
+            match self.apply(tx, stamp.as_ref()) {
+                Ok(p) => results.push(Ok(p)),
+                Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
+                Err(Failure::AfterWriting(_)) => {
+                    redo = true;
+                    break;
+                }
+            }
+        }
+        if !redo {
+            match self.flush().and_then(|()| self.conn.batch("COMMIT")) {
+                Ok(()) => {
+                    self.committed();
+                    return results;
+                }
+                Err(e) if e.is_constraint() => redo = true,
+                Err(e) => {
+                    self.abandon();
+                    return fail_all(storage(format!("commit failed: {e}")));
+                }
+            }
+        }
+        debug_assert!(redo);
+        self.abandon();
+        match self.redo_with_savepoints(txs) {
+            Ok(r) => r,
+            Err(e) => {
+                self.abandon();
+                fail_all(storage(e))
+            }
+        }
+    }
+
+    /// After a commit: the caches take in what was written.
+    fn committed(&mut self) {
+        self.cache.written(&self.pend);
+        self.pend = Pending::default();
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
+    }
+
+    fn redo_with_savepoints(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<Results, Error> {
+        self.begin(txs)?;
+        let mut results = Vec::with_capacity(txs.len());
+        for (tx, stamp) in txs {
+            results.push(self.post_alone(tx, stamp.as_ref())?);
+        }
+        self.conn.batch("COMMIT")?;
+        self.committed();
+        Ok(results)
+    }
+
+    /// Posts one transaction in its own savepoint, its rows written and its
+    /// deferred constraints checked before the savepoint is released.
+    fn post_alone(&mut self, tx: &Transaction, stamp: Option<&Stamp>) -> Result<Result<Posted, SubmitError>, Error> {
+        let head = self.head;
+        self.conn.batch("SAVEPOINT tx")?;
+        let outcome = match self.apply(tx, stamp) {
+            Ok(posted) => match self.flush().and_then(|()| {
+                self.conn.batch("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT tx")
+            }) {
+                Ok(()) => {
+                    self.cache.written(&self.pend);
+                    self.pend = Pending::default();
+                    return Ok(Ok(posted));
+                }
+                Err(e) => explain(&e),
+            },
+            Err(Failure::BeforeWriting(e) | Failure::AfterWriting(e)) => e,
+        };
+        self.conn.batch("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")?;
+        self.head = head;
+        self.posted.remove(&tx.request.id);
+        self.pend = Pending::default();
+        // The failed savepoint may have cached rows it created.
+        self.cache.clear();
+        Ok(Err(outcome))
+    }
+
+    /// The result of an id that is already in the ledger or this batch: the
+    /// stored result when the content is the same, a refusal when it is not.
+    fn posted_before(&mut self, req: &Request, request: &str) -> Result<Option<Posted>, SubmitError> {
+        let conflict = || {
+            Err(DomainError::at(
+                Rule::IdempotencyConflict,
+                "id",
+                format!("transaction {} was already posted with different content", req.id),
+            )
+            .into())
+        };
+        if let Some((stored, posted)) = self.posted.get(&req.id) {
+            if stored != request {
+                return conflict();
+            }
+            return Ok(Some(Posted { replayed: true, ..posted.clone() }));
+        }
+        let Some((seq, stored)) = self.stored.get(&req.id) else { return Ok(None) };
+        if stored != request {
+            return conflict();
+        }
+        let seq = *seq;
+        self.replay(seq, req).map(Some)
+    }
+
+    /// Plans one transaction and adds its rows to the batch.
+    fn apply(&mut self, tx: &Transaction, stamp: Option<&Stamp>) -> Result<Posted, Failure> {
+        let req = &tx.request;
+        let request = req.canonical_json();
+        match self.posted_before(req, &request) {
+            Ok(Some(p)) => return Ok(p),
+            Ok(None) => {}
+            Err(e) => return Err(Failure::BeforeWriting(e)),
+        }
+        let recorded_at = match stamp {
+            Some(s) => s.recorded_at,
+            None => Timestamp::now().max(from_micros(self.head.recorded_at)),
+        };
+        let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
+            |occurred_at| {
+                let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
+                rules::plan(req, occurred_at, &mut view).map(|p| (occurred_at, p)).map_err(|e| match e {
+                    PlanError::Domain(d) => SubmitError::Refused(d),
+                    PlanError::View(v) => storage(v),
+                })
+            },
+        );
+        let (occurred_at, plan) = planned.map_err(Failure::BeforeWriting)?;
+        let seq = self.head.seq + 1;
+        let overrides = serde_json::to_string(&plan.overrides).map_err(|e| Failure::BeforeWriting(storage(e)))?;
+        let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
+        let movement_count = moves(&plan).count() as i64;
+        let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
+            line: i as i64,
+            sku: m.item.spec.sku.as_str(),
+            lot: m.lot.as_ref().map(|l| l.code().as_str()),
+            serial: m.serial.as_ref().map(|s| s.serial().as_str()),
+            from: m.from.path.as_str(),
+            to: m.to.path.as_str(),
+            qty: m.qty,
+        });
+        let chain_tx = ChainTx {
+            seq,
+            id: *req.id.as_bytes(),
+            kind: plan.kind,
+            request: &request,
+            occurred_at: occ,
+            recorded_at: rec,
+            user: tx.user.as_str(),
+            reverses: plan.reverses,
+            overrides: &overrides,
+        };
+        let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
+        if let Some(s) = stamp
+            && (s.seq, s.hash) != (seq, hash)
+        {
+            return Err(Failure::BeforeWriting(tracelot_store::copy_mismatch(s.seq, seq)));
+        }
+        let movements = self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;
+        let t = &mut self.pend.tx;
+        t.seq.push(seq);
+        t.id.push(req.id.as_bytes().to_vec());
+        t.kind.push(plan.kind);
+        t.request.push(request.clone());
+        t.occurred_at.push(occ);
+        t.recorded_at.push(rec);
+        t.user.push(tx.user.as_str().to_owned());
+        t.reference.push(req.reference.clone());
+        t.reason.push(req.reason.clone());
+        t.reverses.push(plan.reverses);
+        t.overrides.push(overrides);
+        t.movement_count.push(movement_count);
+        t.hash.push(hash.to_vec());
+        self.pend.txs.insert(
+            req.id,
+            TxRecord { seq, kind: plan.kind.to_owned(), reverses: plan.reverses, reversed_by: None, movements },
+        );
+        if let Some(r) = plan.reverses {
+            self.pend.reversed.insert(r, seq);
+        }
+        self.head = Head { seq, hash, recorded_at: rec };
+        let posted = Posted {
+            id: req.id,
+            seq,
+            kind: plan.kind.to_owned(),
+            occurred_at: from_micros(occ),
+            recorded_at: from_micros(rec),
+            movements: movement_count as u64,
+            hash: chain::to_hex(&hash),
+            replayed: false,
+            generated_serials: plan.generated,
+            overrides: plan.overrides,
+        };
+        self.posted.insert(req.id, (request, posted.clone()));
+        Ok(posted)
+    }
+
+    /// Writes master data at once (rare, and later reads need its ids) and
+    /// adds serials and movements to the batch's rows. Returns the movements
+    /// by ids, for a reversal later in the batch.
+    fn write_effects(&mut self, seq: i64, occurred_at: i64, plan: &Plan) -> Result<Vec<MovementRecord>, SubmitError> {
+        let mut new_lots: Vec<i64> = Vec::new();
+        let mut new_serials: Vec<i64> = Vec::new();
+        let mut movements = Vec::new();
+        let lot_id = |l: &Option<LotRef>, new_lots: &[i64]| match l {
+            Some(LotRef::Existing(l)) => l.id,
+            Some(LotRef::New(i, _)) => new_lots[*i],
+            None => 0,
+        };
+        let mut line = 0i64;
+        let mut events = 0i64;
+        for effect in &plan.effects {
+            match effect {
+                Effect::CreateItem(spec) => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
+                              serial_kind, serial_pattern, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            &[
+                                &spec.sku.as_str(),
+                                &spec.name,
+                                &spec.tracking.as_str(),
+                                &spec.gtin.as_ref().map(|g| g.as_str()),
+                                &spec.uom,
+                                &i16::from(spec.scale.places()),
+                                &spec.shelf_life_days.map(i64::from),
+                                &spec.warranty_months.map(i64::from),
+                                &spec.serial_kind.as_str(),
+                                &spec.serial_pattern.as_ref().map(|p| p.as_str()),
+                                &seq,
+                            ],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || {
+                                DomainError::at(
+                                    Rule::AlreadyExists,
+                                    "sku",
+                                    format!("item {} or its GTIN already exists", spec.sku),
+                                )
+                            })
+                        })?;
+                }
+                Effect::CreateLocation { path, kind } => {
+                    let parent = match path.parent() {
+                        Some(p) => self.view().location(&p).map_err(storage)?.map(|l| l.id),
+                        None => None,
+                    };
+                    self.conn
+                        .execute(
+                            "INSERT INTO locations (path, kind, parent_id, created_seq) VALUES ($1, $2, $3, $4)",
+                            &[&path.as_str(), &kind.as_str(), &parent, &seq],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || {
+                                DomainError::at(Rule::AlreadyExists, "path", format!("location {path} already exists"))
+                            })
+                        })?;
+                }
+                Effect::CreatePartner { code, name, kind, location, min_shelf_life_days } => {
+                    let loc = self
+                        .view()
+                        .location(location)
+                        .map_err(storage)?
+                        .ok_or_else(|| storage(format!("location {location} vanished")))?;
+                    self.conn
+                        .execute(
+                            "INSERT INTO partners (code, name, kind, location_id, created_seq, min_shelf_life_days)
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                            &[&code.as_str(), name, &kind.as_str(), &loc.id, &seq, &min_shelf_life_days.map(i64::from)],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || {
+                                DomainError::at(Rule::AlreadyExists, "code", format!("partner {code} already exists"))
+                            })
+                        })?;
+                }
+                Effect::CreateLot { item_id, code, details, status } => {
+                    let attrs = serde_json::to_string(&details.attributes).map_err(storage)?;
+                    let row = self
+                        .conn
+                        .query_one(
+                            "INSERT INTO lots (item_id, code, produced_on, expires_on, best_before, supplier_lot,
+                              attributes, status, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                            &[
+                                item_id,
+                                &code.as_str(),
+                                &details.produced_on.map(|d| d.to_string()),
+                                &details.expires_on.map(|d| d.to_string()),
+                                &details.best_before.map(|d| d.to_string()),
+                                &details.supplier_lot,
+                                &attrs,
+                                &status.as_str(),
+                                &seq,
+                            ],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists")))
+                        })?;
+                    let id: i64 = row.try_get(0).map_err(storage)?;
+                    self.status_change(id, seq, status.as_str())?;
+                    new_lots.push(id);
+                }
+                Effect::SetLotStatus { lot_id, status } => {
+                    self.conn
+                        .execute("UPDATE lots SET status = $1 WHERE id = $2", &[&status.as_str(), lot_id])
+                        .map_err(storage)?;
+                    self.cache.forget_lot(*lot_id);
+                    self.status_change(*lot_id, seq, status.as_str())?;
+                }
+                Effect::CreateSerial { item_id, serial, lot } => {
+                    let id = self.next_serial;
+                    self.next_serial += 1;
+                    let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
+                    let s = &mut self.pend.new_serials;
+                    s.id.push(id);
+                    s.item.push(*item_id);
+                    s.serial.push(serial.as_str().to_owned());
+                    s.lot.push(lot);
+                    s.created_seq.push(seq);
+                    self.pend.serial_names.insert(id, serial.clone());
+                    new_serials.push(id);
+                }
+                Effect::SetSerialCounter { item_id, next } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO serial_counters (item_id, next) VALUES ($1, $2)
+                             ON CONFLICT (item_id) DO UPDATE SET next = excluded.next",
+                            &[item_id, &i64::try_from(*next).unwrap_or(i64::MAX)],
+                        )
+                        .map_err(storage)?;
+                }
+                Effect::Move(m) => {
+                    let lot = lot_id(&m.lot, &new_lots);
+                    let serial = match &m.serial {
+                        Some(SerialRef::Existing(id, _)) => *id,
+                        Some(SerialRef::New(i, _)) => new_serials[*i],
+                        None => 0,
+                    };
+                    self.add_move(seq, line, occurred_at, m, lot, serial);
+                    let nz = |v: i64| (v != 0).then_some(v);
+                    movements.push(MovementRecord {
+                        item_id: m.item.id,
+                        lot_id: nz(lot),
+                        serial_id: nz(serial),
+                        from_id: m.from.id,
+                        to_id: m.to.id,
+                        qty: m.qty,
+                    });
+                    line += 1;
+                }
+                Effect::Assembly { parent_item, parent_serial, component_item, component_serial, installed } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO assembly_events (seq, line, parent_item, parent_serial, component_item,
+                              component_serial, installed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            &[&seq, &events, parent_item, parent_serial, component_item, component_serial, installed],
+                        )
+                        .map_err(storage)?;
+                    events += 1;
+                }
+            }
+        }
+        Ok(movements)
+    }
+
+    fn view(&mut self) -> WriteView<'_> {
+        WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend }
+    }
+
+    fn status_change(&mut self, lot_id: i64, seq: i64, status: &str) -> Result<(), SubmitError> {
+        self.conn
+            .execute(
+                "INSERT INTO lot_status_changes (lot_id, tx_seq, status) VALUES ($1, $2, $3)",
+                &[&lot_id, &seq, &status],
+            )
+            .map(|_| ())
+            .map_err(storage)
+    }
+
+    /// Adds one ledger row and its two balance changes to the batch.
+    fn add_move(&mut self, seq: i64, line: i64, occurred_at: i64, m: &PlannedMove, lot: i64, serial: i64) {
+        let mv = &mut self.pend.moves;
+        mv.tx_seq.push(seq);
+        mv.line.push(line);
+        mv.item.push(m.item.id);
+        mv.lot.push(lot);
+        mv.serial.push(serial);
+        mv.from.push(m.from.id);
+        mv.to.push(m.to.id);
+        mv.qty.push(m.qty);
+        mv.occurred_at.push(occurred_at);
+        let number = m.serial.as_ref().map(SerialRef::serial);
+        self.pend.moved((m.item.id, lot, serial), number, &m.from, &m.to, m.qty);
+        #[cfg(debug_assertions)]
+        self.touched.insert((m.item.id, lot, serial));
+    }
+
+    /// Writes the batch's rows: one statement per table.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pend.is_empty() {
+            return Ok(());
+        }
+        let t = &self.pend.tx;
+        self.conn.execute(
+            "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name, reference, reason,
+               reverses, overrides, movement_count, hash)
+             SELECT * FROM unnest($1::int8[], $2::bytea[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::text[],
+               $8::text[], $9::text[], $10::int8[], $11::text[], $12::int8[], $13::bytea[])",
+            &[
+                &t.seq,
+                &t.id,
+                &t.kind,
+                &t.request,
+                &t.occurred_at,
+                &t.recorded_at,
+                &t.user,
+                &t.reference,
+                &t.reason,
+                &t.reverses,
+                &t.overrides,
+                &t.movement_count,
+                &t.hash,
+            ],
+        )?;
+        let s = &self.pend.new_serials;
+        if !s.id.is_empty() {
+            self.conn.execute(
+                "INSERT INTO serials (id, item_id, serial, lot_id, created_seq)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int8[], $5::int8[])",
+                &[&s.id, &s.item, &s.serial, &s.lot, &s.created_seq],
+            )?;
+        }
+        let m = &self.pend.moves;
+        if !m.tx_seq.is_empty() {
+            self.conn.execute(
+                "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
+                   $7::int8[], $8::int8[], $9::int8[])",
+                &[&m.tx_seq, &m.line, &m.item, &m.lot, &m.serial, &m.from, &m.to, &m.qty, &m.occurred_at],
+            )?;
+        }
+        if !self.pend.balances.is_empty() {
+            let n = self.pend.balances.len();
+            let (mut item, mut lot, mut serial, mut loc, mut internal, mut qty) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
+            for (&(i, l, s, at), &(int, d)) in &self.pend.balances {
+                item.push(i);
+                lot.push(l);
+                serial.push(s);
+                loc.push(at);
+                internal.push(int);
+                qty.push(d);
+            }
+            // Existing rows are updated, new ones inserted. Not INSERT ... ON
+            // CONFLICT: PostgreSQL checks CHECK constraints on the proposed
+            // row (a negative delta) before it sees the conflict.
+            self.conn.execute(
+                "WITH d AS (SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int8[])
+                              AS d(item_id, lot_id, serial_id, location_id, internal, qty)),
+                      u AS (UPDATE balances b SET qty = b.qty + d.qty FROM d
+                            WHERE b.item_id = d.item_id AND b.lot_id = d.lot_id AND b.serial_id = d.serial_id
+                              AND b.location_id = d.location_id
+                            RETURNING b.item_id, b.lot_id, b.serial_id, b.location_id)
+                 INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty)
+                 SELECT d.* FROM d WHERE NOT EXISTS (
+                     SELECT 1 FROM u WHERE u.item_id = d.item_id AND u.lot_id = d.lot_id
+                       AND u.serial_id = d.serial_id AND u.location_id = d.location_id)",
+                &[&item, &lot, &serial, &loc, &internal, &qty],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn replay(&mut self, seq: i64, req: &Request) -> Result<Posted, SubmitError> {
+        let r = self
+            .conn
+            .query_one(
+                "SELECT id, kind, occurred_at, recorded_at, movement_count, hash, overrides FROM transactions WHERE seq = $1",
+                &[&seq],
+            )
+            .map_err(storage)?;
+        let generates = matches!(&req.command, Command::Receive { lines, .. } if lines.iter().any(|l| matches!(l.units, ReceiveUnits::Generate(_))));
+        let generated_serials = if generates {
+            self.conn
+                .query("SELECT serial FROM serials WHERE created_seq = $1 ORDER BY id", &[&seq])
+                .map_err(storage)?
+                .iter()
+                .map(|r| rows::serial(r, 0).map_err(storage))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        let overrides: &str = r.try_get(6).map_err(storage)?;
+        Ok(Posted {
+            id: rows::tx_id(&r, 0).map_err(storage)?,
+            seq,
+            kind: r.try_get(1).map_err(storage)?,
+            occurred_at: rows::instant(&r, 2).map_err(storage)?,
+            recorded_at: rows::instant(&r, 3).map_err(storage)?,
+            movements: r.try_get::<_, i64>(4).map_err(storage)? as u64,
+            hash: chain::to_hex(&rows::hash(&r, 5).map_err(storage)?),
+            replayed: true,
+            generated_serials,
+            overrides: serde_json::from_str(overrides).map_err(storage)?,
+        })
+    }
+
+    /// Debug builds re-check the ledger's invariants for everything a batch
+    /// touched: each (item, lot, serial) sums to zero over all locations, no
+    /// internal balance is negative, and a serial is held in one place at most.
+    #[cfg(debug_assertions)]
+    fn assert_invariants(&mut self) {
+        let touched = std::mem::take(&mut self.touched);
+        let (mut items, mut lots, mut serials) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, l, s) in touched {
+            items.push(i);
+            lots.push(l);
+            serials.push(s);
+        }
+        let rows = self
+            .conn
+            .query(
+                "SELECT b.item_id, b.lot_id, b.serial_id, sum(b.qty)::bigint,
+                        count(*) FILTER (WHERE b.internal AND b.qty < 0), count(*) FILTER (WHERE b.qty > 0)
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS k(item_id, lot_id, serial_id)
+                 JOIN balances b USING (item_id, lot_id, serial_id) GROUP BY 1, 2, 3",
+                &[&items, &lots, &serials],
+            )
+            .expect("invariant query");
+        for r in rows {
+            let (item, lot, serial): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+            let (sum, negative, held): (i64, i64, i64) = (r.get(3), r.get(4), r.get(5));
+            assert_eq!(sum, 0, "balances of (item {item}, lot {lot}, serial {serial}) do not sum to zero");
+            assert_eq!(negative, 0, "an internal balance of (item {item}, lot {lot}, serial {serial}) is negative");
+            assert!(serial == 0 || held <= 1, "serial {serial} is held in {held} places");
+        }
+    }
+}
+
+fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
+    plan.effects.iter().filter_map(|e| match e {
+        Effect::Move(m) => Some(m),
+        _ => None,
+    })
+}
+
+/// Maps a constraint violation to the domain refusal it stands for; any
+/// other failure is a storage error.
+fn refusal(e: Error, domain: impl FnOnce() -> DomainError) -> SubmitError {
+    if e.is_constraint() { domain().into() } else { storage(e) }
+}
+
+/// Words a failure of the batch's set-based writes for the user whose
+/// transaction caused it (only reached when a constraint caught what the
+/// rules did not).
+fn explain(e: &Error) -> SubmitError {
+    let rule = match e.constraint() {
+        Some("internal_not_negative") => Rule::InsufficientStock,
+        Some("serial_in_one_place" | "serial_at_most_one" | "serials_item_id_serial_key") => Rule::SerialExists,
+        Some("transactions_reverses") => Rule::NotReversible,
+        Some("transactions_id_key") => Rule::IdempotencyConflict,
+        _ => return storage(e),
+    };
+    DomainError::at(rule, "lines", format!("the database refused the change: {e}")).into()
+}
