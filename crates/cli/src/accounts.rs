@@ -7,8 +7,8 @@ use std::io::BufRead;
 use anyhow::{Context, bail};
 use jiff::{SignedDuration, Timestamp};
 use tracelot_core::{AccountName, Role};
-use tracelot_store::{AccountError, Accounts, NewToken, TokenKind};
-use tracelot_store_sqlite::SqliteStore;
+use tracelot_store::Backend;
+use tracelot_store::{AccountError, NewToken, TokenKind};
 
 use crate::args::{TokenVerb, UserVerb};
 use crate::output::{Out, cell, table};
@@ -47,7 +47,7 @@ fn hashed(password_stdin: bool) -> anyhow::Result<Option<String>> {
 }
 
 /// Runs a `user` verb.
-pub fn user(store: &SqliteStore, verb: &UserVerb, out: Out) -> anyhow::Result<()> {
+pub fn user(store: &dyn Backend, verb: &UserVerb, out: Out) -> anyhow::Result<()> {
     match verb {
         UserVerb::Add { name: n, role: r, password_stdin } => {
             let (n, r) = (name(n)?, role(r)?);
@@ -89,7 +89,7 @@ pub fn user(store: &SqliteStore, verb: &UserVerb, out: Out) -> anyhow::Result<()
 }
 
 /// Runs a `token` verb.
-pub fn token(store: &SqliteStore, verb: &TokenVerb, out: Out) -> anyhow::Result<()> {
+pub fn token(store: &dyn Backend, verb: &TokenVerb, out: Out) -> anyhow::Result<()> {
     match verb {
         TokenVerb::Create { account, label, expires_days } => {
             let account = name(account)?;

@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "tracelot", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The database: a SQLite file path (or sqlite://PATH). Default `tracelot.db`
-    /// (for `serve`, the config file's `database` comes before the default).
+    /// The database: a SQLite file path (or sqlite://PATH), or a PostgreSQL URL
+    /// (postgres://USER@HOST:PORT/DB). Default `tracelot.db` (for `serve`, the
+    /// config file's `database` comes before the default).
     #[arg(long, global = true, env = "TRACELOT_DATABASE_URL")]
     pub db: Option<String>,
     /// Print one JSON document on stdout instead of text.
@@ -28,6 +29,17 @@ pub struct Cli {
 pub enum Verb {
     /// Create the database (safe to run again).
     Init,
+    /// Copy a whole installation (ledger with its hash chain, history,
+    /// accounts and tokens) from one database to another: SQLite to
+    /// PostgreSQL or back. The target must be new or empty; it is verified.
+    MigrateStore {
+        /// The installation to copy: a SQLite path or PostgreSQL URL.
+        #[arg(long)]
+        from: String,
+        /// Where to copy it: a SQLite path or PostgreSQL URL.
+        #[arg(long)]
+        to: String,
+    },
     /// Items (products, SKUs).
     #[command(subcommand)]
     Item(ItemVerb),

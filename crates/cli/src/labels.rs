@@ -94,17 +94,17 @@ pub fn label(cli: &Cli, verb: &LabelVerb, out: Out) -> anyhow::Result<ExitCode> 
         }
         LabelVerb::Receipt { tx, output } => {
             let tx = rq::field("tx", tx, TxId::parse)?;
-            let data = crate::refused_or(tracelot_reports::labels::receipt(&crate::open(cli)?, &tx))?;
+            let data = crate::refused_or(tracelot_reports::labels::receipt(&*crate::open(cli)?, &tx))?;
             run(out, output, "serial", data)
         }
         LabelVerb::Lot { sku, lot, copies, output } => {
             let (sku, lot) = (rq::sku(sku)?, rq::field("lot", lot, LotCode::parse)?);
-            let data = crate::refused_or(tracelot_reports::labels::lot(&crate::open(cli)?, &sku, &lot, *copies))?;
+            let data = crate::refused_or(tracelot_reports::labels::lot(&*crate::open(cli)?, &sku, &lot, *copies))?;
             run(out, output, "lot", data)
         }
         LabelVerb::Locations { site, output } => {
             let site = rq::field("site", site, LocationPath::parse)?;
-            let data = crate::refused_or(tracelot_reports::labels::locations(&crate::open(cli)?, &site))?;
+            let data = crate::refused_or(tracelot_reports::labels::locations(&*crate::open(cli)?, &site))?;
             run(out, output, "location", data)
         }
     }

@@ -19,7 +19,8 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tracelot_core::time::today;
 use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Rule, Serial, Transaction, UserName};
-use tracelot_store::{HistoryQuery, StockQuery, Store, SubmitError};
+use tracelot_store::{Backend, HistoryQuery, StockQuery, SubmitError};
+use tracelot_store_postgres::{PgOptions, PgStore};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::args::{Cli, ItemVerb, LocationVerb, LotVerb, PartnerVerb, Verb};
@@ -73,13 +74,57 @@ fn refused_or<T>(r: Result<T, tracelot_reports::ReportError>) -> anyhow::Result<
     })
 }
 
-/// The SQLite file named by `--db` / `TRACELOT_DATABASE_URL`.
-fn db_path(db: &str) -> anyhow::Result<PathBuf> {
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!("the PostgreSQL backend is not part of this build yet; use a SQLite file path");
+/// Where a ledger lives, from `--db` / `TRACELOT_DATABASE_URL`.
+pub(crate) enum Database {
+    /// A SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL database.
+    Postgres(String),
+}
+
+impl Database {
+    pub(crate) fn parse(db: &str) -> Database {
+        if tracelot_store_postgres::is_postgres_url(db) {
+            return Database::Postgres(db.to_owned());
+        }
+        let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+        Database::File(PathBuf::from(path))
     }
-    let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
-    Ok(PathBuf::from(path))
+
+    /// How messages name it (a URL without its password).
+    pub(crate) fn display(&self) -> String {
+        match self {
+            Database::File(p) => p.display().to_string(),
+            Database::Postgres(url) => tracelot_store_postgres::display_url(url),
+        }
+    }
+
+    /// Opens an existing ledger.
+    pub(crate) fn open(&self) -> anyhow::Result<Box<dyn Backend>> {
+        let store: Box<dyn Backend> = match self {
+            Database::File(p) => Box::new(SqliteStore::open(p, SqliteOptions::default())?),
+            Database::Postgres(url) => Box::new(PgStore::open(url, PgOptions::default())?),
+        };
+        Ok(store)
+    }
+
+    /// Creates (or upgrades) a ledger with its default locations.
+    pub(crate) fn init(&self) -> anyhow::Result<Box<dyn Backend>> {
+        let store: Box<dyn Backend> = match self {
+            Database::File(p) => Box::new(SqliteStore::init(p, SqliteOptions::default())?),
+            Database::Postgres(url) => Box::new(PgStore::init(url, PgOptions::default())?),
+        };
+        Ok(store)
+    }
+
+    /// Creates the schema only, for a copy.
+    fn create_empty(&self) -> anyhow::Result<Box<dyn Backend>> {
+        let store: Box<dyn Backend> = match self {
+            Database::File(p) => Box::new(SqliteStore::create_empty(p, SqliteOptions::default())?),
+            Database::Postgres(url) => Box::new(PgStore::create_empty(url, PgOptions::default())?),
+        };
+        Ok(store)
+    }
 }
 
 /// The database named by `--db`, else `tracelot.db`.
@@ -90,9 +135,9 @@ fn db_arg(cli: &Cli) -> &str {
 /// The database used when none is named.
 const DEFAULT_DB: &str = "tracelot.db";
 
-fn open(cli: &Cli) -> anyhow::Result<SqliteStore> {
-    let path = db_path(db_arg(cli))?;
-    SqliteStore::open(&path, SqliteOptions::default()).with_context(|| format!("opening {}", path.display()))
+fn open(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
+    let db = Database::parse(db_arg(cli));
+    db.open().with_context(|| format!("opening {}", db.display()))
 }
 
 fn user(cli: &Cli) -> anyhow::Result<UserName> {
@@ -115,15 +160,72 @@ fn post(cli: &Cli, out: Out, req: Request) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `migrate-store`: copies an installation, then verifies the target and
+/// checks that its chain ends with the source's head.
+fn migrate_store(from: &str, to: &str, out: Out) -> anyhow::Result<ExitCode> {
+    let (source, target) = (Database::parse(from), Database::parse(to));
+    let src = source.open().with_context(|| format!("opening the source {}", source.display()))?;
+    let checked = src.verify()?;
+    if !checked.is_ok() {
+        bail!("the source does not verify, so it is not copied: {}", checked.problems.join("; "));
+    }
+    let dst = target.create_empty().with_context(|| format!("creating the target {}", target.display()))?;
+    let started = std::time::Instant::now();
+    let report = tracelot_store::copy::copy_installation(src.as_ref(), dst.as_ref(), |n| {
+        if !out.json {
+            eprint!("\rcopied {n} of {} transactions", checked.transactions);
+        }
+    })
+    .map_err(|e| match e {
+        tracelot_store::copy::CopyError::TargetNotEmpty(_) => {
+            anyhow::Error::from(DomainError::at(Rule::AlreadyExists, "--to", e.to_string()))
+        }
+        other => other.into(),
+    })?;
+    if !out.json && report.transactions > 0 {
+        eprintln!();
+    }
+    let verified = dst.verify()?;
+    let doc = serde_json::json!({
+        "from": source.display(),
+        "to": target.display(),
+        "copied": report,
+        "seconds": started.elapsed().as_secs_f64(),
+        "source_head": checked.head,
+        "target_head": verified.head,
+        "verify": verified,
+    });
+    out.emit(&doc, || {
+        format!(
+            "copied {} transactions ({} movements), {} accounts and {} tokens from {} to {} in {:.1} s\nverify on the target: {}\nchain head: {} (source {})",
+            report.transactions,
+            report.movements,
+            report.accounts,
+            report.tokens,
+            source.display(),
+            target.display(),
+            started.elapsed().as_secs_f64(),
+            if verified.is_ok() { "OK".to_owned() } else { verified.problems.join("; ") },
+            verified.head,
+            checked.head
+        )
+    })?;
+    if !verified.is_ok() || verified.head != checked.head {
+        return Ok(ExitCode::from(EXIT_REFUSED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
     match &cli.verb {
         Verb::Init => {
-            let path = db_path(db_arg(cli))?;
-            let store = SqliteStore::init(&path, SqliteOptions::default())?;
+            let db = Database::parse(db_arg(cli));
+            let store = db.init().with_context(|| format!("initializing {}", db.display()))?;
             let locations = store.locations()?;
-            let doc = serde_json::json!({ "database": path.display().to_string(), "locations": locations.len() });
-            out.emit(&doc, || format!("initialized {} ({} locations)", path.display(), locations.len()))?;
+            let doc = serde_json::json!({ "database": db.display(), "locations": locations.len() });
+            out.emit(&doc, || format!("initialized {} ({} locations)", db.display(), locations.len()))?;
         }
+        Verb::MigrateStore { from, to } => return migrate_store(from, to, out),
         Verb::Item(ItemVerb::Add(a)) => return post(cli, out, rq::request(rq::item(a)?, &a.posting)?),
         Verb::Item(ItemVerb::List) => {
             let items = open(cli)?.items()?;
@@ -274,7 +376,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             if store.where_is(&sku, &serial)?.is_none() {
                 return Err(not_found("serial", format!("unknown serial {serial} of {sku}")));
             }
-            let w = refused_or(tracelot_reports::warranty_of(&store, &sku, &serial))?;
+            let w = refused_or(tracelot_reports::warranty_of(store.as_ref(), &sku, &serial))?;
             out.emit(&w, || reports::warranty(&w))?;
         }
         Verb::Verify => {
@@ -301,8 +403,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 )
             })?;
         }
-        Verb::User(v) => accounts::user(&open(cli)?, v, out)?,
-        Verb::Token(v) => accounts::token(&open(cli)?, v, out)?,
+        Verb::User(v) => accounts::user(&*open(cli)?, v, out)?,
+        Verb::Token(v) => accounts::token(&*open(cli)?, v, out)?,
         Verb::Serve(a) => serve::run(cli.db.as_deref(), a)?,
         Verb::Label(v) => return labels::label(cli, v, out),
         Verb::Produce(a) => return post(cli, out, rq::request(rq::produce(a)?, &a.posting)?),
@@ -315,7 +417,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::Trace(a) => trace::run(cli, a, out)?,
         Verb::MassBalance { sku, lot } => {
             let lot = rq::field("lot", lot, LotCode::parse)?;
-            let b = refused_or(tracelot_reports::mass_balance(&open(cli)?, &rq::sku(sku)?, &lot))?;
+            let b = refused_or(tracelot_reports::mass_balance(&*open(cli)?, &rq::sku(sku)?, &lot))?;
             out.emit(&b, || b.table())?;
         }
         Verb::Recall(a) => return trace::recall(cli, a, out),
@@ -324,7 +426,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 "-" => stdin_lines()?.into_iter().next().unwrap_or_default(),
                 _ => raw.clone(),
             };
-            let reading = refused_or(tracelot_reports::scan::read(&open(cli)?, &raw, "raw", today()))?;
+            let reading = refused_or(tracelot_reports::scan::read(&*open(cli)?, &raw, "raw", today()))?;
             out.emit(&reading, || reports::reading(&reading))?;
         }
         Verb::ReceiveScans(a) | Verb::ShipScans(a) => {
@@ -340,7 +442,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 allow_short_shelf_life: a.allow_short_shelf_life,
             };
             let store = open(cli)?;
-            let cmd = refused_or(tracelot_reports::scan::command_from_scans(&store, flow, &scans, ends, today()))?;
+            let cmd =
+                refused_or(tracelot_reports::scan::command_from_scans(store.as_ref(), flow, &scans, ends, today()))?;
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Fefo(a) => {
@@ -349,7 +452,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let customer = a.customer.as_deref().map(|c| rq::field("--customer", c, PartnerCode::parse)).transpose()?;
             let today = today();
             let s = refused_or(tracelot_reports::fefo(
-                &open(cli)?,
+                &*open(cli)?,
                 &rq::sku(&a.sku)?,
                 &from,
                 &qty,

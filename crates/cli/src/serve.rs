@@ -1,11 +1,12 @@
 //! `tracelot serve`: configuration (file, then environment and flags), logs,
 //! the runtime, and a shutdown that loses no acknowledged write.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tracelot_server::{App, Config, LogFormat};
+use tracelot_store::{Accounts, Store};
+use tracelot_store_postgres::{PgOptions, PgStore};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::args::ServeArgs;
@@ -80,28 +81,48 @@ async fn shutdown_signal() {
 pub fn run(db_flag: Option<&str>, args: &ServeArgs) -> anyhow::Result<()> {
     let c = config(args)?;
     init_logs(&c)?;
-    let db = db_flag.or(c.database.as_deref()).unwrap_or(crate::DEFAULT_DB).to_owned();
-    let path = crate::db_path(&db)?;
-    let store = Arc::new(
-        SqliteStore::init(
-            Path::new(&path),
-            SqliteOptions { genealogy_index: c.genealogy_index, ..SqliteOptions::default() },
-        )
-        .with_context(|| format!("opening {}", path.display()))?,
-    );
-    if c.genealogy_index {
-        let store = store.clone();
-        std::thread::Builder::new()
-            .name("genealogy".into())
-            .spawn(move || {
-                let started = std::time::Instant::now();
-                match store.warm_genealogy() {
-                    Ok(()) => tracing::info!(seconds = started.elapsed().as_secs_f64(), "genealogy index built"),
-                    Err(e) => tracing::warn!(error = %e, "genealogy index not built; traces build it on demand"),
-                }
-            })
-            .context("starting the genealogy index thread")?;
+    let db = crate::Database::parse(db_flag.or(c.database.as_deref()).unwrap_or(crate::DEFAULT_DB));
+    let name = db.display();
+    match db {
+        crate::Database::File(path) => {
+            let store = Arc::new(
+                SqliteStore::init(
+                    &path,
+                    SqliteOptions { genealogy_index: c.genealogy_index, ..SqliteOptions::default() },
+                )
+                .with_context(|| format!("opening {name}"))?,
+            );
+            if c.genealogy_index {
+                warm_genealogy(store.clone())?;
+            }
+            serve(store, c, &name)
+        }
+        crate::Database::Postgres(url) => {
+            // Several servers may share the database; each has its own writer,
+            // and they take turns on the ledger's write lock.
+            let store = Arc::new(PgStore::init(&url, PgOptions::default()).with_context(|| format!("opening {name}"))?);
+            serve(store, c, &name)
+        }
     }
+}
+
+/// Builds the in-memory genealogy index in the background, so that the
+/// first trace does not wait for it.
+fn warm_genealogy(store: Arc<SqliteStore>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("genealogy".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            match store.warm_genealogy() {
+                Ok(()) => tracing::info!(seconds = started.elapsed().as_secs_f64(), "genealogy index built"),
+                Err(e) => tracing::warn!(error = %e, "genealogy index not built; traces build it on demand"),
+            }
+        })
+        .context("starting the genealogy index thread")?;
+    Ok(())
+}
+
+fn serve<S: Store + Accounts + 'static>(store: Arc<S>, c: Config, name: &str) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =
@@ -110,7 +131,7 @@ pub fn run(db_flag: Option<&str>, args: &ServeArgs) -> anyhow::Result<()> {
         let app = App::new(store.clone(), c)?;
         // Scripts and tests read the bound address from this first line.
         println!("listening on http://{addr}");
-        tracing::info!(%addr, database = %path.display(), "serving");
+        tracing::info!(%addr, database = %name, "serving");
         tracelot_server::serve(listener, app, shutdown_signal()).await.context("serving")
     })?;
     drop(runtime);

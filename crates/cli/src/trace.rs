@@ -25,7 +25,7 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
         bail!("give --lot or --serial");
     }
     let start = Unit { sku: rq::sku(&a.sku)?, lot, serial };
-    let t = refused_or(tracelot_reports::trace(&open(cli)?, start, direction))?;
+    let t = refused_or(tracelot_reports::trace(&*open(cli)?, start, direction))?;
     // `--json` turns the default table into JSON; an explicit format wins.
     let format = if out.json && a.format == "table" { "json" } else { a.format.as_str() };
     let text = match format {
@@ -60,11 +60,18 @@ pub fn recall(cli: &Cli, a: &RecallArgs, out: Out) -> anyhow::Result<ExitCode> {
             bail!("a recall and its closure need --reason");
         }
         let first_id = a.id.as_deref().map(|id| rq::field("--id", id, TxId::parse)).transpose()?;
-        let changed =
-            tracelot_reports::recall::set_statuses(&store, &sku, &lot, status, a.reason.clone(), first_id, &user(cli)?);
+        let changed = tracelot_reports::recall::set_statuses(
+            store.as_ref(),
+            &sku,
+            &lot,
+            status,
+            a.reason.clone(),
+            first_id,
+            &user(cli)?,
+        );
         refused_or(changed)?;
     }
-    let report = refused_or(tracelot_reports::recall_report(&store, &sku, &lot))?;
+    let report = refused_or(tracelot_reports::recall_report(store.as_ref(), &sku, &lot))?;
     if let Some(path) = &a.csv {
         std::fs::write(path, report.csv()).with_context(|| format!("writing {}", path.display()))?;
     }

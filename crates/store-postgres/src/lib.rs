@@ -42,6 +42,11 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// A PostgreSQL URL as messages show it: without its password.
+pub fn display_url(url: &str) -> String {
+    db::redact(url)
+}
+
 /// Tuning of a [`PgStore`].
 #[derive(Debug, Clone, Copy)]
 pub struct PgOptions {

@@ -266,7 +266,7 @@ pub(crate) fn expiring(c: &mut Conn, until: Date) -> Result<Vec<ExpiringRow>> {
          FROM lots lo JOIN items i ON i.id = lo.item_id
          JOIN balances b ON b.item_id = lo.item_id AND b.lot_id = lo.id AND b.internal AND b.qty > 0
          WHERE coalesce(lo.expires_on, lo.best_before) <= $1
-         GROUP BY lo.id, i.id ORDER BY ship_by COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\"",
+         GROUP BY lo.id, i.id ORDER BY coalesce(lo.expires_on, lo.best_before) COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\"",
         &[&until.to_string()],
     )?
     .iter()

@@ -19,6 +19,7 @@ pub use tracelot_core::item::ItemSpec;
 pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod copy;
 pub mod metrics;
 pub mod trace;
 

@@ -91,6 +91,12 @@ impl Server {
     pub fn start_with(serve_args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("api.db");
+        Self::start_on(dir, db, serve_args)
+    }
+
+    /// Like [`Server::start_with`] on a given database (a file path or a
+    /// PostgreSQL URL), keeping `dir` for the test's files.
+    pub fn start_on(dir: tempfile::TempDir, db: PathBuf, serve_args: &[&str]) -> Self {
         tracelot_ok(&db, &["init"]);
         let tokens = ROLES
             .iter()
@@ -103,6 +109,21 @@ impl Server {
             .collect();
         let mut s = Server { dir, db, base: String::new(), child: None, stderr: None, tokens };
         s.spawn(serve_args);
+        s
+    }
+
+    /// Another server process on the same database, with the same tokens.
+    pub fn another(&self) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = Server {
+            dir,
+            db: self.db.clone(),
+            base: String::new(),
+            child: None,
+            stderr: None,
+            tokens: self.tokens.clone(),
+        };
+        s.spawn(&[]);
         s
     }
 
