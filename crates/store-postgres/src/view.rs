@@ -74,7 +74,7 @@ impl Cache {
         r
     }
 
-    fn keep_lot(&mut self, r: LotRecord) -> Arc<LotRecord> {
+    pub(crate) fn keep_lot(&mut self, r: LotRecord) -> Arc<LotRecord> {
         let r = Arc::new(r);
         self.lots.insert((r.item_id, r.code.clone()), r.clone());
         self.lots_by_id.insert(r.id, r.clone());
@@ -140,6 +140,14 @@ pub(crate) struct Pending {
     pub(crate) txs: HashMap<TxId, TxRecord>,
     /// Transactions reversed in this batch: reversed seq → reversing seq.
     pub(crate) reversed: HashMap<i64, i64>,
+    /// Serials the batch names that were not stored when it began (and are
+    /// not, unless the batch created them, which `serials` then says).
+    pub(crate) absent: std::collections::HashSet<(i64, Serial)>,
+    /// Lots the batch names that were not stored when it began (unless
+    /// the batch created them, which the cache then holds).
+    pub(crate) absent_lots: std::collections::HashSet<(i64, LotCode)>,
+    /// Lots created by this batch: none of their balances is stored yet.
+    pub(crate) new_lots: std::collections::HashSet<i64>,
 }
 
 impl Pending {
@@ -377,8 +385,12 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn lot(&mut self, item_id: i64, code: &LotCode) -> ViewResult<Option<Arc<LotRecord>>> {
-        if let Some(l) = self.cache.lots.get(&(item_id, code.clone())) {
+        let key = (item_id, code.clone());
+        if let Some(l) = self.cache.lots.get(&key) {
             return Ok(Some(l.clone()));
+        }
+        if self.pend.absent_lots.contains(&key) {
+            return Ok(None);
         }
         self.lot_where("item_id = $1 AND code = $2", &[&item_id, &code.as_str()])
     }
@@ -399,6 +411,9 @@ impl LedgerView for WriteView<'_> {
         if let Some(&(id, lot_id, at)) = self.cache.serials.get(&key) {
             return self.record(id, lot_id, at).map(Some);
         }
+        if self.pend.absent.contains(&key) {
+            return Ok(None);
+        }
         let Some((_, (id, lot_id, at))) = self.committed_serials(item_id, &[serial.as_str()])?.pop() else {
             return Ok(None);
         };
@@ -407,19 +422,25 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn serials_known(&mut self, item_id: i64, serials: &[Serial]) -> ViewResult<HashMap<Serial, SerialRecord>> {
-        let texts: Vec<&str> = serials.iter().map(Serial::as_str).collect();
         let mut found = HashMap::new();
-        for (serial, (id, lot_id, at)) in self.committed_serials(item_id, &texts)? {
-            if !self.pend.serials.contains_key(&(item_id, serial.clone())) {
-                let r = self.record(id, lot_id, at)?;
-                found.insert(serial, r);
-            }
-        }
+        let mut ask = Vec::new();
         for s in serials {
-            if let Some(p) = self.pend.serials.get(&(item_id, s.clone())).copied() {
+            let key = (item_id, s.clone());
+            if let Some(p) = self.pend.serials.get(&key).copied() {
                 let at = self.settle(item_id, &p)?;
                 let r = self.record(p.id, p.lot, at)?;
                 found.insert(s.clone(), r);
+            } else if let Some(&(id, lot_id, at)) = self.cache.serials.get(&key) {
+                let r = self.record(id, lot_id, at)?;
+                found.insert(s.clone(), r);
+            } else if !self.pend.absent.contains(&key) {
+                ask.push(s.as_str());
+            }
+        }
+        if !ask.is_empty() {
+            for (serial, (id, lot_id, at)) in self.committed_serials(item_id, &ask)? {
+                let r = self.record(id, lot_id, at)?;
+                found.insert(serial, r);
             }
         }
         Ok(found)
@@ -438,6 +459,10 @@ impl LedgerView for WriteView<'_> {
         let pending = self.pend.balances.get(&k).map_or(0, |p| p.1);
         if let Some(q) = self.cache.balances.get(&k) {
             return Ok(q + pending);
+        }
+        // A lot or serial this batch created has nothing stored yet.
+        if self.pend.new_lots.contains(&k.1) || self.pend.serial_names.contains_key(&k.2) {
+            return Ok(pending);
         }
         let q = self
             .one(
@@ -516,6 +541,108 @@ impl LedgerView for WriteView<'_> {
 }
 
 impl WriteView<'_> {
+    /// The id of a cached lot.
+    pub(crate) fn cached_lot(&self, item_id: i64, code: &LotCode) -> Option<i64> {
+        self.cache.lots.get(&(item_id, code.clone())).map(|l| l.id)
+    }
+
+    /// Looks up every lot a batch names in one query: the found ones go to
+    /// the cache, the others are noted absent.
+    pub(crate) fn prefetch_lots(
+        &mut self,
+        wanted: &[(i64, LotCode)],
+        absent: &mut std::collections::HashSet<(i64, LotCode)>,
+    ) -> ViewResult<()> {
+        let mut ask: Vec<&(i64, LotCode)> = wanted.iter().filter(|k| !self.cache.lots.contains_key(*k)).collect();
+        ask.sort();
+        ask.dedup();
+        if ask.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<i64> = ask.iter().map(|k| k.0).collect();
+        let codes: Vec<&str> = ask.iter().map(|k| k.1.as_str()).collect();
+        let sql = format!(
+            "SELECT {} FROM unnest($1::int8[], $2::text[]) AS k(item_id, code)
+             JOIN lots ON lots.item_id = k.item_id AND lots.code = k.code",
+            rows::LOT_COLS.split(", ").map(|c| format!("lots.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        for r in self.conn.query(&sql, &[&items, &codes]).map_err(view_err)? {
+            self.cache.keep_lot(rows::lot(&r).map_err(view_err)?);
+        }
+        absent.extend(ask.into_iter().filter(|k| !self.cache.lots.contains_key(*k)).cloned());
+        Ok(())
+    }
+
+    /// Reads the committed balances of many keys in one query (absent keys
+    /// are 0) into the cache.
+    pub(crate) fn prefetch_balances(&mut self, wanted: &[BalanceId]) -> ViewResult<()> {
+        let mut ask: Vec<&BalanceId> = wanted.iter().filter(|k| !self.cache.balances.contains_key(*k)).collect();
+        ask.sort();
+        ask.dedup();
+        if ask.is_empty() {
+            return Ok(());
+        }
+        let col = |f: fn(&BalanceId) -> i64| ask.iter().map(|k| f(k)).collect::<Vec<i64>>();
+        let (items, lots, serials, locations) = (col(|k| k.0), col(|k| k.1), col(|k| k.2), col(|k| k.3));
+        let rows = self
+            .conn
+            .query(
+                "SELECT k.item_id, k.lot_id, k.serial_id, k.location_id, coalesce(b.qty, 0)
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS k(item_id, lot_id, serial_id, location_id)
+                 LEFT JOIN balances b ON b.item_id = k.item_id AND b.lot_id = k.lot_id
+                   AND b.serial_id = k.serial_id AND b.location_id = k.location_id",
+                &[&items, &lots, &serials, &locations],
+            )
+            .map_err(view_err)?;
+        if self.cache.balances.len() + rows.len() >= MAX_ENTRIES {
+            self.cache.balances.clear();
+        }
+        for r in rows {
+            let key = (
+                r.try_get(0).map_err(pg_err)?,
+                r.try_get(1).map_err(pg_err)?,
+                r.try_get(2).map_err(pg_err)?,
+                r.try_get(3).map_err(pg_err)?,
+            );
+            self.cache.balances.insert(key, r.try_get(4).map_err(pg_err)?);
+        }
+        Ok(())
+    }
+
+    /// Looks up every serial a batch names in one query, before it is
+    /// planned: the found ones go to the cache, the others are noted absent.
+    /// Receipts of new serials then cost no query each.
+    pub(crate) fn prefetch_serials(
+        &mut self,
+        wanted: &[(i64, Serial)],
+        absent: &mut std::collections::HashSet<(i64, Serial)>,
+    ) -> ViewResult<()> {
+        let ask: Vec<&(i64, Serial)> = wanted.iter().filter(|k| !self.cache.serials.contains_key(*k)).collect();
+        if ask.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<i64> = ask.iter().map(|k| k.0).collect();
+        let numbers: Vec<&str> = ask.iter().map(|k| k.1.as_str()).collect();
+        let rows = self
+            .conn
+            .query(
+                "SELECT s.item_id, s.serial, s.id, s.lot_id,
+                        (SELECT b.location_id FROM balances b
+                         WHERE b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0)
+                 FROM unnest($1::int8[], $2::text[]) AS k(item_id, serial)
+                 JOIN serials s ON s.item_id = k.item_id AND s.serial = k.serial",
+                &[&items, &numbers],
+            )
+            .map_err(view_err)?;
+        for r in rows {
+            let key = (r.try_get(0).map_err(pg_err)?, rows::serial(&r, 1).map_err(view_err)?);
+            let entry = (r.try_get(2).map_err(pg_err)?, r.try_get(3).map_err(pg_err)?, r.try_get(4).map_err(pg_err)?);
+            self.cache.keep_serial(key, entry);
+        }
+        absent.extend(ask.into_iter().filter(|k| !self.cache.serials.contains_key(*k)).cloned());
+        Ok(())
+    }
+
     fn committed_transaction(&mut self, id: &TxId) -> ViewResult<Option<TxRecord>> {
         let head = self.one(
             "SELECT t.seq, t.kind, t.reverses, (SELECT r.seq FROM transactions r WHERE r.reverses = t.seq)

@@ -11,12 +11,13 @@ use std::sync::mpsc::Receiver;
 
 use jiff::Timestamp;
 use tracelot_core::chain::{self, ChainMove, ChainTx};
-use tracelot_core::command::{Command, ReceiveUnits};
+use tracelot_core::command::{Command, ReceiveUnits, Units};
 use tracelot_core::rules::{
-    self, Clocks, Effect, LedgerView, LotRef, MovementRecord, Plan, PlanError, PlannedMove, SerialRef, TxRecord,
+    self, Clocks, Effect, LedgerView, LotRecord, LotRef, MovementRecord, Plan, PlanError, PlannedMove, SerialRef,
+    TxRecord,
 };
 use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
-use tracelot_core::{DomainError, Request, Rule, Transaction, TxId};
+use tracelot_core::{DomainError, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
 use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
 
 use crate::db::{Conn, Error, WRITE_LOCK};
@@ -70,8 +71,11 @@ pub(crate) struct Writer {
     head: Head,
     /// The next serial id to hand out (ids are chosen under the write lock).
     next_serial: i64,
-    /// Ids stored before this batch: seq and request, for retries.
-    stored: HashMap<TxId, (i64, String)>,
+    /// Ids of the batch stored before it (seq and request), when they were
+    /// read up front: only when a batch is redone. A first try looks an id
+    /// up only when its transaction is refused (a retry may no longer plan)
+    /// or when the id's UNIQUE constraint stops the batch (then it is redone).
+    stored: Option<HashMap<TxId, (i64, String)>>,
     /// What this batch has posted: request and result, for retries within it.
     posted: HashMap<TxId, (String, Posted)>,
     policy: ClockPolicy,
@@ -96,7 +100,7 @@ impl Writer {
             pend: Pending::default(),
             head: Head { seq: -1, hash: chain::GENESIS, recorded_at: 0 },
             next_serial: 1,
-            stored: HashMap::new(),
+            stored: None,
             posted: HashMap::new(),
             policy,
             max_batch: max_batch.max(1),
@@ -138,14 +142,20 @@ impl Writer {
 
     /// Opens a batch: a transaction holding the write lock, with the chain's
     /// head and the batch's already-stored ids read under it.
-    fn begin(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<(), Error> {
+    fn begin(&mut self, txs: &[(Transaction, Option<Stamp>)], read_ids: bool) -> Result<(), Error> {
         if self.conn.is_closed() {
             self.conn = Conn::connect(&self.url).map_err(|e| Error::Data(e.to_string()))?;
             self.cache.clear();
         }
         self.pend = Pending::default();
         self.posted.clear();
-        self.conn.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))?;
+        // The writer's statements join a batch's keys (hundreds) with
+        // tables of millions of rows: index probes, never a hash or merge
+        // join over a whole table, which the planner picks for large arrays.
+        self.conn.batch(&format!(
+            "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+             SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        ))?;
         // Only now, holding the lock, is the view of other processes' commits final.
         let r = self.conn.query_one(
             "SELECT h.seq, h.hash, h.recorded_at, (SELECT coalesce(max(id), 0) FROM serials)
@@ -163,11 +173,88 @@ impl Writer {
             self.head = head;
         }
         self.next_serial = r.try_get::<_, i64>(3)? + 1;
-        let ids: Vec<&[u8]> = txs.iter().map(|(t, _)| &t.request.id.as_bytes()[..]).collect();
-        self.stored.clear();
-        for r in self.conn.query("SELECT id, seq, request FROM transactions WHERE id = ANY($1)", &[&ids])? {
-            self.stored.insert(rows::tx_id(&r, 0)?, (r.try_get(1)?, r.try_get(2)?));
+        self.prefetch(txs)?;
+        self.stored = None;
+        if read_ids {
+            let ids: Vec<&[u8]> = txs.iter().map(|(t, _)| &t.request.id.as_bytes()[..]).collect();
+            let mut stored = HashMap::new();
+            for r in self.conn.query("SELECT id, seq, request FROM transactions WHERE id = ANY($1)", &[&ids])? {
+                stored.insert(rows::tx_id(&r, 0)?, (r.try_get(1)?, r.try_get(2)?));
+            }
+            self.stored = Some(stored);
         }
+        Ok(())
+    }
+
+    /// Reads what the batch's receipts, transfers and shipments will ask
+    /// for, a query per kind instead of a query per line: their lots, the
+    /// balances they take from and the serials they name.
+    fn prefetch(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<(), Error> {
+        struct Named<'a> {
+            sku: &'a Sku,
+            lot: Option<&'a LotCode>,
+            serials: &'a [Serial],
+            /// The place a quantity is taken from.
+            from: Option<&'a PlaceRef>,
+        }
+        let mut named: Vec<Named> = Vec::new();
+        for (tx, _) in txs {
+            match &tx.request.command {
+                Command::Receive { lines, .. } => named.extend(lines.iter().map(|l| Named {
+                    sku: &l.sku,
+                    lot: l.lot.as_ref(),
+                    serials: match &l.units {
+                        ReceiveUnits::Serials(s) => s.as_slice(),
+                        _ => &[],
+                    },
+                    from: None,
+                })),
+                Command::Transfer { from, lines, .. } | Command::Ship { from, lines, .. } => {
+                    named.extend(lines.iter().map(|l| match &l.units {
+                        Units::Serials(s) => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: s, from: None },
+                        _ => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: &[], from: Some(from) },
+                    }))
+                }
+                _ => {}
+            }
+        }
+        let err = |e: tracelot_core::rules::ViewError| Error::Data(e.to_string());
+        let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
+        let (mut lots, mut serials) = (Vec::new(), Vec::new());
+        let mut resolved = Vec::with_capacity(named.len());
+        for n in &named {
+            // An unknown item or place is the rules' to refuse.
+            let Some(item) = view.item(n.sku).map_err(err)? else { continue };
+            let from = match n.from {
+                Some(p) => view.place(p).map_err(err)?.map(|l| l.id),
+                None => None,
+            };
+            if let Some(code) = n.lot {
+                lots.push((item.id, code.clone()));
+            }
+            serials.extend(n.serials.iter().map(|s| (item.id, s.clone())));
+            resolved.push((item.id, n.lot, from));
+        }
+        let mut absent_lots = std::mem::take(&mut self.pend.absent_lots);
+        let mut absent = std::mem::take(&mut self.pend.absent);
+        let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
+        view.prefetch_lots(&lots, &mut absent_lots).map_err(err)?;
+        let mut balances = Vec::new();
+        for (item, lot, from) in resolved {
+            let Some(from) = from else { continue };
+            let lot = match lot {
+                Some(code) => match view.cached_lot(item, code) {
+                    Some(id) => id,
+                    None => continue,
+                },
+                None => 0,
+            };
+            balances.push((item, lot, 0, from));
+        }
+        view.prefetch_balances(&balances).map_err(err)?;
+        view.prefetch_serials(&serials, &mut absent).map_err(err)?;
+        self.pend.absent_lots = absent_lots;
+        self.pend.absent = absent;
         Ok(())
     }
 
@@ -191,7 +278,7 @@ impl Writer {
     /// transaction, so that only the failing one is refused.
     fn post_all(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Results {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
-        if let Err(e) = self.begin(txs) {
+        if let Err(e) = self.begin(txs, false) {
             self.abandon();
             return fail_all(storage(e));
         }
@@ -240,7 +327,7 @@ impl Writer {
     }
 
     fn redo_with_savepoints(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<Results, Error> {
-        self.begin(txs)?;
+        self.begin(txs, true)?;
         let mut results = Vec::with_capacity(txs.len());
         for (tx, stamp) in txs {
             results.push(self.post_alone(tx, stamp.as_ref())?);
@@ -279,7 +366,8 @@ impl Writer {
 
     /// The result of an id that is already in the ledger or this batch: the
     /// stored result when the content is the same, a refusal when it is not.
-    fn posted_before(&mut self, req: &Request, request: &str) -> Result<Option<Posted>, SubmitError> {
+    /// `ask` looks the id up in the database when it was not read up front.
+    fn posted_before(&mut self, req: &Request, request: &str, ask: bool) -> Result<Option<Posted>, SubmitError> {
         let conflict = || {
             Err(DomainError::at(
                 Rule::IdempotencyConflict,
@@ -294,11 +382,19 @@ impl Writer {
             }
             return Ok(Some(Posted { replayed: true, ..posted.clone() }));
         }
-        let Some((seq, stored)) = self.stored.get(&req.id) else { return Ok(None) };
+        let found = match &self.stored {
+            Some(stored) => stored.get(&req.id).cloned(),
+            None if ask => self
+                .conn
+                .query_opt("SELECT seq, request FROM transactions WHERE id = $1", &[&&req.id.as_bytes()[..]])
+                .and_then(|r| r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose())
+                .map_err(storage)?,
+            None => None,
+        };
+        let Some((seq, stored)) = found else { return Ok(None) };
         if stored != request {
             return conflict();
         }
-        let seq = *seq;
         self.replay(seq, req).map(Some)
     }
 
@@ -306,7 +402,7 @@ impl Writer {
     fn apply(&mut self, tx: &Transaction, stamp: Option<&Stamp>) -> Result<Posted, Failure> {
         let req = &tx.request;
         let request = req.canonical_json();
-        match self.posted_before(req, &request) {
+        match self.posted_before(req, &request, false) {
             Ok(Some(p)) => return Ok(p),
             Ok(None) => {}
             Err(e) => return Err(Failure::BeforeWriting(e)),
@@ -324,7 +420,18 @@ impl Writer {
                 })
             },
         );
-        let (occurred_at, plan) = planned.map_err(Failure::BeforeWriting)?;
+        let (occurred_at, plan) = match planned {
+            Ok(p) => p,
+            // A retry of a posted transaction may no longer plan: answer it
+            // with the stored result.
+            Err(e) => {
+                return match self.posted_before(req, &request, true) {
+                    Ok(Some(p)) => Ok(p),
+                    Ok(None) => Err(Failure::BeforeWriting(e)),
+                    Err(other) => Err(Failure::BeforeWriting(other)),
+                };
+            }
+        };
         let seq = self.head.seq + 1;
         let overrides = serde_json::to_string(&plan.overrides).map_err(|e| Failure::BeforeWriting(storage(e)))?;
         let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
@@ -478,8 +585,11 @@ impl Writer {
                     let row = self
                         .conn
                         .query_one(
-                            "INSERT INTO lots (item_id, code, produced_on, expires_on, best_before, supplier_lot,
-                              attributes, status, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                            "WITH lot AS (INSERT INTO lots (item_id, code, produced_on, expires_on, best_before,
+                               supplier_lot, attributes, status, created_seq)
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
+                             INSERT INTO lot_status_changes (lot_id, tx_seq, status)
+                             SELECT id, $9, $8 FROM lot RETURNING lot_id",
                             &[
                                 item_id,
                                 &code.as_str(),
@@ -493,11 +603,20 @@ impl Writer {
                             ],
                         )
                         .map_err(|e| {
-                            refusal(e, || DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists")))
+                            refusal(e, || {
+                                DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists"))
+                            })
                         })?;
                     let id: i64 = row.try_get(0).map_err(storage)?;
-                    self.status_change(id, seq, status.as_str())?;
+                    self.cache.keep_lot(LotRecord {
+                        id,
+                        item_id: *item_id,
+                        code: code.clone(),
+                        details: details.clone(),
+                        status: *status,
+                    });
                     new_lots.push(id);
+                    self.pend.new_lots.insert(id);
                 }
                 Effect::SetLotStatus { lot_id, status } => {
                     self.conn
@@ -599,6 +718,9 @@ impl Writer {
         if self.pend.is_empty() {
             return Ok(());
         }
+        // These statements take whole columns, not keys to look up: a
+        // generic plan suits them and saves planning thousands of values.
+        self.conn.batch("SET LOCAL plan_cache_mode = auto")?;
         let t = &self.pend.tx;
         self.conn.execute(
             "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name, reference, reason,
@@ -656,24 +778,22 @@ impl Writer {
                 internal.push(int);
                 qty.push(d);
             }
-            // Existing rows are updated, new ones inserted. Not INSERT ... ON
-            // CONFLICT: PostgreSQL checks CHECK constraints on the proposed
-            // row (a negative delta) before it sees the conflict.
+            // MERGE, not INSERT ... ON CONFLICT: PostgreSQL checks CHECK
+            // constraints on an upsert's proposed row (a negative change)
+            // before it sees the conflict.
             self.conn.execute(
-                "WITH d AS (SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int8[])
-                              AS d(item_id, lot_id, serial_id, location_id, internal, qty)),
-                      u AS (UPDATE balances b SET qty = b.qty + d.qty FROM d
-                            WHERE b.item_id = d.item_id AND b.lot_id = d.lot_id AND b.serial_id = d.serial_id
-                              AND b.location_id = d.location_id
-                            RETURNING b.item_id, b.lot_id, b.serial_id, b.location_id)
-                 INSERT INTO balances (item_id, lot_id, serial_id, location_id, internal, qty)
-                 SELECT d.* FROM d WHERE NOT EXISTS (
-                     SELECT 1 FROM u WHERE u.item_id = d.item_id AND u.lot_id = d.lot_id
-                       AND u.serial_id = d.serial_id AND u.location_id = d.location_id)",
+                "MERGE INTO balances b
+                 USING unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int8[])
+                       AS d(item_id, lot_id, serial_id, location_id, internal, qty)
+                 ON b.item_id = d.item_id AND b.lot_id = d.lot_id AND b.serial_id = d.serial_id
+                    AND b.location_id = d.location_id
+                 WHEN MATCHED THEN UPDATE SET qty = b.qty + d.qty
+                 WHEN NOT MATCHED THEN INSERT (item_id, lot_id, serial_id, location_id, internal, qty)
+                      VALUES (d.item_id, d.lot_id, d.serial_id, d.location_id, d.internal, d.qty)",
                 &[&item, &lot, &serial, &loc, &internal, &qty],
             )?;
         }
-        Ok(())
+        self.conn.batch("SET LOCAL plan_cache_mode = force_custom_plan")
     }
 
     fn replay(&mut self, seq: i64, req: &Request) -> Result<Posted, SubmitError> {

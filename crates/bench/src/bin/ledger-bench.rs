@@ -1,9 +1,12 @@
 //! Posts N movements (default 1,000,000), mixing lots and serials, through
 //! the same store service the CLI uses, then writes the same ledger and
-//! balance rows with a bare rusqlite loop at the same batch size, and prints
+//! balance rows with a bare loop at the same batch size, and prints
 //! movements per second for both, their ratio and the database sizes.
 //!
 //! `cargo run --release -p tracelot-bench --bin ledger-bench [-- --movements N]`
+//! runs on SQLite; with `--postgres postgres://USER@HOST/DB` it runs on
+//! PostgreSQL (fresh databases are created on that server and dropped), and
+//! the baseline is a bare set-based (`unnest`) insert of the same rows.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,6 +35,9 @@ struct Args {
     /// figure (this machine's speed drifts by a third between runs).
     #[arg(long, default_value_t = 3)]
     trials: usize,
+    /// Run on PostgreSQL: a server URL whose user may create databases.
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 const BINS: usize = 20;
@@ -209,8 +215,7 @@ impl BareIds {
 const MOVEMENTS_PER_ROUND: usize = 11;
 const TXS_PER_ROUND: usize = 8;
 
-fn setup_service(path: &Path) -> anyhow::Result<(SqliteStore, UserName)> {
-    let store = SqliteStore::init(path, SqliteOptions { max_batch: usize::MAX, ..SqliteOptions::default() })?;
+fn setup_service(store: &dyn Store) -> anyhow::Result<UserName> {
     let user = UserName::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut master = Vec::new();
     for i in 0..BINS {
@@ -244,11 +249,13 @@ fn setup_service(path: &Path) -> anyhow::Result<(SqliteStore, UserName)> {
     for cmd in master {
         store.submit(Transaction { request: Request::new(cmd), user: user.clone() })?;
     }
-    Ok((store, user))
+    Ok(user)
 }
 
-fn run_service(path: &Path, rounds: usize, batch_rounds: usize) -> anyhow::Result<(Duration, u64, BareIds)> {
-    let (store, user) = setup_service(path)?;
+/// Posts the workload through `store` in batches; the time spent posting
+/// and the movements posted.
+fn post_workload(store: &dyn Store, rounds: usize, batch_rounds: usize) -> anyhow::Result<(Duration, u64)> {
+    let user = setup_service(store)?;
     let mut w = Workload { round: 0, user };
     let mut elapsed = Duration::ZERO;
     let mut moved = 0u64;
@@ -267,6 +274,12 @@ fn run_service(path: &Path, rounds: usize, batch_rounds: usize) -> anyhow::Resul
         }
         done += n;
     }
+    Ok((elapsed, moved))
+}
+
+fn run_service(path: &Path, rounds: usize, batch_rounds: usize) -> anyhow::Result<(Duration, u64, BareIds)> {
+    let store = SqliteStore::init(path, SqliteOptions { max_batch: usize::MAX, ..SqliteOptions::default() })?;
+    let (elapsed, moved) = post_workload(&store, rounds, batch_rounds)?;
     drop(store);
     // Location ids in the bare database must match: read them from the service's file.
     let conn = Connection::open(path)?;
@@ -416,6 +429,9 @@ struct Trial {
 }
 
 fn trial(args: &Args, rounds: usize, batch_rounds: usize, last: bool) -> anyhow::Result<Trial> {
+    if let Some(server) = &args.postgres {
+        return on_postgres::trial(server, rounds, batch_rounds, last);
+    }
     let dir = tempfile::tempdir()?;
     let service_db = dir.path().join("service.db");
     let bare_db = dir.path().join("bare.db");
@@ -431,18 +447,7 @@ fn trial(args: &Args, rounds: usize, batch_rounds: usize, last: bool) -> anyhow:
         service_size: tracelot_bench::sqlite_size(&service_db),
         bare_size: tracelot_bench::sqlite_size(&bare_db),
     };
-    println!(
-        "  service {:>6.0}/s ({:.2} s, {:.0} transactions/s) | bare {:>6.0}/s ({:.2} s) ratio {:.2} | bare, all rows {:>6.0}/s ({:.2} s) ratio {:.2}",
-        t.service_rate,
-        service_time.as_secs_f64(),
-        (rounds * TXS_PER_ROUND) as f64 / service_time.as_secs_f64(),
-        t.bare_rate,
-        bare_time.as_secs_f64(),
-        t.service_rate / t.bare_rate,
-        t.all_rate,
-        all_time.as_secs_f64(),
-        t.service_rate / t.all_rate
-    );
+    print_trial(&t, rounds, service_time, bare_time, all_time);
     if last && args.trials > 0 {
         let store = SqliteStore::open(&service_db, SqliteOptions::default())?;
         let started = Instant::now();
@@ -461,6 +466,24 @@ fn trial(args: &Args, rounds: usize, batch_rounds: usize, last: bool) -> anyhow:
     Ok(t)
 }
 
+#[path = "ledger-bench/on_postgres.rs"]
+mod on_postgres;
+
+fn print_trial(t: &Trial, rounds: usize, service_time: Duration, bare_time: Duration, all_time: Duration) {
+    println!(
+        "  service {:>6.0}/s ({:.2} s, {:.0} transactions/s) | bare {:>6.0}/s ({:.2} s) ratio {:.2} | bare, all rows {:>6.0}/s ({:.2} s) ratio {:.2}",
+        t.service_rate,
+        service_time.as_secs_f64(),
+        (rounds * TXS_PER_ROUND) as f64 / service_time.as_secs_f64(),
+        t.bare_rate,
+        bare_time.as_secs_f64(),
+        t.service_rate / t.bare_rate,
+        t.all_rate,
+        all_time.as_secs_f64(),
+        t.service_rate / t.all_rate
+    );
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -477,13 +500,23 @@ fn main() -> anyhow::Result<()> {
         batch_rounds * TXS_PER_ROUND,
         args.trials
     );
-    println!("service = SqliteStore::submit_batch (the CLI's write path)");
-    println!(
-        "bare = rusqlite loop writing one movement row and two balance changes per movement (the target's baseline)"
-    );
-    println!(
-        "bare, all rows = rusqlite loop writing every row the service writes (headers with requests, serials too) into tracelot's schema"
-    );
+    if args.postgres.is_some() {
+        println!("service = PgStore::submit_batch (the CLI's and server's write path) on PostgreSQL");
+        println!(
+            "bare = one set-based (unnest) insert of the batch's movement rows and one of its balance changes per commit, same constraints (the target's baseline)"
+        );
+        println!(
+            "bare, all rows = the same plus transaction headers with their requests and serial rows, set-based, into tracelot's schema"
+        );
+    } else {
+        println!("service = SqliteStore::submit_batch (the CLI's write path)");
+        println!(
+            "bare = rusqlite loop writing one movement row and two balance changes per movement (the target's baseline)"
+        );
+        println!(
+            "bare, all rows = rusqlite loop writing every row the service writes (headers with requests, serials too) into tracelot's schema"
+        );
+    }
     let mut trials = Vec::new();
     for i in 0..args.trials.max(1) {
         trials.push(trial(&args, rounds, batch_rounds, i + 1 == args.trials.max(1))?);
