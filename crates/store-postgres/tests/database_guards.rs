@@ -3,14 +3,15 @@
 //! several processes are) keep one hash chain and never oversell, and
 //! `verify` catches rows edited behind tracelot's back.
 
+mod common;
+
 use std::sync::{Arc, Barrier};
 
 use postgres::{Client, NoTls};
-use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
+use tracelot_core::command::{Amount, Line, ReceiveUnits, Units};
 use tracelot_core::item::Tracking;
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PlaceRef, Request, Rule, Serial, Sku,
-    Transaction, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, UserName,
 };
 use tracelot_store::{StockQuery, Store, SubmitError};
 use tracelot_store_postgres::testing::TestDb;
@@ -25,14 +26,7 @@ fn post(store: &PgStore, cmd: Command) {
 }
 
 fn receive(sku: &str, lot: Option<&str>, units: ReceiveUnits) -> Command {
-    let line = ReceiveLine {
-        sku: Sku::parse(sku).expect("sku"),
-        lot: lot.map(|l| LotCode::parse(l).expect("lot")),
-        details: LotDetails::default(),
-        status: None,
-        units,
-    };
-    Command::Receive { from: None, to: PlaceRef::parse("WH").expect("place"), lines: vec![line] }
+    common::receive_at("WH", sku, lot, units)
 }
 
 fn qty(n: &str) -> ReceiveUnits {

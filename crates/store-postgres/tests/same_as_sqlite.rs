@@ -5,11 +5,13 @@
 //! at its end, so its overlay of the open batch must answer exactly as
 //! SQLite's row-by-row writes do.
 
-use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
+mod common;
+
+use tracelot_core::command::{Amount, Line, ReceiveUnits, Units};
 use tracelot_core::item::Tracking;
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, PartnerCode, PlaceRef, Request, Serial, Sku,
-    Transaction, TxId, UserName,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, PartnerCode, PlaceRef, Request, Serial, Sku, Transaction,
+    TxId, UserName,
 };
 use tracelot_store::{StockQuery, Store, SubmitError};
 use tracelot_store_postgres::testing::TestDb;
@@ -21,14 +23,7 @@ fn place(s: &str) -> PlaceRef {
 }
 
 fn receive(sku: &str, lot: Option<&str>, units: ReceiveUnits) -> Command {
-    let line = ReceiveLine {
-        sku: Sku::parse(sku).expect("sku"),
-        lot: lot.map(|l| LotCode::parse(l).expect("lot")),
-        details: LotDetails::default(),
-        status: None,
-        units,
-    };
-    Command::Receive { from: None, to: place("A"), lines: vec![line] }
+    common::receive_at("A", sku, lot, units)
 }
 
 fn line(sku: &str, lot: Option<&str>, units: Units) -> Line {

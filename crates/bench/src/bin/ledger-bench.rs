@@ -449,21 +449,26 @@ fn trial(args: &Args, rounds: usize, batch_rounds: usize, last: bool) -> anyhow:
     };
     print_trial(&t, rounds, service_time, bare_time, all_time);
     if last && args.trials > 0 {
-        let store = SqliteStore::open(&service_db, SqliteOptions::default())?;
-        let started = Instant::now();
-        let report = store.verify()?;
-        println!(
-            "verify after the last trial: {} ({} transactions, {} movements) in {:.1} s",
-            if report.is_ok() { "OK" } else { "MISMATCH" },
-            report.transactions,
-            report.movements,
-            started.elapsed().as_secs_f64()
-        );
-        if !report.is_ok() {
-            bail!("verify failed: {:?}", report.problems.first());
-        }
+        verify_service(&SqliteStore::open(&service_db, SqliteOptions::default())?)?;
     }
     Ok(t)
+}
+
+/// Verifies the service's ledger after the last trial and prints how long it took.
+fn verify_service(store: &dyn Store) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let report = store.verify()?;
+    println!(
+        "verify after the last trial: {} ({} transactions, {} movements) in {:.1} s",
+        if report.is_ok() { "OK" } else { "MISMATCH" },
+        report.transactions,
+        report.movements,
+        started.elapsed().as_secs_f64()
+    );
+    if !report.is_ok() {
+        bail!("verify failed: {:?}", report.problems.first());
+    }
+    Ok(())
 }
 
 #[path = "ledger-bench/on_postgres.rs"]

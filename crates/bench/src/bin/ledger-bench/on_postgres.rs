@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use postgres::{Client, NoTls};
 use tracelot_core::UserName;
-use tracelot_store::Store;
 use tracelot_store_postgres::{PgOptions, PgStore};
 
 use super::{BINS, BareIds, CUSTOMERS, Row, Rows, Trial, Workload, post_workload};
@@ -224,18 +223,7 @@ pub fn trial(server: &str, rounds: usize, batch_rounds: usize, last: bool) -> an
     let store = PgStore::init(&service_db.url, PgOptions { max_batch: usize::MAX, ..PgOptions::default() })?;
     let (service_time, service_moves) = post_workload(&store, rounds, batch_rounds)?;
     if last {
-        let started = Instant::now();
-        let report = store.verify()?;
-        println!(
-            "verify after the last trial: {} ({} transactions, {} movements) in {:.1} s",
-            if report.is_ok() { "OK" } else { "MISMATCH" },
-            report.transactions,
-            report.movements,
-            started.elapsed().as_secs_f64()
-        );
-        if !report.is_ok() {
-            bail!("verify failed: {:?}", report.problems.first());
-        }
+        super::verify_service(&store)?;
     }
     drop(store);
     let service_size = service_db.size()?;
