@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+pub mod pg;
+
 /// The size of a SQLite database with its WAL, in bytes.
 pub fn sqlite_size(path: &Path) -> u64 {
     ["", "-wal", "-shm"]

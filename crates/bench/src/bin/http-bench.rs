@@ -4,7 +4,13 @@
 //!
 //! The load generator is a minimal HTTP/1.1 client on one thread, so that
 //! the server keeps as much of the machine as possible.
+//!
+//! With `--postgres SERVER_URL` the server runs on a fresh PostgreSQL
+//! database, and the baseline is a bare set-based insert of the same rows
+//! (a transaction header, a movement and the balance changes per request)
+//! in the same group sizes the server committed, on the same PostgreSQL.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,6 +20,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tracelot_bench::pg::{BALANCES, Database, TRACELOT_SCHEMA, pg};
 
 /// Posts receipts of one unit over N keep-alive connections and reports
 /// transactions per second with p50 and p99 latency.
@@ -34,9 +41,12 @@ struct Args {
     /// Where the database goes (the disk being measured).
     #[arg(long, default_value = "target/bench-data")]
     dir: PathBuf,
+    /// Run on PostgreSQL: a server URL whose user may create databases.
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
-fn tracelot(bin: &Path, db: &Path, args: &[&str]) -> anyhow::Result<String> {
+fn tracelot(bin: &Path, db: &OsStr, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(bin).arg("--db").arg(db).args(args).env_remove("TRACELOT_DATABASE_URL").output()?;
     if !out.status.success() {
         bail!("tracelot {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -163,6 +173,48 @@ fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
 }
 
+/// The baseline on PostgreSQL: `n` receipts of one unit, as the server
+/// stores them (a transaction header with its request, one movement, the
+/// balance changes), written with set-based statements in groups of
+/// `group`, one commit per group, into tracelot's schema.
+fn bare_receipts(url: &str, n: usize, group: usize) -> anyhow::Result<Duration> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls)?;
+    c.batch_execute(TRACELOT_SCHEMA)?;
+    let headers = c.prepare(
+        "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name, movement_count, hash)
+         SELECT s, i, 'receive', r, o, o, 'bench/tk_0', 1, h
+         FROM unnest($1::int8[], $2::bytea[], $3::text[], $4::int8[], $5::bytea[]) AS x(s, i, r, o, h)",
+    )?;
+    let movements = c.prepare(
+        "INSERT INTO movements (tx_seq, line, item_id, lot_id, serial_id, from_id, to_id, qty, occurred_at)
+         SELECT s, 0, 1, 0, 0, 2, 3, 1, o FROM unnest($1::int8[], $2::int8[]) AS x(s, o)",
+    )?;
+    let balances = c.prepare(BALANCES)?;
+    let request = r#"{"command":{"receive":{"to":"WH/A","lines":[{"sku":"BULK","units":{"quantity":"1"}}]}}}"#;
+    let started = Instant::now();
+    let mut seq = 0i64;
+    while (seq as usize) < n {
+        let k = group.min(n - seq as usize);
+        let seqs: Vec<i64> = (seq + 1..=seq + k as i64).collect();
+        let ids: Vec<Vec<u8>> = seqs.iter().map(|s| s.to_be_bytes().repeat(2)).collect();
+        let requests: Vec<&str> = vec![request; k];
+        let at: Vec<i64> = seqs.iter().map(|s| 1_700_000_000_000_000 + s).collect();
+        let hashes: Vec<Vec<u8>> = seqs.iter().map(|s| s.to_be_bytes().repeat(4)).collect();
+        let mut x = c.transaction()?;
+        x.batch_execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
+        x.execute(&headers, &[&seqs, &ids, &requests, &at, &hashes])?;
+        x.execute(&movements, &[&seqs, &at])?;
+        let q = k as i64;
+        x.execute(
+            &balances,
+            &[&vec![1i64, 1], &vec![0i64, 0], &vec![0i64, 0], &vec![2i64, 3], &vec![false, true], &vec![-q, q]],
+        )?;
+        x.commit()?;
+        seq += k as i64;
+    }
+    Ok(started.elapsed())
+}
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -180,16 +232,21 @@ fn main() -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&args.dir)?;
     let dir = tempfile::tempdir_in(&args.dir)?;
-    let db = dir.path().join("http-bench.db");
-    tracelot(&bin, &db, &["init"])?;
-    tracelot(&bin, &db, &["location", "add", "WH/A", "--kind", "internal"])?;
-    tracelot(&bin, &db, &["item", "add", "BULK", "--name", "Bulk item", "--tracking", "none"])?;
-    tracelot(&bin, &db, &["user", "add", "bench", "--role", "operator"])?;
-    let token = tracelot(&bin, &db, &["token", "create", "bench"])?;
+    let pg_db = args.postgres.as_deref().map(|server| Database::create(server, "http")).transpose()?;
+    let db = match &pg_db {
+        Some(d) => d.url.clone().into(),
+        None => dir.path().join("http-bench.db").into_os_string(),
+    };
+    let db = db.as_os_str();
+    tracelot(&bin, db, &["init"])?;
+    tracelot(&bin, db, &["location", "add", "WH/A", "--kind", "internal"])?;
+    tracelot(&bin, db, &["item", "add", "BULK", "--name", "Bulk item", "--tracking", "none"])?;
+    tracelot(&bin, db, &["user", "add", "bench", "--role", "operator"])?;
+    let token = tracelot(&bin, db, &["token", "create", "bench"])?;
 
     let mut child = Command::new(&bin)
         .arg("--db")
-        .arg(&db)
+        .arg(db)
         .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"])
         .env_remove("TRACELOT_DATABASE_URL")
         .stdout(Stdio::piped())
@@ -226,6 +283,35 @@ fn main() -> anyhow::Result<()> {
     let tps = lat.len() as f64 / result.elapsed.as_secs_f64();
     let commits = metric(&metrics, "tracelot_commit_batch_size_count").unwrap_or(0.0);
     let batched = metric(&metrics, "tracelot_commit_batch_size_sum").unwrap_or(0.0);
+    let per_commit = if commits > 0.0 { batched / commits } else { 0.0 };
+    if let (Some(server), Some(service_db)) = (&args.postgres, pg_db) {
+        drop(service_db);
+        let n = lat.len();
+        let bare = Database::create(server, "http_bare")?;
+        let group = (per_commit.round() as usize).max(1);
+        let elapsed = bare_receipts(&bare.url, n, group).map_err(|e| match e.downcast::<postgres::Error>() {
+            Ok(p) => pg(p),
+            Err(other) => other,
+        })?;
+        let bare_tps = n as f64 / elapsed.as_secs_f64();
+        println!(
+            "server on PostgreSQL: {tps:.0} transactions/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} non-201 answers",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99),
+            percentile(&lat, 0.999),
+            percentile(&lat, 1.0),
+            result.errors
+        );
+        println!(
+            "group commit: {per_commit:.1} transactions per commit on average ({commits:.0} commits, including warm-up)"
+        );
+        println!(
+            "baseline: bare set-based insert of the same {n} transactions' rows (header with request, movement, balance changes) in groups of {group}, one commit each: {bare_tps:.0} transactions/s ({:.2} s)",
+            elapsed.as_secs_f64()
+        );
+        println!("ratio: server / bare set-based insert = {:.2} (target >= 0.50)", tps / bare_tps);
+        return Ok(());
+    }
     let fsync = fsync_rate(dir.path(), args.fsync_seconds)?;
     println!(
         "server: {tps:.0} transactions/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} non-201 answers",
@@ -236,8 +322,7 @@ fn main() -> anyhow::Result<()> {
         result.errors
     );
     println!(
-        "group commit: {:.1} transactions per commit on average ({commits:.0} commits, including warm-up)",
-        if commits > 0.0 { batched / commits } else { 0.0 }
+        "group commit: {per_commit:.1} transactions per commit on average ({commits:.0} commits, including warm-up)"
     );
     println!("baseline: bare fsync {fsync:.0} commits/s (one 4 KiB write + fdatasync each, same disk)");
     println!(

@@ -6,45 +6,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use postgres::{Client, NoTls};
 use tracelot_core::UserName;
 use tracelot_store_postgres::{PgOptions, PgStore};
 
+use tracelot_bench::pg::{BALANCES, Database, TRACELOT_SCHEMA, pg};
+
 use super::{BINS, BareIds, CUSTOMERS, Row, Rows, Trial, Workload, post_workload};
-
-/// A database made for one run on the benchmark's server, dropped after.
-struct Database {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    fn create(server: &str, role: &str) -> anyhow::Result<Database> {
-        let name = format!("tracelot_bench_{role}_{}", std::process::id());
-        let mut admin = Client::connect(server, NoTls).with_context(|| format!("connecting to {server}"))?;
-        // One statement each: CREATE DATABASE cannot run inside a transaction.
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).map_err(pg)?;
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).map_err(pg)?;
-        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-        Ok(Database { server: server.to_owned(), url: format!("{base}/{name}"), name })
-    }
-
-    fn size(&self) -> anyhow::Result<u64> {
-        let mut c = Client::connect(&self.url, NoTls)?;
-        let bytes: i64 = c.query_one("SELECT pg_database_size(current_database())", &[])?.get(0);
-        Ok(bytes.max(0) as u64)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = Client::connect(&self.server, NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
-}
 
 /// The baseline's tables: tracelot's movements and balances with the same
 /// keys, indexes and constraints, without the rest of the schema.
@@ -67,19 +35,6 @@ CREATE TABLE balances (
 CREATE INDEX balances_by_location ON balances(location_id);
 ";
 
-/// The schema of the `All` baseline: tracelot's own migration.
-const TRACELOT_SCHEMA: &str = include_str!("../../../../store-postgres/migrations/0001_ledger.sql");
-
-/// The batch's net balance changes: existing rows updated, new ones inserted.
-const BALANCES: &str = "
-MERGE INTO balances b
-USING unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int8[])
-      AS d(item_id, lot_id, serial_id, location_id, internal, qty)
-ON b.item_id = d.item_id AND b.lot_id = d.lot_id AND b.serial_id = d.serial_id AND b.location_id = d.location_id
-WHEN MATCHED THEN UPDATE SET qty = b.qty + d.qty
-WHEN NOT MATCHED THEN INSERT (item_id, lot_id, serial_id, location_id, internal, qty)
-     VALUES (d.item_id, d.lot_id, d.serial_id, d.location_id, d.internal, d.qty)";
-
 /// Transaction header columns.
 #[derive(Default)]
 struct Headers {
@@ -101,14 +56,6 @@ struct Changes {
     location: Vec<i64>,
     internal: Vec<bool>,
     qty: Vec<i64>,
-}
-
-/// A PostgreSQL error with the server's message.
-fn pg(e: postgres::Error) -> anyhow::Error {
-    match e.as_db_error() {
-        Some(d) => anyhow::anyhow!("{}: {}", d.code().code(), d.message()),
-        None => e.into(),
-    }
 }
 
 fn run_bare(
