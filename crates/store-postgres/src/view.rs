@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tracelot_core::rules::{
     BalanceKey, ItemRecord, LedgerView, LocationRecord, LotRecord, MovementRecord, SerialRecord, TxRecord, ViewError,
     ViewResult,
@@ -35,17 +35,17 @@ const MAX_ENTRIES: usize = 500_000;
 /// Committed master data and balances, shared across batches.
 #[derive(Default)]
 pub(crate) struct Cache {
-    items: HashMap<Sku, Arc<ItemRecord>>,
-    items_by_id: HashMap<i64, Arc<ItemRecord>>,
-    locations: HashMap<LocationPath, Arc<LocationRecord>>,
-    locations_by_id: HashMap<i64, Arc<LocationRecord>>,
-    partners: HashMap<PartnerCode, Arc<LocationRecord>>,
-    places: HashMap<PlaceRef, Arc<LocationRecord>>,
-    lots: HashMap<(i64, LotCode), Arc<LotRecord>>,
-    lots_by_id: HashMap<i64, Arc<LotRecord>>,
+    items: FxHashMap<Sku, Arc<ItemRecord>>,
+    items_by_id: FxHashMap<i64, Arc<ItemRecord>>,
+    locations: FxHashMap<LocationPath, Arc<LocationRecord>>,
+    locations_by_id: FxHashMap<i64, Arc<LocationRecord>>,
+    partners: FxHashMap<PartnerCode, Arc<LocationRecord>>,
+    places: FxHashMap<PlaceRef, Arc<LocationRecord>>,
+    lots: FxHashMap<(i64, LotCode), Arc<LotRecord>>,
+    lots_by_id: FxHashMap<i64, Arc<LotRecord>>,
     balances: FxHashMap<BalanceId, i64>,
     /// Serials by (item, number): id, lot and the location holding it.
-    serials: HashMap<(i64, Serial), SerialEntry>,
+    serials: FxHashMap<(i64, Serial), SerialEntry>,
 }
 
 impl Cache {
@@ -131,26 +131,45 @@ pub(crate) struct Pending {
     pub(crate) tx: TxColumns,
     pub(crate) moves: MoveColumns,
     pub(crate) new_serials: SerialColumns,
+    pub(crate) new_lot_rows: LotColumns,
+    pub(crate) status_changes: StatusColumns,
     /// Net balance changes by key, with the location's internal flag.
     pub(crate) balances: FxHashMap<BalanceId, (bool, i64)>,
-    pub(crate) serials: HashMap<(i64, Serial), PendingSerial>,
+    pub(crate) serials: FxHashMap<(i64, Serial), PendingSerial>,
     /// Serial numbers created in this batch, by id.
-    pub(crate) serial_names: HashMap<i64, Serial>,
+    pub(crate) serial_names: FxHashMap<i64, Serial>,
     /// This batch's transactions, as a reversal in the same batch needs them.
-    pub(crate) txs: HashMap<TxId, TxRecord>,
+    pub(crate) txs: FxHashMap<TxId, TxRecord>,
     /// Transactions reversed in this batch: reversed seq → reversing seq.
-    pub(crate) reversed: HashMap<i64, i64>,
+    pub(crate) reversed: FxHashMap<i64, i64>,
     /// Serials the batch names that were not stored when it began (and are
     /// not, unless the batch created them, which `serials` then says).
-    pub(crate) absent: std::collections::HashSet<(i64, Serial)>,
+    pub(crate) absent: FxHashSet<(i64, Serial)>,
     /// Lots the batch names that were not stored when it began (unless
     /// the batch created them, which the cache then holds).
-    pub(crate) absent_lots: std::collections::HashSet<(i64, LotCode)>,
+    pub(crate) absent_lots: FxHashSet<(i64, LotCode)>,
     /// Lots created by this batch: none of their balances is stored yet.
-    pub(crate) new_lots: std::collections::HashSet<i64>,
+    pub(crate) new_lots: FxHashSet<i64>,
 }
 
 impl Pending {
+    /// Empties it for the next batch, keeping its allocations.
+    pub(crate) fn clear(&mut self) {
+        self.tx.clear();
+        self.moves.clear();
+        self.new_serials.clear();
+        self.new_lot_rows.clear();
+        self.status_changes.clear();
+        self.balances.clear();
+        self.serials.clear();
+        self.serial_names.clear();
+        self.txs.clear();
+        self.reversed.clear();
+        self.absent.clear();
+        self.absent_lots.clear();
+        self.new_lots.clear();
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.tx.seq.is_empty()
     }
@@ -177,13 +196,86 @@ impl Pending {
     }
 }
 
+/// Empties every column of a column set, keeping allocations.
+macro_rules! clearable {
+    ($t:ty { $($f:ident),* }) => {
+        impl $t {
+            fn clear(&mut self) {
+                $(self.$f.clear();)*
+            }
+        }
+    };
+}
+
+clearable!(TxColumns {
+    seq,
+    id,
+    kind,
+    request,
+    occurred_at,
+    recorded_at,
+    user,
+    reference,
+    reason,
+    reverses,
+    overrides,
+    movement_count,
+    hash
+});
+clearable!(MoveColumns { tx_seq, line, item, lot, serial, from, to, qty, occurred_at });
+clearable!(SerialColumns { id, item, serial, lot, created_seq });
+clearable!(LotColumns {
+    id,
+    item,
+    code,
+    produced_on,
+    expires_on,
+    best_before,
+    supplier_lot,
+    attributes,
+    status,
+    created_seq
+});
+clearable!(StatusColumns { lot, seq, status });
+
+/// Columns of `lots`.
+#[derive(Default)]
+pub(crate) struct LotColumns {
+    pub(crate) id: Vec<i64>,
+    pub(crate) item: Vec<i64>,
+    pub(crate) code: Vec<String>,
+    pub(crate) produced_on: Vec<Option<String>>,
+    pub(crate) expires_on: Vec<Option<String>>,
+    pub(crate) best_before: Vec<Option<String>>,
+    pub(crate) supplier_lot: Vec<Option<String>>,
+    pub(crate) attributes: Vec<String>,
+    pub(crate) status: Vec<&'static str>,
+    pub(crate) created_seq: Vec<i64>,
+}
+
+/// Columns of `lot_status_changes`.
+#[derive(Default)]
+pub(crate) struct StatusColumns {
+    pub(crate) lot: Vec<i64>,
+    pub(crate) seq: Vec<i64>,
+    pub(crate) status: Vec<&'static str>,
+}
+
+impl StatusColumns {
+    pub(crate) fn push(&mut self, lot: i64, seq: i64, status: &'static str) {
+        self.lot.push(lot);
+        self.seq.push(seq);
+        self.status.push(status);
+    }
+}
+
 /// Columns of `transactions`.
 #[derive(Default)]
 pub(crate) struct TxColumns {
     pub(crate) seq: Vec<i64>,
-    pub(crate) id: Vec<Vec<u8>>,
+    pub(crate) id: Vec<[u8; 16]>,
     pub(crate) kind: Vec<&'static str>,
-    pub(crate) request: Vec<String>,
+    pub(crate) request: Vec<Arc<str>>,
     pub(crate) occurred_at: Vec<i64>,
     pub(crate) recorded_at: Vec<i64>,
     pub(crate) user: Vec<String>,
@@ -192,7 +284,7 @@ pub(crate) struct TxColumns {
     pub(crate) reverses: Vec<Option<i64>>,
     pub(crate) overrides: Vec<String>,
     pub(crate) movement_count: Vec<i64>,
-    pub(crate) hash: Vec<Vec<u8>>,
+    pub(crate) hash: Vec<[u8; 32]>,
 }
 
 /// Columns of `movements`.
@@ -551,7 +643,7 @@ impl WriteView<'_> {
     pub(crate) fn prefetch_lots(
         &mut self,
         wanted: &[(i64, LotCode)],
-        absent: &mut std::collections::HashSet<(i64, LotCode)>,
+        absent: &mut FxHashSet<(i64, LotCode)>,
     ) -> ViewResult<()> {
         let mut ask: Vec<&(i64, LotCode)> = wanted.iter().filter(|k| !self.cache.lots.contains_key(*k)).collect();
         ask.sort();
@@ -615,7 +707,7 @@ impl WriteView<'_> {
     pub(crate) fn prefetch_serials(
         &mut self,
         wanted: &[(i64, Serial)],
-        absent: &mut std::collections::HashSet<(i64, Serial)>,
+        absent: &mut FxHashSet<(i64, Serial)>,
     ) -> ViewResult<()> {
         let ask: Vec<&(i64, Serial)> = wanted.iter().filter(|k| !self.cache.serials.contains_key(*k)).collect();
         if ask.is_empty() {

@@ -71,13 +71,15 @@ pub(crate) struct Writer {
     head: Head,
     /// The next serial id to hand out (ids are chosen under the write lock).
     next_serial: i64,
+    /// The next lot id to hand out.
+    next_lot: i64,
     /// Ids of the batch stored before it (seq and request), when they were
     /// read up front: only when a batch is redone. A first try looks an id
     /// up only when its transaction is refused (a retry may no longer plan)
     /// or when the id's UNIQUE constraint stops the batch (then it is redone).
     stored: Option<HashMap<TxId, (i64, String)>>,
     /// What this batch has posted: request and result, for retries within it.
-    posted: HashMap<TxId, (String, Posted)>,
+    posted: rustc_hash::FxHashMap<TxId, (Arc<str>, Posted)>,
     policy: ClockPolicy,
     max_batch: usize,
     metrics: Arc<WriterMetrics>,
@@ -100,8 +102,9 @@ impl Writer {
             pend: Pending::default(),
             head: Head { seq: -1, hash: chain::GENESIS, recorded_at: 0 },
             next_serial: 1,
+            next_lot: 1,
             stored: None,
-            posted: HashMap::new(),
+            posted: Default::default(),
             policy,
             max_batch: max_batch.max(1),
             metrics,
@@ -147,7 +150,7 @@ impl Writer {
             self.conn = Conn::connect(&self.url).map_err(|e| Error::Data(e.to_string()))?;
             self.cache.clear();
         }
-        self.pend = Pending::default();
+        self.pend.clear();
         self.posted.clear();
         // The writer's statements join a batch's keys (hundreds) with
         // tables of millions of rows: index probes, never a hash or merge
@@ -158,7 +161,8 @@ impl Writer {
         ))?;
         // Only now, holding the lock, is the view of other processes' commits final.
         let r = self.conn.query_one(
-            "SELECT h.seq, h.hash, h.recorded_at, (SELECT coalesce(max(id), 0) FROM serials)
+            "SELECT h.seq, h.hash, h.recorded_at, (SELECT coalesce(max(id), 0) FROM serials),
+                    (SELECT coalesce(max(id), 0) FROM lots)
              FROM (SELECT 1) one LEFT JOIN LATERAL
                   (SELECT seq, hash, recorded_at FROM transactions ORDER BY seq DESC LIMIT 1) h ON true",
             &[],
@@ -173,6 +177,7 @@ impl Writer {
             self.head = head;
         }
         self.next_serial = r.try_get::<_, i64>(3)? + 1;
+        self.next_lot = r.try_get::<_, i64>(4)? + 1;
         self.prefetch(txs)?;
         self.stored = None;
         if read_ids {
@@ -262,7 +267,7 @@ impl Writer {
     fn abandon(&mut self) {
         let _ = self.conn.batch("ROLLBACK");
         self.cache.clear();
-        self.pend = Pending::default();
+        self.pend.clear();
         self.posted.clear();
         self.head.seq = -1;
         #[cfg(debug_assertions)]
@@ -321,7 +326,7 @@ impl Writer {
     /// After a commit: the caches take in what was written.
     fn committed(&mut self) {
         self.cache.written(&self.pend);
-        self.pend = Pending::default();
+        self.pend.clear();
         #[cfg(debug_assertions)]
         self.assert_invariants();
     }
@@ -348,7 +353,7 @@ impl Writer {
             }) {
                 Ok(()) => {
                     self.cache.written(&self.pend);
-                    self.pend = Pending::default();
+                    self.pend.clear();
                     return Ok(Ok(posted));
                 }
                 Err(e) => explain(&e),
@@ -358,7 +363,7 @@ impl Writer {
         self.conn.batch("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")?;
         self.head = head;
         self.posted.remove(&tx.request.id);
-        self.pend = Pending::default();
+        self.pend.clear();
         // The failed savepoint may have cached rows it created.
         self.cache.clear();
         Ok(Err(outcome))
@@ -377,7 +382,7 @@ impl Writer {
             .into())
         };
         if let Some((stored, posted)) = self.posted.get(&req.id) {
-            if stored != request {
+            if &**stored != request {
                 return conflict();
             }
             return Ok(Some(Posted { replayed: true, ..posted.clone() }));
@@ -465,8 +470,9 @@ impl Writer {
         let movements = self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;
         let t = &mut self.pend.tx;
         t.seq.push(seq);
-        t.id.push(req.id.as_bytes().to_vec());
+        t.id.push(*req.id.as_bytes());
         t.kind.push(plan.kind);
+        let request: Arc<str> = request.into();
         t.request.push(request.clone());
         t.occurred_at.push(occ);
         t.recorded_at.push(rec);
@@ -476,7 +482,7 @@ impl Writer {
         t.reverses.push(plan.reverses);
         t.overrides.push(overrides);
         t.movement_count.push(movement_count);
-        t.hash.push(hash.to_vec());
+        t.hash.push(hash);
         self.pend.txs.insert(
             req.id,
             TxRecord { seq, kind: plan.kind.to_owned(), reverses: plan.reverses, reversed_by: None, movements },
@@ -581,33 +587,20 @@ impl Writer {
                         })?;
                 }
                 Effect::CreateLot { item_id, code, details, status } => {
-                    let attrs = serde_json::to_string(&details.attributes).map_err(storage)?;
-                    let row = self
-                        .conn
-                        .query_one(
-                            "WITH lot AS (INSERT INTO lots (item_id, code, produced_on, expires_on, best_before,
-                               supplier_lot, attributes, status, created_seq)
-                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
-                             INSERT INTO lot_status_changes (lot_id, tx_seq, status)
-                             SELECT id, $9, $8 FROM lot RETURNING lot_id",
-                            &[
-                                item_id,
-                                &code.as_str(),
-                                &details.produced_on.map(|d| d.to_string()),
-                                &details.expires_on.map(|d| d.to_string()),
-                                &details.best_before.map(|d| d.to_string()),
-                                &details.supplier_lot,
-                                &attrs,
-                                &status.as_str(),
-                                &seq,
-                            ],
-                        )
-                        .map_err(|e| {
-                            refusal(e, || {
-                                DomainError::at(Rule::AlreadyExists, "lot", format!("lot {code} already exists"))
-                            })
-                        })?;
-                    let id: i64 = row.try_get(0).map_err(storage)?;
+                    let id = self.next_lot;
+                    self.next_lot += 1;
+                    let l = &mut self.pend.new_lot_rows;
+                    l.id.push(id);
+                    l.item.push(*item_id);
+                    l.code.push(code.as_str().to_owned());
+                    l.produced_on.push(details.produced_on.map(|d| d.to_string()));
+                    l.expires_on.push(details.expires_on.map(|d| d.to_string()));
+                    l.best_before.push(details.best_before.map(|d| d.to_string()));
+                    l.supplier_lot.push(details.supplier_lot.clone());
+                    l.attributes.push(serde_json::to_string(&details.attributes).map_err(storage)?);
+                    l.status.push(status.as_str());
+                    l.created_seq.push(seq);
+                    self.pend.status_changes.push(id, seq, status.as_str());
                     self.cache.keep_lot(LotRecord {
                         id,
                         item_id: *item_id,
@@ -619,11 +612,21 @@ impl Writer {
                     self.pend.new_lots.insert(id);
                 }
                 Effect::SetLotStatus { lot_id, status } => {
-                    self.conn
-                        .execute("UPDATE lots SET status = $1 WHERE id = $2", &[&status.as_str(), lot_id])
-                        .map_err(storage)?;
-                    self.cache.forget_lot(*lot_id);
-                    self.status_change(*lot_id, seq, status.as_str())?;
+                    match self.pend.new_lot_rows.id.iter().position(|id| id == lot_id) {
+                        // A lot this batch created: change the row before it is written.
+                        Some(i) => {
+                            self.pend.new_lot_rows.status[i] = status.as_str();
+                            let lot = self.view().lot_by_id(*lot_id).map_err(storage)?;
+                            self.cache.keep_lot(LotRecord { status: *status, ..(*lot).clone() });
+                        }
+                        None => {
+                            self.conn
+                                .execute("UPDATE lots SET status = $1 WHERE id = $2", &[&status.as_str(), lot_id])
+                                .map_err(storage)?;
+                            self.cache.forget_lot(*lot_id);
+                        }
+                    }
+                    self.pend.status_changes.push(*lot_id, seq, status.as_str());
                 }
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let id = self.next_serial;
@@ -685,16 +688,6 @@ impl Writer {
         WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend }
     }
 
-    fn status_change(&mut self, lot_id: i64, seq: i64, status: &str) -> Result<(), SubmitError> {
-        self.conn
-            .execute(
-                "INSERT INTO lot_status_changes (lot_id, tx_seq, status) VALUES ($1, $2, $3)",
-                &[&lot_id, &seq, &status],
-            )
-            .map(|_| ())
-            .map_err(storage)
-    }
-
     /// Adds one ledger row and its two balance changes to the batch.
     fn add_move(&mut self, seq: i64, line: i64, occurred_at: i64, m: &PlannedMove, lot: i64, serial: i64) {
         let mv = &mut self.pend.moves;
@@ -722,6 +715,9 @@ impl Writer {
         // generic plan suits them and saves planning thousands of values.
         self.conn.batch("SET LOCAL plan_cache_mode = auto")?;
         let t = &self.pend.tx;
+        let ids: Vec<&[u8]> = t.id.iter().map(|i| &i[..]).collect();
+        let requests: Vec<&str> = t.request.iter().map(|r| &**r).collect();
+        let hashes: Vec<&[u8]> = t.hash.iter().map(|h| &h[..]).collect();
         self.conn.execute(
             "INSERT INTO transactions (seq, id, kind, request, occurred_at, recorded_at, user_name, reference, reason,
                reverses, overrides, movement_count, hash)
@@ -729,9 +725,9 @@ impl Writer {
                $8::text[], $9::text[], $10::int8[], $11::text[], $12::int8[], $13::bytea[])",
             &[
                 &t.seq,
-                &t.id,
+                &ids,
                 &t.kind,
-                &t.request,
+                &requests,
                 &t.occurred_at,
                 &t.recorded_at,
                 &t.user,
@@ -740,9 +736,38 @@ impl Writer {
                 &t.reverses,
                 &t.overrides,
                 &t.movement_count,
-                &t.hash,
+                &hashes,
             ],
         )?;
+        let l = &self.pend.new_lot_rows;
+        if !l.id.is_empty() {
+            self.conn.execute(
+                "INSERT INTO lots (id, item_id, code, produced_on, expires_on, best_before, supplier_lot, attributes,
+                   status, created_seq)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
+                   $7::text[], $8::text[], $9::text[], $10::int8[])",
+                &[
+                    &l.id,
+                    &l.item,
+                    &l.code,
+                    &l.produced_on,
+                    &l.expires_on,
+                    &l.best_before,
+                    &l.supplier_lot,
+                    &l.attributes,
+                    &l.status,
+                    &l.created_seq,
+                ],
+            )?;
+        }
+        let c = &self.pend.status_changes;
+        if !c.lot.is_empty() {
+            self.conn.execute(
+                "INSERT INTO lot_status_changes (lot_id, tx_seq, status)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[])",
+                &[&c.lot, &c.seq, &c.status],
+            )?;
+        }
         let s = &self.pend.new_serials;
         if !s.id.is_empty() {
             self.conn.execute(
