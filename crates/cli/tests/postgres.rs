@@ -251,3 +251,40 @@ fn migrate_store_copies_an_installation_to_postgresql_and_back() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(tracelot_ok(&back, &["verify"])["head"], head);
 }
+
+/// The README's backup: `pg_dump` while the ledger is in use, `pg_restore`
+/// into an empty database, and `verify` there ends with the same chain head.
+#[test]
+fn a_pg_dump_restores_into_a_ledger_that_verifies_with_the_same_head() {
+    let Some((source_db, source)) = pg() else { return };
+    let Some((_target_db, target)) = pg() else { return };
+    tracelot_ok(&source, &["init"]);
+    tracelot_ok(&source, &["location", "add", "WH"]);
+    tracelot_ok(&source, &["partner", "add", "ACME", "--kind", "customer"]);
+    tracelot_ok(&source, &["item", "add", "PHONE", "--tracking", "serial"]);
+    tracelot_ok(&source, &["receive", "PHONE", "--to", "WH", "--serial", "P01..P50"]);
+    let head = tracelot_ok(&source, &["verify"])["head"].clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("ledger.dump");
+    let run = |program: &str, args: &[&str]| match std::process::Command::new(program).args(args).output() {
+        Ok(out) => {
+            assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+            true
+        }
+        Err(e) if std::env::var_os(tracelot_store_postgres::testing::REQUIRE_ENV).is_none() => {
+            eprintln!("{program} is not installed ({e}); the backup test did not run");
+            false
+        }
+        Err(e) => panic!("{program}: {e}"),
+    };
+    if !run("pg_dump", &["-Fc", "-f", dump.to_str().expect("utf-8"), "-d", source_db.url()]) {
+        return;
+    }
+    assert!(run("pg_restore", &["--no-owner", "-d", target.to_str().expect("utf-8"), dump.to_str().expect("utf-8")]));
+    let restored = tracelot_ok(&target, &["verify"]);
+    assert_eq!((&restored["head"], &restored["problems"]), (&head, &json!([])), "{restored}");
+    assert_eq!(tracelot_ok(&target, &["stock"]), tracelot_ok(&source, &["stock"]));
+    // The restored ledger takes new work.
+    tracelot_ok(&target, &["ship", "PHONE", "--from", "WH", "--to", "ACME", "--serial", "P07"]);
+    assert_eq!(tracelot_ok(&target, &["where", "PHONE", "P07"])["location"], "CUSTOMERS/ACME");
+}

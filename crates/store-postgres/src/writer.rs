@@ -349,7 +349,11 @@ impl Writer {
         self.conn.batch("SAVEPOINT tx")?;
         let outcome = match self.apply(tx, stamp) {
             Ok(posted) => match self.flush().and_then(|()| {
-                self.conn.batch("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT tx")
+                // Later transactions of the batch read again: custom plans.
+                self.conn.batch(
+                    "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT tx;
+                     SET LOCAL plan_cache_mode = force_custom_plan",
+                )
             }) {
                 Ok(()) => {
                     self.cache.written(&self.pend);
@@ -713,6 +717,7 @@ impl Writer {
         }
         // These statements take whole columns, not keys to look up: a
         // generic plan suits them and saves planning thousands of values.
+        // The setting ends with the database transaction.
         self.conn.batch("SET LOCAL plan_cache_mode = auto")?;
         let t = &self.pend.tx;
         let ids: Vec<&[u8]> = t.id.iter().map(|i| &i[..]).collect();
@@ -818,7 +823,7 @@ impl Writer {
                 &[&item, &lot, &serial, &loc, &internal, &qty],
             )?;
         }
-        self.conn.batch("SET LOCAL plan_cache_mode = force_custom_plan")
+        Ok(())
     }
 
     fn replay(&mut self, seq: i64, req: &Request) -> Result<Posted, SubmitError> {
