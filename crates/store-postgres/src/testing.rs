@@ -2,14 +2,22 @@
 //! the PostgreSQL server named by `TRACELOT_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), dropped when it ends.
 //!
-//! Without a server the PostgreSQL tests cannot run. They then say so
+//! When that variable is not set and nothing answers at the default, but
+//! PostgreSQL's own programs are installed (`initdb`, `pg_ctl`), the test
+//! process starts a throwaway cluster in a temporary directory on a free
+//! port (as the `postgres` user when run as root), and a watchdog stops it
+//! and deletes it when the process ends.
+//!
+//! With no server at all the PostgreSQL tests cannot run. They then say so
 //! loudly on the terminal (not in captured test output) and pass, so that
 //! the test command works on any machine, unless `TRACELOT_REQUIRE_POSTGRES`
 //! is set (as CI does): then they fail.
 
 use std::io::Write;
-use std::sync::Once;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Once, OnceLock};
 
 use postgres::{Client, NoTls};
 
@@ -30,8 +38,113 @@ pub struct TestDb {
     url: String,
 }
 
+static SERVER: OnceLock<String> = OnceLock::new();
+
+/// The server this process's tests use, decided once.
 fn server() -> String {
-    std::env::var(SERVER_ENV).unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
+    SERVER
+        .get_or_init(|| {
+            if let Ok(url) = std::env::var(SERVER_ENV) {
+                return url;
+            }
+            if Client::connect(DEFAULT_SERVER, NoTls).is_ok() {
+                return DEFAULT_SERVER.to_owned();
+            }
+            match throwaway_cluster() {
+                Ok(url) => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "nothing answers at {DEFAULT_SERVER}: the PostgreSQL tests use a throwaway cluster at {url}"
+                    );
+                    url
+                }
+                Err(why) => {
+                    let _ = writeln!(std::io::stderr(), "no throwaway PostgreSQL cluster: {why}");
+                    DEFAULT_SERVER.to_owned()
+                }
+            }
+        })
+        .clone()
+}
+
+/// The directory holding `initdb` and `pg_ctl`: on the PATH, else the
+/// newest under Debian's `/usr/lib/postgresql/VERSION/bin`.
+fn postgres_bin() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+    on_path.or_else(|| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+            .collect();
+        found.sort();
+        found.pop()
+    })
+}
+
+/// Runs a PostgreSQL program, as the `postgres` user when this process is
+/// root (the server refuses to run as root).
+fn pg_command(bin: &Path, program: &str, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        c
+    } else {
+        Command::new(bin.join(program))
+    }
+}
+
+fn run(mut c: Command) -> Result<(), String> {
+    let out = c.output().map_err(|e| format!("{c:?}: {e}"))?;
+    if out.status.success() { Ok(()) } else { Err(format!("{c:?}: {}", String::from_utf8_lossy(&out.stderr).trim())) }
+}
+
+/// Starts a cluster for this process and returns its URL.
+fn throwaway_cluster() -> Result<String, String> {
+    let bin = postgres_bin().ok_or("initdb and pg_ctl are not installed")?;
+    let uid = Command::new("id").arg("-u").output().map_err(|e| format!("id -u: {e}"))?;
+    let as_postgres = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let dir = std::env::temp_dir().join(format!("tracelot-test-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if as_postgres {
+        run({
+            let mut c = Command::new("chown");
+            c.arg("postgres").arg(&dir);
+            c
+        })?;
+    }
+    let data = dir.join("data");
+    let mut init = pg_command(&bin, "initdb", as_postgres);
+    init.arg("-D").arg(&data).args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+    run(init)?;
+    let mut start = pg_command(&bin, "pg_ctl", as_postgres);
+    start.arg("-D").arg(&data).arg("-l").arg(dir.join("log")).args(["-w", "-o"]).arg(format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+        dir.display()
+    ));
+    start.arg("start");
+    run(start)?;
+    // Stops and deletes the cluster once this process has ended.
+    let stop = format!(
+        "{}{} -D '{}' -m immediate stop",
+        if as_postgres { "runuser -u postgres -- " } else { "" },
+        bin.join("pg_ctl").display(),
+        data.display()
+    );
+    let watchdog = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{dir}'",
+        pid = std::process::id(),
+        dir = dir.display()
+    );
+    Command::new("sh").args(["-c", &watchdog]).spawn().map_err(|e| format!("watchdog: {e}"))?;
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
 
 /// Whether the test server answers (see [`TestDb::create`] for what
