@@ -34,7 +34,10 @@ impl std::fmt::Display for Error {
         match self {
             Error::Db(e) => match e.as_db_error() {
                 Some(d) => write!(f, "{}: {}", d.code().code(), d.message()),
-                None => write!(f, "{e}"),
+                None => match std::error::Error::source(e) {
+                    Some(cause) => write!(f, "{e}: {cause}"),
+                    None => write!(f, "{e}"),
+                },
             },
             Error::Data(s) => f.write_str(s),
         }
@@ -90,8 +93,9 @@ pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 impl Conn {
     pub(crate) fn connect(url: &str) -> std::result::Result<Conn, StoreError> {
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| StoreError::Storage(format!("cannot connect to PostgreSQL at {}: {e}", redact(url))))?;
+        let mut client = Client::connect(url, NoTls).map_err(|e| {
+            StoreError::Storage(format!("cannot connect to PostgreSQL at {}: {}", redact(url), Error::Db(e)))
+        })?;
         // Plan every execution for its arguments. A generic plan made while
         // a table was small (a new ledger) keeps scanning it as it grows: the
         // writer's serial lookups ran six times slower by 100,000 movements.
@@ -202,5 +206,17 @@ pub(crate) fn migrate(c: &mut Conn, create: bool) -> std::result::Result<(), Sto
             let _ = c.batch("ROLLBACK");
             Err(StoreError::Storage(format!("migrating the PostgreSQL schema: {e}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn messages_never_show_a_password() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/tl"), "postgres://app:***@db:5432/tl");
+        assert_eq!(redact("postgres://app@db/tl"), "postgres://app@db/tl");
+        assert_eq!(redact("postgresql://db/tl"), "postgresql://db/tl");
     }
 }
