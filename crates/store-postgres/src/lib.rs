@@ -35,7 +35,8 @@ use tracelot_store::{
 
 use crate::db::Conn;
 use crate::pool::Pool;
-use crate::writer::{Job, Stamp, Writer};
+use crate::writer::{Job, Writer};
+use tracelot_store::writing::Stamp;
 
 /// Whether a database URL names PostgreSQL.
 pub fn is_postgres_url(url: &str) -> bool {
@@ -159,8 +160,7 @@ impl Store for PgStore {
 
     fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
         let n = entries.len();
-        let (txs, stamps) =
-            entries.into_iter().map(|e| (e.tx, Stamp { seq: e.seq, recorded_at: e.recorded_at, hash: e.hash })).unzip();
+        let (txs, stamps) = Stamp::split(entries);
         let (tx, rx) = mpsc::sync_channel(1);
         self.send(
             txs,

@@ -3,8 +3,9 @@
 //! the ledger streams through two cursors, so memory stays flat.
 
 use postgres::{IsolationLevel, Portal, Row, Transaction};
-use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::chain;
 use tracelot_store::VerifyReport;
+use tracelot_store::verify::{StoredMove, StoredTx, check_chain};
 
 use crate::db::{Conn, Result};
 
@@ -12,18 +13,6 @@ use crate::db::{Conn, Result};
 const MAX_PROBLEMS: usize = 20;
 /// Rows fetched per cursor round trip.
 const FETCH: i32 = 5000;
-
-struct MoveRow {
-    seq: i64,
-    line: i64,
-    sku: String,
-    lot: Option<String>,
-    serial: Option<String>,
-    from: String,
-    to: String,
-    qty: i64,
-    occurred_at: i64,
-}
 
 /// Rows of a cursor, fetched a chunk at a time.
 struct Cursor {
@@ -54,38 +43,13 @@ impl Cursor {
 
 pub(crate) fn verify(c: &mut Conn) -> Result<VerifyReport> {
     let mut t = c.client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-    let mut problems = Vec::new();
-    let (transactions, movements, head) = chain_check(&mut t, &mut problems)?;
-    balance_checks(&mut t, &mut problems)?;
-    let balances: i64 = t.query_one("SELECT count(*) FROM balances", &[])?.try_get(0)?;
-    t.commit()?;
-    problems.truncate(MAX_PROBLEMS);
-    Ok(VerifyReport { transactions, movements, balances: balances as u64, head: chain::to_hex(&head), problems })
-}
-
-fn read_move(r: Option<Row>) -> Result<Option<MoveRow>> {
-    let Some(r) = r else { return Ok(None) };
-    Ok(Some(MoveRow {
-        seq: r.try_get(0)?,
-        line: r.try_get(1)?,
-        sku: r.try_get(2)?,
-        lot: r.try_get(3)?,
-        serial: r.try_get(4)?,
-        from: r.try_get(5)?,
-        to: r.try_get(6)?,
-        qty: r.try_get(7)?,
-        occurred_at: r.try_get(8)?,
-    }))
-}
-
-fn chain_check(t: &mut Transaction<'_>, problems: &mut Vec<String>) -> Result<(u64, u64, [u8; 32])> {
     let mut txs = Cursor::open(
-        t,
+        &mut t,
         "SELECT seq, id, kind, request, occurred_at, recorded_at, user_name, reverses, overrides, movement_count, hash
          FROM transactions ORDER BY seq",
     )?;
     let mut mvs = Cursor::open(
-        t,
+        &mut t,
         "SELECT m.tx_seq, m.line, i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, m.occurred_at
          FROM movements m JOIN items i ON i.id = m.item_id
          LEFT JOIN lots lo ON lo.id = m.lot_id AND m.lot_id <> 0
@@ -93,83 +57,53 @@ fn chain_check(t: &mut Transaction<'_>, problems: &mut Vec<String>) -> Result<(u
          JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
          ORDER BY m.tx_seq, m.line",
     )?;
-    let mut next_move = read_move(mvs.next(t)?)?;
-    let mut prev = chain::GENESIS;
-    let mut expected_seq = 1;
-    let (mut n_tx, mut n_mv) = (0u64, 0u64);
-    let mut chain_broken = false;
-    while let Some(r) = txs.next(t)? {
-        n_tx += 1;
-        let seq: i64 = r.try_get(0)?;
-        let id: &[u8] = r.try_get(1)?;
-        let kind: &str = r.try_get(2)?;
-        let count: i64 = r.try_get(9)?;
-        let stored: &[u8] = r.try_get(10)?;
-        let occurred_at: i64 = r.try_get(4)?;
-        let mut own = Vec::new();
-        while let Some(m) = next_move.take_if(|m| m.seq <= seq) {
-            next_move = read_move(mvs.next(t)?)?;
-            n_mv += 1;
-            if m.seq < seq {
-                problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
-                continue;
-            }
-            own.push(m);
-        }
-        if chain_broken {
-            continue;
-        }
-        let tx = ChainTx {
-            seq,
-            id: id.try_into().unwrap_or([0; 16]),
-            kind,
-            request: r.try_get(3)?,
-            occurred_at,
-            recorded_at: r.try_get(5)?,
-            user: r.try_get(6)?,
-            reverses: r.try_get(7)?,
-            overrides: r.try_get(8)?,
-        };
-        let recomputed = chain::hash(
-            &prev,
-            &tx,
-            own.iter().map(|m| ChainMove {
-                line: m.line,
-                sku: &m.sku,
-                lot: m.lot.as_deref(),
-                serial: m.serial.as_deref(),
-                from: &m.from,
-                to: &m.to,
-                qty: m.qty,
-            }),
-        );
-        let id_text = tracelot_core::TxId::from_bytes(tx.id);
-        let problem = if seq != expected_seq {
-            Some(format!("transaction #{seq} ({id_text}): expected #{expected_seq} next; a transaction is missing"))
-        } else if own.len() as i64 != count || own.iter().enumerate().any(|(i, m)| m.line != i as i64) {
-            Some(format!("transaction #{seq} ({id_text}): records {count} movements, the ledger holds {}", own.len()))
-        } else if let Some(m) = own.iter().find(|m| m.occurred_at != occurred_at) {
-            Some(format!("movement {seq}/{}: occurred_at differs from its transaction's", m.line))
-        } else if stored != recomputed {
-            Some(format!(
-                "transaction #{seq} ({id_text}, {kind}): hash mismatch; its content or movements were altered"
-            ))
-        } else {
-            None
-        };
-        if let Some(p) = problem {
-            problems.push(p);
-            chain_broken = true;
-        }
-        prev = stored.try_into().unwrap_or(chain::GENESIS);
-        expected_seq = seq + 1;
-    }
-    while let Some(m) = next_move {
-        next_move = read_move(mvs.next(t)?)?;
-        n_mv += 1;
-        problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
-    }
-    Ok((n_tx, n_mv, prev))
+    // Both cursors fetch through the one transaction, in turns.
+    let t = std::cell::RefCell::new(t);
+    let chain = check_chain::<crate::db::Error>(
+        || {
+            let Some(r) = txs.next(&mut t.borrow_mut())? else { return Ok(None) };
+            Ok(Some(StoredTx {
+                seq: r.try_get(0)?,
+                id: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                request: r.try_get(3)?,
+                occurred_at: r.try_get(4)?,
+                recorded_at: r.try_get(5)?,
+                user: r.try_get(6)?,
+                reverses: r.try_get(7)?,
+                overrides: r.try_get(8)?,
+                movement_count: r.try_get(9)?,
+                hash: r.try_get(10)?,
+            }))
+        },
+        || {
+            let Some(r) = mvs.next(&mut t.borrow_mut())? else { return Ok(None) };
+            Ok(Some(StoredMove {
+                seq: r.try_get(0)?,
+                line: r.try_get(1)?,
+                sku: r.try_get(2)?,
+                lot: r.try_get(3)?,
+                serial: r.try_get(4)?,
+                from: r.try_get(5)?,
+                to: r.try_get(6)?,
+                qty: r.try_get(7)?,
+                occurred_at: r.try_get(8)?,
+            }))
+        },
+    )?;
+    let mut t = t.into_inner();
+    let mut problems = chain.problems;
+    balance_checks(&mut t, &mut problems)?;
+    let balances: i64 = t.query_one("SELECT count(*) FROM balances", &[])?.try_get(0)?;
+    t.commit()?;
+    problems.truncate(MAX_PROBLEMS);
+    Ok(VerifyReport {
+        transactions: chain.transactions,
+        movements: chain.movements,
+        balances: balances as u64,
+        head: chain::to_hex(&chain.head),
+        problems,
+    })
 }
 
 /// Describes a balance key by natural keys.

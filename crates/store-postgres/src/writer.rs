@@ -9,15 +9,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
-use jiff::Timestamp;
-use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::chain;
 use tracelot_core::command::{Command, ReceiveUnits, Units};
 use tracelot_core::rules::{
-    self, Clocks, Effect, LedgerView, LotRecord, LotRef, MovementRecord, Plan, PlanError, PlannedMove, SerialRef,
-    TxRecord,
+    Effect, LedgerView, LotRecord, LotRef, MovementRecord, Plan, PlannedMove, SerialRef, TxRecord,
 };
-use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
+use tracelot_core::time::ClockPolicy;
 use tracelot_core::{DomainError, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
+use tracelot_store::writing::{self, Head, Stamp};
 use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
 
 use crate::db::{Conn, Error, WRITE_LOCK};
@@ -31,22 +30,6 @@ pub(crate) struct Job {
     /// keep and the chain position and hash they must land at.
     pub(crate) stamps: Option<Vec<Stamp>>,
     pub(crate) reply: Reply,
-}
-
-/// Where a copied transaction sat in its source ledger's chain.
-#[derive(Clone, Copy)]
-pub(crate) struct Stamp {
-    pub(crate) seq: i64,
-    pub(crate) recorded_at: Timestamp,
-    pub(crate) hash: [u8; 32],
-}
-
-/// The end of the chain.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Head {
-    seq: i64,
-    hash: [u8; 32],
-    recorded_at: i64,
 }
 
 /// How a transaction failed: before anything was written (nothing to undo),
@@ -100,7 +83,7 @@ impl Writer {
             conn,
             cache: Cache::default(),
             pend: Pending::default(),
-            head: Head { seq: -1, hash: chain::GENESIS, recorded_at: 0 },
+            head: Head { seq: -1, ..Head::EMPTY },
             next_serial: 1,
             next_lot: 1,
             stored: None,
@@ -169,7 +152,7 @@ impl Writer {
         )?;
         let head = match r.try_get::<_, Option<i64>>(0)? {
             Some(seq) => Head { seq, hash: rows::hash(&r, 1)?, recorded_at: r.try_get(2)? },
-            None => Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+            None => Head::EMPTY,
         };
         if head != self.head {
             // Another process appended: what the caches hold may be stale.
@@ -416,21 +399,9 @@ impl Writer {
             Ok(None) => {}
             Err(e) => return Err(Failure::BeforeWriting(e)),
         }
-        let recorded_at = match stamp {
-            Some(s) => s.recorded_at,
-            None => Timestamp::now().max(from_micros(self.head.recorded_at)),
-        };
-        let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
-            |occurred_at| {
-                let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
-                rules::plan(req, occurred_at, &mut view).map(|p| (occurred_at, p)).map_err(|e| match e {
-                    PlanError::Domain(d) => SubmitError::Refused(d),
-                    PlanError::View(v) => storage(v),
-                })
-            },
-        );
-        let (occurred_at, plan) = match planned {
-            Ok(p) => p,
+        let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
+        let mut c = match writing::chain(tx, &request, &self.head, stamp, self.policy, &mut view) {
+            Ok(c) => c,
             // A retry of a posted transaction may no longer plan: answer it
             // with the stored result.
             Err(e) => {
@@ -441,72 +412,35 @@ impl Writer {
                 };
             }
         };
-        let seq = self.head.seq + 1;
-        let overrides = serde_json::to_string(&plan.overrides).map_err(|e| Failure::BeforeWriting(storage(e)))?;
-        let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
-        let movement_count = moves(&plan).count() as i64;
-        let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
-            line: i as i64,
-            sku: m.item.spec.sku.as_str(),
-            lot: m.lot.as_ref().map(|l| l.code().as_str()),
-            serial: m.serial.as_ref().map(|s| s.serial().as_str()),
-            from: m.from.path.as_str(),
-            to: m.to.path.as_str(),
-            qty: m.qty,
-        });
-        let chain_tx = ChainTx {
-            seq,
-            id: *req.id.as_bytes(),
-            kind: plan.kind,
-            request: &request,
-            occurred_at: occ,
-            recorded_at: rec,
-            user: tx.user.as_str(),
-            reverses: plan.reverses,
-            overrides: &overrides,
-        };
-        let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
-        if let Some(s) = stamp
-            && (s.seq, s.hash) != (seq, hash)
-        {
-            return Err(Failure::BeforeWriting(tracelot_store::copy_mismatch(s.seq, seq)));
-        }
-        let movements = self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;
+        let movements = self.write_effects(c.seq, c.occurred_at, &c.plan).map_err(Failure::AfterWriting)?;
         let t = &mut self.pend.tx;
-        t.seq.push(seq);
+        t.seq.push(c.seq);
         t.id.push(*req.id.as_bytes());
-        t.kind.push(plan.kind);
+        t.kind.push(c.plan.kind);
         let request: Arc<str> = request.into();
         t.request.push(request.clone());
-        t.occurred_at.push(occ);
-        t.recorded_at.push(rec);
+        t.occurred_at.push(c.occurred_at);
+        t.recorded_at.push(c.recorded_at);
         t.user.push(tx.user.as_str().to_owned());
         t.reference.push(req.reference.clone());
         t.reason.push(req.reason.clone());
-        t.reverses.push(plan.reverses);
-        t.overrides.push(overrides);
-        t.movement_count.push(movement_count);
-        t.hash.push(hash);
-        self.pend.txs.insert(
-            req.id,
-            TxRecord { seq, kind: plan.kind.to_owned(), reverses: plan.reverses, reversed_by: None, movements },
-        );
-        if let Some(r) = plan.reverses {
-            self.pend.reversed.insert(r, seq);
-        }
-        self.head = Head { seq, hash, recorded_at: rec };
-        let posted = Posted {
-            id: req.id,
-            seq,
-            kind: plan.kind.to_owned(),
-            occurred_at: from_micros(occ),
-            recorded_at: from_micros(rec),
-            movements: movement_count as u64,
-            hash: chain::to_hex(&hash),
-            replayed: false,
-            generated_serials: plan.generated,
-            overrides: plan.overrides,
+        t.reverses.push(c.plan.reverses);
+        t.overrides.push(std::mem::take(&mut c.overrides));
+        t.movement_count.push(c.movement_count);
+        t.hash.push(c.hash);
+        let record = TxRecord {
+            seq: c.seq,
+            kind: c.plan.kind.to_owned(),
+            reverses: c.plan.reverses,
+            reversed_by: None,
+            movements,
         };
+        self.pend.txs.insert(req.id, record);
+        if let Some(r) = c.plan.reverses {
+            self.pend.reversed.insert(r, c.seq);
+        }
+        self.head = c.head();
+        let posted = c.into_posted(tx);
         self.posted.insert(req.id, (request, posted.clone()));
         Ok(posted)
     }
@@ -890,13 +824,6 @@ impl Writer {
             assert!(serial == 0 || held <= 1, "serial {serial} is held in {held} places");
         }
     }
-}
-
-fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
-    plan.effects.iter().filter_map(|e| match e {
-        Effect::Move(m) => Some(m),
-        _ => None,
-    })
 }
 
 /// Maps a constraint violation to the domain refusal it stands for; any

@@ -31,7 +31,8 @@ use tracelot_store::{
     TraceGraph, Unit, VerifyReport, WhereRow, WriterMetrics, WriterStats,
 };
 
-use crate::writer::{Job, Stamp, Writer};
+use crate::writer::{Job, Writer};
+use tracelot_store::writing::Stamp;
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone, Copy)]
@@ -186,8 +187,7 @@ impl Store for SqliteStore {
         let reply: Reply = Box::new(move |r| {
             let _ = tx.send(r);
         });
-        let (txs, stamps) =
-            entries.into_iter().map(|e| (e.tx, Stamp { seq: e.seq, recorded_at: e.recorded_at, hash: e.hash })).unzip();
+        let (txs, stamps) = Stamp::split(entries);
         self.metrics.queued(n);
         if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps: Some(stamps), reply }) {
             self.metrics.taken(n);

@@ -2,37 +2,15 @@
 //! name the first row that does not match.
 
 use rusqlite::Connection;
-use tracelot_core::chain::{self, ChainMove, ChainTx};
 use tracelot_store::VerifyReport;
+use tracelot_store::verify::{StoredMove, StoredTx, check_chain};
 
 /// At most this many problems are listed; the first is what matters.
 const MAX_PROBLEMS: usize = 20;
 
-struct MoveRow {
-    seq: i64,
-    line: i64,
-    sku: String,
-    lot: Option<String>,
-    serial: Option<String>,
-    from: String,
-    to: String,
-    qty: i64,
-    occurred_at: i64,
-}
-
 pub(crate) fn verify(c: &Connection) -> rusqlite::Result<VerifyReport> {
     // One read transaction: every check sees the same snapshot.
     let snapshot = c.unchecked_transaction()?;
-    let mut problems = Vec::new();
-    let (transactions, movements, head) = chain_check(c, &mut problems)?;
-    balance_checks(c, &mut problems)?;
-    let balances: i64 = c.query_row("SELECT count(*) FROM balances", [], |r| r.get(0))?;
-    snapshot.finish()?;
-    problems.truncate(MAX_PROBLEMS);
-    Ok(VerifyReport { transactions, movements, balances: balances as u64, head: chain::to_hex(&head), problems })
-}
-
-fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(u64, u64, [u8; 32])> {
     let mut txs = c.prepare(
         "SELECT seq, id, kind, request, occurred_at, recorded_at, user_name, reverses, overrides, movement_count, hash
          FROM transactions ORDER BY seq",
@@ -45,103 +23,52 @@ fn chain_check(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Result<(
          JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
          ORDER BY m.tx_seq, m.line",
     )?;
-    let mut move_rows = mvs.query([])?;
-    let mut next_move = read_move(&mut move_rows)?;
-    let mut rows = txs.query([])?;
-    let mut prev = chain::GENESIS;
-    let mut expected_seq = 1;
-    let (mut n_tx, mut n_mv) = (0u64, 0u64);
-    let mut chain_broken = false;
-    while let Some(r) = rows.next()? {
-        n_tx += 1;
-        let seq: i64 = r.get(0)?;
-        let id: Vec<u8> = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let request: String = r.get(3)?;
-        let occurred_at: i64 = r.get(4)?;
-        let user: String = r.get(6)?;
-        let overrides: String = r.get(8)?;
-        let count: i64 = r.get(9)?;
-        let stored: Vec<u8> = r.get(10)?;
-        let mut own = Vec::new();
-        while let Some(m) = next_move.take_if(|m| m.seq <= seq) {
-            next_move = read_move(&mut move_rows)?;
-            n_mv += 1;
-            if m.seq < seq {
-                problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
-                continue;
-            }
-            own.push(m);
-        }
-        if chain_broken {
-            continue;
-        }
-        let tx = ChainTx {
-            seq,
-            id: id.as_slice().try_into().unwrap_or([0; 16]),
-            kind: &kind,
-            request: &request,
-            occurred_at,
-            recorded_at: r.get(5)?,
-            user: &user,
-            reverses: r.get(7)?,
-            overrides: &overrides,
-        };
-        let recomputed = chain::hash(
-            &prev,
-            &tx,
-            own.iter().map(|m| ChainMove {
-                line: m.line,
-                sku: &m.sku,
-                lot: m.lot.as_deref(),
-                serial: m.serial.as_deref(),
-                from: &m.from,
-                to: &m.to,
-                qty: m.qty,
-            }),
-        );
-        let id_text = tracelot_core::TxId::from_bytes(tx.id);
-        let problem = if seq != expected_seq {
-            Some(format!("transaction #{seq} ({id_text}): expected #{expected_seq} next; a transaction is missing"))
-        } else if own.len() as i64 != count || own.iter().enumerate().any(|(i, m)| m.line != i as i64) {
-            Some(format!("transaction #{seq} ({id_text}): records {count} movements, the ledger holds {}", own.len()))
-        } else if let Some(m) = own.iter().find(|m| m.occurred_at != occurred_at) {
-            Some(format!("movement {seq}/{}: occurred_at differs from its transaction's", m.line))
-        } else if stored != recomputed {
-            Some(format!(
-                "transaction #{seq} ({id_text}, {kind}): hash mismatch; its content or movements were altered"
-            ))
-        } else {
-            None
-        };
-        if let Some(p) = problem {
-            problems.push(p);
-            chain_broken = true;
-        }
-        prev = stored.as_slice().try_into().unwrap_or(chain::GENESIS);
-        expected_seq = seq + 1;
-    }
-    while let Some(m) = next_move {
-        next_move = read_move(&mut move_rows)?;
-        n_mv += 1;
-        problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
-    }
-    Ok((n_tx, n_mv, prev))
-}
-
-fn read_move(rows: &mut rusqlite::Rows<'_>) -> rusqlite::Result<Option<MoveRow>> {
-    let Some(r) = rows.next()? else { return Ok(None) };
-    Ok(Some(MoveRow {
-        seq: r.get(0)?,
-        line: r.get(1)?,
-        sku: r.get(2)?,
-        lot: r.get(3)?,
-        serial: r.get(4)?,
-        from: r.get(5)?,
-        to: r.get(6)?,
-        qty: r.get(7)?,
-        occurred_at: r.get(8)?,
-    }))
+    let (mut tx_rows, mut move_rows) = (txs.query([])?, mvs.query([])?);
+    let chain = check_chain::<rusqlite::Error>(
+        || {
+            let Some(r) = tx_rows.next()? else { return Ok(None) };
+            Ok(Some(StoredTx {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                request: r.get(3)?,
+                occurred_at: r.get(4)?,
+                recorded_at: r.get(5)?,
+                user: r.get(6)?,
+                reverses: r.get(7)?,
+                overrides: r.get(8)?,
+                movement_count: r.get(9)?,
+                hash: r.get(10)?,
+            }))
+        },
+        || {
+            let Some(r) = move_rows.next()? else { return Ok(None) };
+            Ok(Some(StoredMove {
+                seq: r.get(0)?,
+                line: r.get(1)?,
+                sku: r.get(2)?,
+                lot: r.get(3)?,
+                serial: r.get(4)?,
+                from: r.get(5)?,
+                to: r.get(6)?,
+                qty: r.get(7)?,
+                occurred_at: r.get(8)?,
+            }))
+        },
+    )?;
+    drop((tx_rows, move_rows));
+    let mut problems = chain.problems;
+    balance_checks(c, &mut problems)?;
+    let balances: i64 = c.query_row("SELECT count(*) FROM balances", [], |r| r.get(0))?;
+    snapshot.finish()?;
+    problems.truncate(MAX_PROBLEMS);
+    Ok(VerifyReport {
+        transactions: chain.transactions,
+        movements: chain.movements,
+        balances: balances as u64,
+        head: tracelot_core::chain::to_hex(&chain.head),
+        problems,
+    })
 }
 
 /// Describes a balance key by natural keys.

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
-use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
-use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::chain;
 use tracelot_core::command::{Command, ReceiveUnits};
-use tracelot_core::rules::{self, Clocks, Effect, LedgerView, LotRef, Plan, PlanError, PlannedMove, SerialRef};
-use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
+use tracelot_core::rules::{self, Effect, LedgerView, LotRef, Plan, PlannedMove, SerialRef};
+use tracelot_core::time::{ClockPolicy, from_micros};
 use tracelot_core::{DomainError, Request, Rule, Transaction};
+use tracelot_store::writing::{self, Head, Stamp};
 use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
 
 use crate::view::{Cache, WriteView};
@@ -24,22 +24,6 @@ pub(crate) struct Job {
     /// keep and the chain position and hash they must land at.
     pub(crate) stamps: Option<Vec<Stamp>>,
     pub(crate) reply: Reply,
-}
-
-/// Where a copied transaction sat in its source ledger's chain.
-#[derive(Clone, Copy)]
-pub(crate) struct Stamp {
-    pub(crate) seq: i64,
-    pub(crate) recorded_at: Timestamp,
-    pub(crate) hash: [u8; 32],
-}
-
-/// The end of the chain, advanced only when a transaction's savepoint is released.
-#[derive(Clone, Copy)]
-struct Head {
-    seq: i64,
-    hash: [u8; 32],
-    recorded_at: i64,
 }
 
 /// The statements run for every transaction, prepared once for the
@@ -117,7 +101,7 @@ impl<'c> Writer<'c> {
             conn,
             hot: Hot::prepare(conn)?,
             cache: Cache::default(),
-            head: Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+            head: Head::EMPTY,
             data_version: 0,
             policy,
             max_batch: max_batch.max(1),
@@ -143,7 +127,7 @@ impl<'c> Writer<'c> {
             Some((seq, hash, recorded_at)) => {
                 Head { seq, hash: hash.try_into().unwrap_or(chain::GENESIS), recorded_at }
             }
-            None => Head { seq: 0, hash: chain::GENESIS, recorded_at: 0 },
+            None => Head::EMPTY,
         };
         Ok(())
     }
@@ -298,67 +282,25 @@ impl<'c> Writer<'c> {
             Ok(None) => Err(Failure::BeforeWriting(e)),
             Err(other) => Err(Failure::BeforeWriting(other)),
         };
-        let recorded_at = match stamp {
-            Some(s) => s.recorded_at,
-            None => Timestamp::now().max(from_micros(self.head.recorded_at)),
-        };
-        let planned = Clocks { recorded_at, policy: self.policy }.occurred_at(req).map_err(SubmitError::from).and_then(
-            |occurred_at| {
-                let mut view = WriteView { conn: self.conn, cache: &mut self.cache };
-                rules::plan(req, occurred_at, &mut view).map(|p| (occurred_at, p)).map_err(|e| match e {
-                    PlanError::Domain(d) => SubmitError::Refused(d),
-                    PlanError::View(v) => storage(v),
-                })
-            },
-        );
-        let (occurred_at, plan) = match planned {
-            Ok(p) => p,
+        let mut view = WriteView { conn: self.conn, cache: &mut self.cache };
+        let c = match writing::chain(tx, &request, &self.head, stamp, self.policy, &mut view) {
+            Ok(c) => c,
             Err(e) => return before(self, e),
         };
-        let seq = self.head.seq + 1;
-        let overrides = serde_json::to_string(&plan.overrides).map_err(|e| Failure::BeforeWriting(storage(e)))?;
-        let (occ, rec) = (to_micros(occurred_at), to_micros(recorded_at));
-        let movement_count = moves(&plan).count() as i64;
-        let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
-            line: i as i64,
-            sku: m.item.spec.sku.as_str(),
-            lot: m.lot.as_ref().map(|l| l.code().as_str()),
-            serial: m.serial.as_ref().map(|s| s.serial().as_str()),
-            from: m.from.path.as_str(),
-            to: m.to.path.as_str(),
-            qty: m.qty,
-        });
-        let chain_tx = ChainTx {
-            seq,
-            id: *req.id.as_bytes(),
-            kind: plan.kind,
-            request: &request,
-            occurred_at: occ,
-            recorded_at: rec,
-            user: tx.user.as_str(),
-            reverses: plan.reverses,
-            overrides: &overrides,
-        };
-        let hash = chain::hash(&self.head.hash, &chain_tx, chain_moves);
-        if let Some(s) = stamp
-            && (s.seq, s.hash) != (seq, hash)
-        {
-            return Err(Failure::BeforeWriting(tracelot_store::copy_mismatch(s.seq, seq)));
-        }
         let inserted = self.hot.insert_tx.execute(params![
-            seq,
+            c.seq,
             &req.id.as_bytes()[..],
-            plan.kind,
+            c.plan.kind,
             request,
-            occ,
-            rec,
+            c.occurred_at,
+            c.recorded_at,
             tx.user.as_str(),
             req.reference,
             req.reason,
-            plan.reverses,
-            overrides,
-            movement_count,
-            &hash[..],
+            c.plan.reverses,
+            c.overrides,
+            c.movement_count,
+            &c.hash[..],
         ]);
         // A failed INSERT statement writes nothing, so this is still "before writing".
         if let Err(e) = inserted {
@@ -373,20 +315,9 @@ impl<'c> Writer<'c> {
                 Err(Failure::BeforeWriting(storage(e)))
             };
         }
-        self.write_effects(seq, occ, &plan).map_err(Failure::AfterWriting)?;
-        self.head = Head { seq, hash, recorded_at: rec };
-        Ok(Posted {
-            id: req.id,
-            seq,
-            kind: plan.kind.to_owned(),
-            occurred_at: from_micros(occ),
-            recorded_at: from_micros(rec),
-            movements: movement_count as u64,
-            hash: chain::to_hex(&hash),
-            replayed: false,
-            generated_serials: plan.generated,
-            overrides: plan.overrides,
-        })
+        self.write_effects(c.seq, c.occurred_at, &c.plan).map_err(Failure::AfterWriting)?;
+        self.head = c.head();
+        Ok(c.into_posted(tx))
     }
 
     fn write_effects(&mut self, seq: i64, occurred_at: i64, plan: &Plan) -> Result<(), SubmitError> {
@@ -672,13 +603,6 @@ impl<'c> Writer<'c> {
             assert!(serial == 0 || held <= 1, "serial {serial} is held in {held} places");
         }
     }
-}
-
-fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
-    plan.effects.iter().filter_map(|e| match e {
-        Effect::Move(m) => Some(m),
-        _ => None,
-    })
 }
 
 fn is_constraint(e: &rusqlite::Error) -> bool {

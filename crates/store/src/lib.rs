@@ -22,6 +22,8 @@ pub mod conformance;
 pub mod copy;
 pub mod metrics;
 pub mod trace;
+pub mod verify;
+pub mod writing;
 
 pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
 
