@@ -19,8 +19,6 @@ mod verify;
 mod view;
 mod writer;
 
-use std::sync::Arc;
-use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 
 use jiff::civil::Date;
@@ -30,13 +28,13 @@ use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
     LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
-    Unit, VerifyReport, WhereRow, WriterMetrics, WriterStats,
+    Unit, VerifyReport, WhereRow, WriterStats,
 };
 
 use crate::db::Conn;
 use crate::pool::Pool;
-use crate::writer::{Job, Writer};
-use tracelot_store::writing::Stamp;
+use crate::writer::Writer;
+use tracelot_store::writing::Queue;
 
 /// Whether a database URL names PostgreSQL.
 pub fn is_postgres_url(url: &str) -> bool {
@@ -67,10 +65,9 @@ impl Default for PgOptions {
 
 /// A tracelot ledger in a PostgreSQL database.
 pub struct PgStore {
-    jobs: Option<Sender<Job>>,
+    queue: Queue,
     writer: Option<JoinHandle<()>>,
     pool: Pool,
-    metrics: Arc<WriterMetrics>,
 }
 
 impl PgStore {
@@ -105,14 +102,13 @@ impl PgStore {
     fn start(url: &str, create: bool, options: PgOptions) -> Result<Self, StoreError> {
         let mut conn = Conn::connect(url)?;
         db::migrate(&mut conn, create)?;
-        let (tx, rx) = mpsc::channel();
-        let metrics = Arc::new(WriterMetrics::default());
-        let writer = Writer::new(url.to_owned(), conn, options.clock_policy, options.max_batch, metrics.clone());
+        let (queue, rx) = Queue::new();
+        let writer = Writer::new(url.to_owned(), conn, options.clock_policy, options.max_batch, queue.metrics());
         let handle = std::thread::Builder::new()
             .name("tracelot-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
-        Ok(PgStore { jobs: Some(tx), writer: Some(handle), pool: Pool::new(url, options.readers)?, metrics })
+        Ok(PgStore { queue, writer: Some(handle), pool: Pool::new(url, options.readers)? })
     }
 
     /// Runs a query on a pooled connection.
@@ -122,54 +118,26 @@ impl PgStore {
     ) -> Result<T, StoreError> {
         self.pool.run(f)?.map_err(StoreError::from)
     }
-
-    fn send(&self, txs: Vec<Transaction>, stamps: Option<Vec<Stamp>>, reply: Reply) {
-        let n = txs.len();
-        if n == 0 {
-            return reply(Vec::new());
-        }
-        let Some(jobs) = &self.jobs else { return reply(stopped(n)) };
-        self.metrics.queued(n);
-        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps, reply }) {
-            self.metrics.taken(n);
-            (job.reply)(stopped(n));
-        }
-    }
 }
 
 impl Drop for PgStore {
     /// Closes the queue and waits for the writer to finish what it took, so
     /// no acknowledged write is lost at shutdown.
     fn drop(&mut self) {
-        self.jobs.take();
+        self.queue.close();
         if let Some(h) = self.writer.take() {
             let _ = h.join();
         }
     }
 }
 
-/// Results for `n` transactions the writer can no longer take.
-fn stopped(n: usize) -> Vec<Result<Posted, SubmitError>> {
-    (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect()
-}
-
 impl Store for PgStore {
     fn submit_batch_then(&self, txs: Vec<Transaction>, reply: Reply) {
-        self.send(txs, None, reply);
+        self.queue.submit(txs, None, reply);
     }
 
     fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
-        let n = entries.len();
-        let (txs, stamps) = Stamp::split(entries);
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.send(
-            txs,
-            Some(stamps),
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        );
-        rx.recv().unwrap_or_else(|_| stopped(n))
+        self.queue.import(entries)
     }
 
     fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError> {
@@ -255,6 +223,6 @@ impl Store for PgStore {
     }
 
     fn writer_stats(&self) -> WriterStats {
-        self.metrics.snapshot()
+        self.queue.metrics().snapshot()
     }
 }

@@ -16,21 +16,12 @@ use tracelot_core::rules::{
 };
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{DomainError, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
-use tracelot_store::writing::{self, Head, Stamp};
-use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
+use tracelot_store::writing::{self, Head, Job, Stamp};
+use tracelot_store::{Posted, SubmitError, WriterMetrics};
 
 use crate::db::{Conn, Error, WRITE_LOCK};
 use crate::rows;
 use crate::view::{Cache, Pending, WriteView};
-
-/// One caller's submission and where its results go.
-pub(crate) struct Job {
-    pub(crate) txs: Vec<Transaction>,
-    /// For transactions copied from another ledger: the recorded time to
-    /// keep and the chain position and hash they must land at.
-    pub(crate) stamps: Option<Vec<Stamp>>,
-    pub(crate) reply: Reply,
-}
 
 /// How a transaction failed: before anything was written (nothing to undo),
 /// or part-way through writing (its writes must be rolled back).
@@ -98,32 +89,8 @@ impl Writer {
 
     /// Serves jobs until every sender is gone.
     pub(crate) fn run(mut self, rx: Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
-            let mut n = first.txs.len();
-            let mut jobs = vec![first];
-            while n < self.max_batch {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        n += j.txs.len();
-                        jobs.push(j);
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.metrics.taken(n);
-            let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
-            let stamps: Vec<Option<Stamp>> = jobs
-                .iter()
-                .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
-                .collect();
-            let txs: Vec<(Transaction, Option<Stamp>)> =
-                jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
-            let mut flat = self.post_all(&txs).into_iter();
-            self.metrics.committed(n);
-            for (job, size) in jobs.into_iter().zip(sizes) {
-                (job.reply)(flat.by_ref().take(size).collect());
-            }
-        }
+        let metrics = self.metrics.clone();
+        writing::serve(rx, self.max_batch, &metrics, |batch| self.post_all(batch));
     }
 
     /// Opens a batch: a transaction holding the write lock, with the chain's

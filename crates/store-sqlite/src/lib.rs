@@ -16,8 +16,8 @@ mod view;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use jiff::civil::Date;
@@ -28,11 +28,11 @@ use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
     LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
-    TraceGraph, Unit, VerifyReport, WhereRow, WriterMetrics, WriterStats,
+    TraceGraph, Unit, VerifyReport, WhereRow, WriterStats,
 };
 
-use crate::writer::{Job, Writer};
-use tracelot_store::writing::Stamp;
+use crate::writer::Writer;
+use tracelot_store::writing::Queue;
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone, Copy)]
@@ -56,12 +56,11 @@ impl Default for SqliteOptions {
 /// A tracelot ledger in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    jobs: Option<Sender<Job>>,
+    queue: Queue,
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
     /// The connection account changes are written on, opened on first use.
     accounts_conn: Mutex<Option<Connection>>,
-    metrics: Arc<WriterMetrics>,
     genealogy: Option<Mutex<genealogy::Genealogy>>,
 }
 
@@ -90,10 +89,9 @@ impl SqliteStore {
 
     fn start(path: &Path, create: bool, options: SqliteOptions) -> Result<Self, StoreError> {
         let conn = db::open_writer(path, create)?;
-        let (tx, rx) = mpsc::channel();
+        let (queue, rx) = Queue::new();
         let (ready_tx, ready) = mpsc::sync_channel(1);
-        let metrics = Arc::new(WriterMetrics::default());
-        let shared = metrics.clone();
+        let shared = queue.metrics();
         let handle = std::thread::Builder::new()
             .name("tracelot-writer".into())
             .spawn(move || match Writer::new(&conn, options.clock_policy, options.max_batch, shared) {
@@ -109,11 +107,10 @@ impl SqliteStore {
         ready.recv().map_err(|_| StoreError::Storage("the writer thread stopped while starting".into()))??;
         Ok(SqliteStore {
             path: path.to_owned(),
-            jobs: Some(tx),
+            queue,
             writer: Some(handle),
             readers: Mutex::new(Vec::new()),
             accounts_conn: Mutex::new(None),
-            metrics,
             genealogy: options.genealogy_index.then(|| Mutex::new(genealogy::Genealogy::default())),
         })
     }
@@ -157,7 +154,7 @@ impl Drop for SqliteStore {
     /// Closes the queue and waits for the writer to finish what it took, so
     /// no acknowledged write is lost at shutdown.
     fn drop(&mut self) {
-        self.jobs.take();
+        self.queue.close();
         if let Some(h) = self.writer.take() {
             let _ = h.join();
         }
@@ -166,34 +163,11 @@ impl Drop for SqliteStore {
 
 impl Store for SqliteStore {
     fn submit_batch_then(&self, txs: Vec<Transaction>, reply: Reply) {
-        let n = txs.len();
-        if n == 0 {
-            return reply(Vec::new());
-        }
-        let Some(jobs) = &self.jobs else {
-            return reply(stopped(n));
-        };
-        self.metrics.queued(n);
-        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps: None, reply }) {
-            self.metrics.taken(n);
-            (job.reply)(stopped(n));
-        }
+        self.queue.submit(txs, None, reply);
     }
 
     fn import_batch(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
-        let n = entries.len();
-        let Some(jobs) = &self.jobs else { return stopped(n) };
-        let (tx, rx) = mpsc::sync_channel(1);
-        let reply: Reply = Box::new(move |r| {
-            let _ = tx.send(r);
-        });
-        let (txs, stamps) = Stamp::split(entries);
-        self.metrics.queued(n);
-        if let Err(mpsc::SendError(job)) = jobs.send(Job { txs, stamps: Some(stamps), reply }) {
-            self.metrics.taken(n);
-            (job.reply)(stopped(n));
-        }
-        rx.recv().unwrap_or_else(|_| stopped(n))
+        self.queue.import(entries)
     }
 
     fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError> {
@@ -282,11 +256,6 @@ impl Store for SqliteStore {
     }
 
     fn writer_stats(&self) -> WriterStats {
-        self.metrics.snapshot()
+        self.queue.metrics().snapshot()
     }
-}
-
-/// Results for `n` transactions the writer can no longer take.
-fn stopped(n: usize) -> Vec<Result<Posted, SubmitError>> {
-    (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect()
 }

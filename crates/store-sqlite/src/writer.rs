@@ -12,19 +12,10 @@ use tracelot_core::command::{Command, ReceiveUnits};
 use tracelot_core::rules::{self, Effect, LedgerView, LotRef, Plan, PlannedMove, SerialRef};
 use tracelot_core::time::{ClockPolicy, from_micros};
 use tracelot_core::{DomainError, Request, Rule, Transaction};
-use tracelot_store::writing::{self, Head, Stamp};
-use tracelot_store::{Posted, Reply, SubmitError, WriterMetrics};
+use tracelot_store::writing::{self, Head, Job, Stamp};
+use tracelot_store::{Posted, SubmitError, WriterMetrics};
 
 use crate::view::{Cache, WriteView};
-
-/// One caller's submission and where its results go.
-pub(crate) struct Job {
-    pub(crate) txs: Vec<Transaction>,
-    /// For transactions copied from another ledger: the recorded time to
-    /// keep and the chain position and hash they must land at.
-    pub(crate) stamps: Option<Vec<Stamp>>,
-    pub(crate) reply: Reply,
-}
 
 /// The statements run for every transaction, prepared once for the
 /// writer's life (as a hand-written loop would) instead of fetched from the
@@ -134,37 +125,8 @@ impl<'c> Writer<'c> {
 
     /// Serves jobs until every sender is gone.
     pub(crate) fn run(mut self, rx: Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
-            let mut n = first.txs.len();
-            let mut jobs = vec![first];
-            while n < self.max_batch {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        n += j.txs.len();
-                        jobs.push(j);
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.metrics.taken(n);
-            let results = self.batch(&mut jobs);
-            self.metrics.committed(n);
-            for (job, res) in jobs.into_iter().zip(results) {
-                (job.reply)(res);
-            }
-        }
-    }
-
-    fn batch(&mut self, jobs: &mut [Job]) -> Vec<Vec<Result<Posted, SubmitError>>> {
-        let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
-        let stamps: Vec<Option<Stamp>> = jobs
-            .iter()
-            .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
-            .collect();
-        let txs: Vec<(Transaction, Option<Stamp>)> =
-            jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
-        let mut flat = self.post_all(&txs).into_iter();
-        sizes.iter().map(|n| flat.by_ref().take(*n).collect()).collect()
+        let metrics = self.metrics.clone();
+        writing::serve(rx, self.max_batch, &metrics, |batch| self.post_all(batch));
     }
 
     /// Posts `txs` in one database transaction, one result each.

@@ -4,13 +4,16 @@
 //! position and its hash, and checks a copied transaction lands where it
 //! sat in its source.
 
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SendError, Sender};
+
 use jiff::Timestamp;
 use tracelot_core::Transaction;
 use tracelot_core::chain::{self, ChainMove, ChainTx};
 use tracelot_core::rules::{self, Clocks, LedgerView, Plan, PlanError, PlannedMove};
 use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
 
-use crate::{LedgerEntry, Posted, SubmitError};
+use crate::{LedgerEntry, Posted, Reply, SubmitError, WriterMetrics};
 
 /// The end of the chain: the last transaction's position, hash and
 /// recorded time (µs).
@@ -150,4 +153,111 @@ pub fn chain(
     }
     let movement_count = moves(&plan).count() as i64;
     Ok(Chained { plan, seq, occurred_at, recorded_at, overrides, movement_count, hash })
+}
+
+/// One caller's submission and where its results go.
+pub struct Job {
+    /// The transactions, in order.
+    pub txs: Vec<Transaction>,
+    /// For transactions copied from another ledger: where each sat there.
+    pub stamps: Option<Vec<Stamp>>,
+    /// Called once with one result per transaction.
+    pub reply: Reply,
+}
+
+/// A transaction of a batch, with its stamp when it is a copy.
+pub type Posting = (Transaction, Option<Stamp>);
+
+/// Results for `n` transactions the writer can no longer take.
+pub fn stopped(n: usize) -> Vec<Result<Posted, SubmitError>> {
+    (0..n).map(|_| Err(SubmitError::Storage("the writer thread has stopped".into()))).collect()
+}
+
+/// The sending end of a backend's writer queue, with its metrics.
+pub struct Queue {
+    jobs: Option<Sender<Job>>,
+    metrics: Arc<WriterMetrics>,
+}
+
+impl Queue {
+    /// A queue and the receiving end its writer thread serves.
+    pub fn new() -> (Queue, Receiver<Job>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        (Queue { jobs: Some(tx), metrics: Arc::new(WriterMetrics::default()) }, rx)
+    }
+
+    /// The metrics the writer updates.
+    pub fn metrics(&self) -> Arc<WriterMetrics> {
+        self.metrics.clone()
+    }
+
+    /// Queues transactions; `reply` gets their results once durable.
+    pub fn submit(&self, txs: Vec<Transaction>, stamps: Option<Vec<Stamp>>, reply: Reply) {
+        let n = txs.len();
+        if n == 0 {
+            return reply(Vec::new());
+        }
+        let Some(jobs) = &self.jobs else { return reply(stopped(n)) };
+        self.metrics.queued(n);
+        if let Err(SendError(job)) = jobs.send(Job { txs, stamps, reply }) {
+            self.metrics.taken(n);
+            (job.reply)(stopped(n));
+        }
+    }
+
+    /// Queues copied transactions and waits for their results.
+    pub fn import(&self, entries: Vec<LedgerEntry>) -> Vec<Result<Posted, SubmitError>> {
+        let n = entries.len();
+        let (txs, stamps) = Stamp::split(entries);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.submit(
+            txs,
+            Some(stamps),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv().unwrap_or_else(|_| stopped(n))
+    }
+
+    /// Closes the queue: the writer finishes what it took, then stops.
+    pub fn close(&mut self) {
+        self.jobs.take();
+    }
+}
+
+/// A writer thread's loop: takes whatever is queued (up to `max_batch`
+/// transactions) as one batch, hands it to `post`, and answers every job
+/// with its share of the results. Returns when every sender is gone.
+pub fn serve(
+    rx: Receiver<Job>,
+    max_batch: usize,
+    metrics: &WriterMetrics,
+    mut post: impl FnMut(&[Posting]) -> Vec<Result<Posted, SubmitError>>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut n = first.txs.len();
+        let mut jobs = vec![first];
+        while n < max_batch.max(1) {
+            match rx.try_recv() {
+                Ok(j) => {
+                    n += j.txs.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        metrics.taken(n);
+        let sizes: Vec<usize> = jobs.iter().map(|j| j.txs.len()).collect();
+        let stamps: Vec<Option<Stamp>> = jobs
+            .iter()
+            .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
+            .collect();
+        let batch: Vec<Posting> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
+        let mut results = post(&batch).into_iter();
+        metrics.committed(n);
+        for (job, size) in jobs.into_iter().zip(sizes) {
+            (job.reply)(results.by_ref().take(size).collect());
+        }
+    }
 }
