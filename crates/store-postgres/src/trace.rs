@@ -3,51 +3,52 @@
 //! frontier of units at once (as three arrays joined with `unnest`), so a
 //! trace costs one query per level, not one per unit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use postgres::Row;
 use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku};
+use tracelot_store::trace::{LinkRows, LinkTx, Namer, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
-use crate::db::{Conn, Result};
+use crate::db::{Conn, Error, Result};
 use crate::rows::{instant, parsed, tx_id};
 
-/// A unit by store ids; 0 means "none" (as in `movements`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Ids {
-    item: i64,
-    lot: i64,
-    serial: i64,
-}
-
 /// Names ids back into units, remembering what it has looked up.
-#[derive(Default)]
-struct Names {
+struct Names<'c> {
+    c: &'c mut Conn,
     items: HashMap<i64, (Sku, Scale)>,
     lots: HashMap<i64, LotCode>,
     serials: HashMap<i64, Serial>,
 }
 
-impl Names {
-    fn item(&mut self, c: &mut Conn, id: i64) -> Result<(Sku, Scale)> {
+impl<'c> Names<'c> {
+    fn new(c: &'c mut Conn) -> Self {
+        Names { c, items: HashMap::new(), lots: HashMap::new(), serials: HashMap::new() }
+    }
+
+    fn item(&mut self, id: i64) -> Result<(Sku, Scale)> {
         if let Some(v) = self.items.get(&id) {
             return Ok(v.clone());
         }
-        let r = c.query_one("SELECT sku, scale FROM items WHERE id = $1", &[&id])?;
+        let r = self.c.query_one("SELECT sku, scale FROM items WHERE id = $1", &[&id])?;
         let v = (parsed(&r, 0)?, crate::rows::scale_at(&r, 1)?);
         self.items.insert(id, v.clone());
         Ok(v)
     }
+}
 
-    fn unit(&mut self, c: &mut Conn, ids: Ids) -> Result<Unit> {
-        let (sku, _) = self.item(c, ids.item)?;
+impl Namer for Names<'_> {
+    type Error = Error;
+
+    fn unit(&mut self, ids: Ids) -> Result<Unit> {
+        let (sku, _) = self.item(ids.item)?;
         let lot = match ids.lot {
             0 => None,
             id => Some(match self.lots.get(&id) {
                 Some(l) => l.clone(),
                 None => {
-                    let l: LotCode = parsed(&c.query_one("SELECT code FROM lots WHERE id = $1", &[&id])?, 0)?;
+                    let l: LotCode = parsed(&self.c.query_one("SELECT code FROM lots WHERE id = $1", &[&id])?, 0)?;
                     self.lots.insert(id, l.clone());
                     l
                 }
@@ -58,7 +59,7 @@ impl Names {
             id => Some(match self.serials.get(&id) {
                 Some(s) => s.clone(),
                 None => {
-                    let s: Serial = parsed(&c.query_one("SELECT serial FROM serials WHERE id = $1", &[&id])?, 0)?;
+                    let s: Serial = parsed(&self.c.query_one("SELECT serial FROM serials WHERE id = $1", &[&id])?, 0)?;
                     self.serials.insert(id, s.clone());
                     s
                 }
@@ -67,8 +68,8 @@ impl Names {
         Ok(Unit { sku, lot, serial })
     }
 
-    fn quantity(&mut self, c: &mut Conn, item: i64, units: i64) -> Result<Quantity> {
-        Ok(Quantity { units, scale: self.item(c, item)?.1 })
+    fn quantity(&mut self, item: i64, units: i64) -> Result<Quantity> {
+        Ok(Quantity { units, scale: self.item(item)?.1 })
     }
 }
 
@@ -187,13 +188,8 @@ fn assembly_sql(direction: Direction) -> String {
     )
 }
 
-struct Run {
-    tx: tracelot_core::TxId,
-    occurred_at: jiff::Timestamp,
-    reference: Option<String>,
-    /// (unit ids) → (line → units), so a line joined many times counts once.
-    inputs: BTreeMap<Ids, BTreeMap<i64, i64>>,
-    outputs: BTreeMap<Ids, BTreeMap<i64, i64>>,
+fn link_tx(r: &Row) -> Result<LinkTx> {
+    Ok(LinkTx { seq: r.try_get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 2)?, reference: r.try_get(3)? })
 }
 
 pub(crate) fn links(c: &mut Conn, units: &[Unit], direction: Direction) -> Result<Vec<Link>> {
@@ -201,63 +197,15 @@ pub(crate) fn links(c: &mut Conn, units: &[Unit], direction: Direction) -> Resul
     if f.items.is_empty() {
         return Ok(Vec::new());
     }
-    let mut runs: BTreeMap<i64, Run> = BTreeMap::new();
+    let mut found = LinkRows::default();
     for r in query_frontier(c, &produce_sql(direction), &f)? {
-        let seq: i64 = r.try_get(0)?;
-        let run = match runs.entry(seq) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => v.insert(Run {
-                tx: tx_id(&r, 1)?,
-                occurred_at: instant(&r, 2)?,
-                reference: r.try_get(3)?,
-                inputs: BTreeMap::new(),
-                outputs: BTreeMap::new(),
-            }),
-        };
-        run.inputs.entry(ids_at(&r, 5)?).or_default().insert(r.try_get(4)?, r.try_get(8)?);
-        run.outputs.entry(ids_at(&r, 10)?).or_default().insert(r.try_get(9)?, r.try_get(13)?);
-    }
-    let mut names = Names::default();
-    let mut out = Vec::new();
-    for (seq, run) in &runs {
-        for (input, in_lines) in &run.inputs {
-            let in_units: i64 = in_lines.values().sum();
-            for (output, out_lines) in &run.outputs {
-                let out_units: i64 = out_lines.values().sum();
-                out.push(Link {
-                    kind: "produce",
-                    seq: *seq,
-                    tx_id: run.tx,
-                    occurred_at: run.occurred_at,
-                    reference: run.reference.as_deref().map(Arc::from),
-                    input: names.unit(c, *input)?,
-                    input_units: in_units,
-                    input_quantity: names.quantity(c, input.item, in_units)?,
-                    output: names.unit(c, *output)?,
-                    output_units: out_units,
-                    output_quantity: names.quantity(c, output.item, out_units)?,
-                });
-            }
-        }
+        let input = (ids_at(&r, 5)?, r.try_get(4)?, r.try_get(8)?);
+        found.produced(link_tx(&r)?, input, (ids_at(&r, 10)?, r.try_get(9)?, r.try_get(13)?));
     }
     for r in query_frontier(c, &assembly_sql(direction), &f)? {
-        let (component, parent) = (ids_at(&r, 4)?, ids_at(&r, 7)?);
-        out.push(Link {
-            kind: "assemble",
-            seq: r.try_get(0)?,
-            tx_id: tx_id(&r, 1)?,
-            occurred_at: instant(&r, 2)?,
-            reference: r.try_get::<_, Option<&str>>(3)?.map(Arc::from),
-            input: names.unit(c, component)?,
-            input_units: 1,
-            input_quantity: names.quantity(c, component.item, 1)?,
-            output: names.unit(c, parent)?,
-            output_units: 1,
-            output_quantity: names.quantity(c, parent.item, 1)?,
-        });
+        found.installed(link_tx(&r)?, ids_at(&r, 4)?, ids_at(&r, 7)?);
     }
-    out.sort_by_key(|a| (a.occurred_at, a.seq));
-    Ok(out)
+    found.links(&mut Names::new(c))
 }
 
 pub(crate) fn partner_moves(c: &mut Conn, units: &[Unit]) -> Result<Vec<PartnerMove>> {
@@ -298,7 +246,7 @@ pub(crate) fn partner_moves(c: &mut Conn, units: &[Unit]) -> Result<Vec<PartnerM
     }
     raw.sort_by_key(|x| x.0);
     raw.dedup_by_key(|x| x.0);
-    let mut names = Names::default();
+    let mut names = Names::new(c);
     raw.into_iter()
         .map(|((occ, seq, _), tx, kind, reference, ids, units, partner, partner_kind)| {
             Ok(PartnerMove {
@@ -307,11 +255,11 @@ pub(crate) fn partner_moves(c: &mut Conn, units: &[Unit]) -> Result<Vec<PartnerM
                 kind: kind.into(),
                 occurred_at: tracelot_core::time::from_micros(occ),
                 reference: reference.map(Arc::from),
-                unit: names.unit(c, ids)?,
+                unit: names.unit(ids)?,
                 partner,
                 partner_kind,
                 units,
-                quantity: names.quantity(c, ids.item, units.abs())?,
+                quantity: names.quantity(ids.item, units.abs())?,
             })
         })
         .collect()
@@ -332,7 +280,7 @@ pub(crate) fn assembly_events(c: &mut Conn, sku: &Sku, serial: &Serial) -> Resul
          ORDER BY e.seq, e.line",
         &[&ids.item, &ids.serial],
     )?;
-    let mut names = Names::default();
+    let mut names = Names::new(c);
     rows.iter()
         .map(|r| {
             Ok(AssemblyEvent {
@@ -341,8 +289,8 @@ pub(crate) fn assembly_events(c: &mut Conn, sku: &Sku, serial: &Serial) -> Resul
                 occurred_at: instant(r, 2)?,
                 reference: r.try_get(3)?,
                 reason: r.try_get(4)?,
-                parent: names.unit(c, ids_at(r, 5)?)?,
-                component: names.unit(c, ids_at(r, 8)?)?,
+                parent: names.unit(ids_at(r, 5)?)?,
+                component: names.unit(ids_at(r, 8)?)?,
                 installed: r.try_get(11)?,
             })
         })

@@ -3,33 +3,31 @@
 //! frontier of units at once (as a JSON array joined with `json_each`), so
 //! a trace costs one query per level, not one per unit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku};
+use tracelot_store::trace::{LinkRows, LinkTx, Namer, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::rows::{instant, parsed, tx_id};
 
-/// A unit by store ids; 0 means "none" (as in `movements`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Ids {
-    item: i64,
-    lot: i64,
-    serial: i64,
-}
-
 /// Names ids back into units, remembering what it has looked up.
-#[derive(Default)]
-struct Names {
+struct Names<'c> {
+    c: &'c Connection,
     items: HashMap<i64, (Sku, Scale)>,
     lots: HashMap<i64, LotCode>,
     serials: HashMap<i64, Serial>,
 }
 
-impl Names {
-    fn item(&mut self, c: &Connection, id: i64) -> rusqlite::Result<(Sku, Scale)> {
+impl<'c> Names<'c> {
+    fn new(c: &'c Connection) -> Self {
+        Names { c, items: HashMap::new(), lots: HashMap::new(), serials: HashMap::new() }
+    }
+
+    fn item(&mut self, id: i64) -> rusqlite::Result<(Sku, Scale)> {
+        let c = self.c;
         if let Some(v) = self.items.get(&id) {
             return Ok(v.clone());
         }
@@ -39,9 +37,14 @@ impl Names {
         self.items.insert(id, v.clone());
         Ok(v)
     }
+}
 
-    fn unit(&mut self, c: &Connection, ids: Ids) -> rusqlite::Result<Unit> {
-        let (sku, _) = self.item(c, ids.item)?;
+impl Namer for Names<'_> {
+    type Error = rusqlite::Error;
+
+    fn unit(&mut self, ids: Ids) -> rusqlite::Result<Unit> {
+        let (sku, _) = self.item(ids.item)?;
+        let c = self.c;
         let lot = match ids.lot {
             0 => None,
             id => Some(match self.lots.get(&id) {
@@ -70,8 +73,8 @@ impl Names {
         Ok(Unit { sku, lot, serial })
     }
 
-    fn quantity(&mut self, c: &Connection, item: i64, units: i64) -> rusqlite::Result<Quantity> {
-        Ok(Quantity { units, scale: self.item(c, item)?.1 })
+    fn quantity(&mut self, item: i64, units: i64) -> rusqlite::Result<Quantity> {
+        Ok(Quantity { units, scale: self.item(item)?.1 })
     }
 }
 
@@ -194,13 +197,8 @@ const ASSEMBLY_BACKWARD: &str = "
     JOIN transactions t ON t.seq = e.seq
     ORDER BY e.seq, e.line";
 
-struct Run {
-    tx: tracelot_core::TxId,
-    occurred_at: jiff::Timestamp,
-    reference: Option<String>,
-    /// (unit ids) → (line → units), so a line joined many times counts once.
-    inputs: BTreeMap<Ids, BTreeMap<i64, i64>>,
-    outputs: BTreeMap<Ids, BTreeMap<i64, i64>>,
+fn link_tx(r: &Row) -> rusqlite::Result<LinkTx> {
+    Ok(LinkTx { seq: r.get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 2)?, reference: r.get(3)? })
 }
 
 pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rusqlite::Result<Vec<Link>> {
@@ -208,7 +206,7 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut runs: BTreeMap<i64, Run> = BTreeMap::new();
+    let mut found = LinkRows::default();
     let sql = match direction {
         Direction::Forward => PRODUCE_FORWARD,
         Direction::Backward => PRODUCE_BACKWARD,
@@ -216,79 +214,20 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
     let mut stmt = c.prepare_cached(sql)?;
     let mut rows = stmt.query([&json])?;
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let run = match runs.entry(seq) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => v.insert(Run {
-                tx: tx_id(r, 1)?,
-                occurred_at: instant(r, 2)?,
-                reference: r.get(3)?,
-                inputs: BTreeMap::new(),
-                outputs: BTreeMap::new(),
-            }),
-        };
-        run.inputs.entry(ids_at(r, 5)?).or_default().insert(r.get(4)?, r.get(8)?);
-        run.outputs.entry(ids_at(r, 10)?).or_default().insert(r.get(9)?, r.get(13)?);
+        found.produced(link_tx(r)?, (ids_at(r, 5)?, r.get(4)?, r.get(8)?), (ids_at(r, 10)?, r.get(9)?, r.get(13)?));
     }
     drop(rows);
-    let mut names = Names::default();
-    let mut out = Vec::new();
-    for (seq, run) in &runs {
-        for (input, in_lines) in &run.inputs {
-            let in_units: i64 = in_lines.values().sum();
-            for (output, out_lines) in &run.outputs {
-                let out_units: i64 = out_lines.values().sum();
-                out.push(Link {
-                    kind: "produce",
-                    seq: *seq,
-                    tx_id: run.tx,
-                    occurred_at: run.occurred_at,
-                    reference: run.reference.as_deref().map(Arc::from),
-                    input: names.unit(c, *input)?,
-                    input_units: in_units,
-                    input_quantity: names.quantity(c, input.item, in_units)?,
-                    output: names.unit(c, *output)?,
-                    output_units: out_units,
-                    output_quantity: names.quantity(c, output.item, out_units)?,
-                });
-            }
-        }
-    }
     let sql = match direction {
         Direction::Forward => ASSEMBLY_FORWARD,
         Direction::Backward => ASSEMBLY_BACKWARD,
     };
     let mut stmt = c.prepare_cached(sql)?;
     let mut rows = stmt.query([&json])?;
-    let mut installs = Vec::new();
     while let Some(r) = rows.next()? {
-        installs.push((
-            r.get::<_, i64>(0)?,
-            tx_id(r, 1)?,
-            instant(r, 2)?,
-            r.get::<_, Option<String>>(3)?,
-            ids_at(r, 4)?,
-            ids_at(r, 7)?,
-        ));
+        found.installed(link_tx(r)?, ids_at(r, 4)?, ids_at(r, 7)?);
     }
     drop(rows);
-    for (seq, tx, occurred_at, reference, component, parent) in installs {
-        out.push(Link {
-            kind: "assemble",
-            seq,
-            tx_id: tx,
-            occurred_at,
-            reference: reference.map(Arc::from),
-            input: names.unit(c, component)?,
-            input_units: 1,
-            input_quantity: names.quantity(c, component.item, 1)?,
-            output: names.unit(c, parent)?,
-            output_units: 1,
-            output_quantity: names.quantity(c, parent.item, 1)?,
-        });
-    }
-    out.sort_by_key(|a| (a.occurred_at, a.seq));
-    Ok(out)
+    found.links(&mut Names::new(c))
 }
 
 pub(crate) fn partner_moves(c: &Connection, units: &[Unit]) -> rusqlite::Result<Vec<PartnerMove>> {
@@ -331,7 +270,7 @@ pub(crate) fn partner_moves(c: &Connection, units: &[Unit]) -> rusqlite::Result<
     drop(rows);
     raw.sort_by_key(|x| x.0);
     raw.dedup_by_key(|x| x.0);
-    let mut names = Names::default();
+    let mut names = Names::new(c);
     raw.into_iter()
         .map(|((occ, seq, _), tx, kind, reference, ids, units, partner, partner_kind)| {
             Ok(PartnerMove {
@@ -340,11 +279,11 @@ pub(crate) fn partner_moves(c: &Connection, units: &[Unit]) -> rusqlite::Result<
                 kind: kind.into(),
                 occurred_at: tracelot_core::time::from_micros(occ),
                 reference: reference.map(Arc::from),
-                unit: names.unit(c, ids)?,
+                unit: names.unit(ids)?,
                 partner,
                 partner_kind,
                 units,
-                quantity: names.quantity(c, ids.item, units.abs())?,
+                quantity: names.quantity(ids.item, units.abs())?,
             })
         })
         .collect()
@@ -379,7 +318,7 @@ pub(crate) fn assembly_events(c: &Connection, sku: &Sku, serial: &Serial) -> rus
         ));
     }
     drop(rows);
-    let mut names = Names::default();
+    let mut names = Names::new(c);
     raw.into_iter()
         .map(|(seq, tx, occurred_at, reference, reason, parent, component, installed)| {
             Ok(AssemblyEvent {
@@ -388,8 +327,8 @@ pub(crate) fn assembly_events(c: &Connection, sku: &Sku, serial: &Serial) -> rus
                 occurred_at,
                 reference,
                 reason,
-                parent: names.unit(c, parent)?,
-                component: names.unit(c, component)?,
+                parent: names.unit(parent)?,
+                component: names.unit(component)?,
                 installed,
             })
         })

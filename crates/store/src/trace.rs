@@ -200,3 +200,107 @@ pub fn walk<S: crate::Store + ?Sized>(
     let partner_moves = store.partner_moves(&all)?;
     Ok(TraceGraph { units, links, partner_moves })
 }
+
+/// A unit by a backend's ids (0 meaning none), as its trace queries return
+/// units before they are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitIds {
+    /// Item id.
+    pub item: i64,
+    /// Lot id, or 0.
+    pub lot: i64,
+    /// Serial id, or 0.
+    pub serial: i64,
+}
+
+/// Turns a backend's ids back into units and quantities (with whatever
+/// lookups and caching the backend needs).
+pub trait Namer {
+    /// The backend's error.
+    type Error;
+    /// The unit these ids name.
+    fn unit(&mut self, ids: UnitIds) -> Result<Unit, Self::Error>;
+    /// `units` of an item as an exact quantity.
+    fn quantity(&mut self, item: i64, units: i64) -> Result<Quantity, Self::Error>;
+}
+
+/// The transaction a link comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTx {
+    /// Chain position.
+    pub seq: i64,
+    /// Id.
+    pub tx_id: TxId,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// Its document.
+    pub reference: Option<String>,
+}
+
+/// One production run being gathered from query rows.
+struct Run {
+    tx: LinkTx,
+    /// (unit ids) → (line → units), so a line joined many times counts once.
+    inputs: std::collections::BTreeMap<UnitIds, std::collections::BTreeMap<i64, i64>>,
+    outputs: std::collections::BTreeMap<UnitIds, std::collections::BTreeMap<i64, i64>>,
+}
+
+/// Gathers the rows of one trace step (production runs joined input line
+/// by output line, and installations) into links.
+#[derive(Default)]
+pub struct LinkRows {
+    runs: std::collections::BTreeMap<i64, Run>,
+    installs: Vec<(LinkTx, UnitIds, UnitIds)>,
+}
+
+impl LinkRows {
+    /// A row of a production run: one input line joined with one output line.
+    pub fn produced(&mut self, tx: LinkTx, input: (UnitIds, i64, i64), output: (UnitIds, i64, i64)) {
+        let run = self.runs.entry(tx.seq).or_insert_with(|| Run {
+            tx,
+            inputs: Default::default(),
+            outputs: Default::default(),
+        });
+        run.inputs.entry(input.0).or_default().insert(input.1, input.2);
+        run.outputs.entry(output.0).or_default().insert(output.1, output.2);
+    }
+
+    /// A component installed in a parent.
+    pub fn installed(&mut self, tx: LinkTx, component: UnitIds, parent: UnitIds) {
+        self.installs.push((tx, component, parent));
+    }
+
+    /// The links, by when they happened: one per input and output of each
+    /// run, then one per installation.
+    pub fn links<N: Namer>(self, names: &mut N) -> Result<Vec<Link>, N::Error> {
+        let mut out = Vec::new();
+        let mut link = |kind, tx: &LinkTx, input: UnitIds, in_units, output: UnitIds, out_units| {
+            Ok::<_, N::Error>(Link {
+                kind,
+                seq: tx.seq,
+                tx_id: tx.tx_id,
+                occurred_at: tx.occurred_at,
+                reference: tx.reference.as_deref().map(Arc::from),
+                input: names.unit(input)?,
+                input_units: in_units,
+                input_quantity: names.quantity(input.item, in_units)?,
+                output: names.unit(output)?,
+                output_units: out_units,
+                output_quantity: names.quantity(output.item, out_units)?,
+            })
+        };
+        for run in self.runs.values() {
+            for (input, in_lines) in &run.inputs {
+                let in_units: i64 = in_lines.values().sum();
+                for (output, out_lines) in &run.outputs {
+                    out.push(link("produce", &run.tx, *input, in_units, *output, out_lines.values().sum())?);
+                }
+            }
+        }
+        for (tx, component, parent) in &self.installs {
+            out.push(link("assemble", tx, *component, 1, *parent, 1)?);
+        }
+        out.sort_by_key(|a| (a.occurred_at, a.seq));
+        Ok(out)
+    }
+}
