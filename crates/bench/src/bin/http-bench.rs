@@ -161,6 +161,20 @@ fn fsync_rate(dir: &Path, seconds: u64) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
+/// The server's throughput, latencies (sorted, µs) and group commits.
+fn print_server(label: &str, tps: f64, lat: &[u32], errors: u64, per_commit: f64, commits: f64) {
+    println!(
+        "{label}: {tps:.0} transactions/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {errors} non-201 answers",
+        percentile(lat, 0.50),
+        percentile(lat, 0.99),
+        percentile(lat, 0.999),
+        percentile(lat, 1.0),
+    );
+    println!(
+        "group commit: {per_commit:.1} transactions per commit on average ({commits:.0} commits, including warm-up)"
+    );
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -294,17 +308,7 @@ fn main() -> anyhow::Result<()> {
             Err(other) => other,
         })?;
         let bare_tps = n as f64 / elapsed.as_secs_f64();
-        println!(
-            "server on PostgreSQL: {tps:.0} transactions/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} non-201 answers",
-            percentile(&lat, 0.50),
-            percentile(&lat, 0.99),
-            percentile(&lat, 0.999),
-            percentile(&lat, 1.0),
-            result.errors
-        );
-        println!(
-            "group commit: {per_commit:.1} transactions per commit on average ({commits:.0} commits, including warm-up)"
-        );
+        print_server("server on PostgreSQL", tps, &lat, result.errors, per_commit, commits);
         println!(
             "baseline: bare set-based insert of the same {n} transactions' rows (header with request, movement, balance changes) in groups of {group}, one commit each: {bare_tps:.0} transactions/s ({:.2} s)",
             elapsed.as_secs_f64()
@@ -313,17 +317,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let fsync = fsync_rate(dir.path(), args.fsync_seconds)?;
-    println!(
-        "server: {tps:.0} transactions/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} non-201 answers",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.99),
-        percentile(&lat, 0.999),
-        percentile(&lat, 1.0),
-        result.errors
-    );
-    println!(
-        "group commit: {per_commit:.1} transactions per commit on average ({commits:.0} commits, including warm-up)"
-    );
+    print_server("server", tps, &lat, result.errors, per_commit, commits);
     println!("baseline: bare fsync {fsync:.0} commits/s (one 4 KiB write + fdatasync each, same disk)");
     println!(
         "ratio: server / bare fsync = {:.1}x (target >= 2x); targets: >= 20000 tx/s ({}), p99 <= 20 ms ({})",
