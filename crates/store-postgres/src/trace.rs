@@ -4,11 +4,10 @@
 //! trace costs one query per level, not one per unit.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use postgres::Row;
-use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku};
-use tracelot_store::trace::{LinkRows, LinkTx, Namer, UnitIds as Ids};
+use tracelot_core::{LotCode, Scale, Serial, Sku};
+use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::db::{Conn, Error, Result};
@@ -224,45 +223,22 @@ pub(crate) fn partner_moves(c: &mut Conn, units: &[Unit]) -> Result<Vec<PartnerM
          WHERE (j.serial = 0 OR m.serial_id = j.serial)
            AND (lf.kind IN ('supplier', 'customer') OR lt.kind IN ('supplier', 'customer'))"
     );
-    let mut raw = Vec::new();
-    for r in query_frontier(c, &sql, &f)? {
-        let from_kind: LocationKind = parsed(&r, 10)?;
-        let (partner, kind, sign): (LocationPath, LocationKind, i64) =
-            if matches!(from_kind, LocationKind::Supplier | LocationKind::Customer) {
-                (parsed(&r, 9)?, from_kind, -1)
-            } else {
-                (parsed(&r, 11)?, parsed(&r, 12)?, 1)
-            };
-        raw.push((
-            (r.try_get::<_, i64>(3)?, r.try_get::<_, i64>(0)?, r.try_get::<_, i64>(13)?),
-            tx_id(&r, 1)?,
-            r.try_get::<_, String>(2)?,
-            r.try_get::<_, Option<String>>(4)?,
-            ids_at(&r, 5)?,
-            r.try_get::<_, i64>(8)? * sign,
-            partner,
-            kind,
-        ));
-    }
-    raw.sort_by_key(|x| x.0);
-    raw.dedup_by_key(|x| x.0);
-    let mut names = Names::new(c);
-    raw.into_iter()
-        .map(|((occ, seq, _), tx, kind, reference, ids, units, partner, partner_kind)| {
-            Ok(PartnerMove {
-                seq,
-                tx_id: tx,
-                kind: kind.into(),
-                occurred_at: tracelot_core::time::from_micros(occ),
-                reference: reference.map(Arc::from),
-                unit: names.unit(ids)?,
-                partner,
-                partner_kind,
-                units,
-                quantity: names.quantity(ids.item, units.abs())?,
-            })
-        })
-        .collect()
+    let rows = query_frontier(c, &sql, &f)?;
+    let raw = rows.iter().map(partner_row).collect::<Result<Vec<_>>>()?;
+    trace::partner_moves(raw, &mut Names::new(c))
+}
+
+/// A partner move row: transaction, movement and both locations.
+fn partner_row(r: &Row) -> Result<PartnerRow> {
+    Ok(PartnerRow {
+        tx: LinkTx { seq: r.try_get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 3)?, reference: r.try_get(4)? },
+        kind: r.try_get(2)?,
+        line: r.try_get(13)?,
+        ids: ids_at(r, 5)?,
+        qty: r.try_get(8)?,
+        from: (parsed(r, 9)?, parsed(r, 10)?),
+        to: (parsed(r, 11)?, parsed(r, 12)?),
+    })
 }
 
 pub(crate) fn assembly_events(c: &mut Conn, sku: &Sku, serial: &Serial) -> Result<Vec<AssemblyEvent>> {

@@ -4,11 +4,10 @@
 //! a trace costs one query per level, not one per unit.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row};
-use tracelot_core::{LocationKind, LocationPath, LotCode, Scale, Serial, Sku};
-use tracelot_store::trace::{LinkRows, LinkTx, Namer, UnitIds as Ids};
+use tracelot_core::{LotCode, Scale, Serial, Sku};
+use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::rows::{instant, parsed, tx_id};
@@ -249,44 +248,23 @@ pub(crate) fn partner_moves(c: &Connection, units: &[Unit]) -> rusqlite::Result<
     let mut rows = stmt.query([&json])?;
     let mut raw = Vec::new();
     while let Some(r) = rows.next()? {
-        let from_kind: LocationKind = parsed(r, 10)?;
-        let (partner, kind, sign): (LocationPath, LocationKind, i64) =
-            if matches!(from_kind, LocationKind::Supplier | LocationKind::Customer) {
-                (parsed(r, 9)?, from_kind, -1)
-            } else {
-                (parsed(r, 11)?, parsed(r, 12)?, 1)
-            };
-        raw.push((
-            (r.get::<_, i64>(3)?, r.get::<_, i64>(0)?, r.get::<_, i64>(13)?),
-            tx_id(r, 1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(4)?,
-            ids_at(r, 5)?,
-            r.get::<_, i64>(8)? * sign,
-            partner,
-            kind,
-        ));
+        raw.push(partner_row(r)?);
     }
     drop(rows);
-    raw.sort_by_key(|x| x.0);
-    raw.dedup_by_key(|x| x.0);
-    let mut names = Names::new(c);
-    raw.into_iter()
-        .map(|((occ, seq, _), tx, kind, reference, ids, units, partner, partner_kind)| {
-            Ok(PartnerMove {
-                seq,
-                tx_id: tx,
-                kind: kind.into(),
-                occurred_at: tracelot_core::time::from_micros(occ),
-                reference: reference.map(Arc::from),
-                unit: names.unit(ids)?,
-                partner,
-                partner_kind,
-                units,
-                quantity: names.quantity(ids.item, units.abs())?,
-            })
-        })
-        .collect()
+    trace::partner_moves(raw, &mut Names::new(c))
+}
+
+/// A partner move row: transaction, movement and both locations.
+fn partner_row(r: &Row) -> rusqlite::Result<PartnerRow> {
+    Ok(PartnerRow {
+        tx: LinkTx { seq: r.get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 3)?, reference: r.get(4)? },
+        kind: r.get(2)?,
+        line: r.get(13)?,
+        ids: ids_at(r, 5)?,
+        qty: r.get(8)?,
+        from: (parsed(r, 9)?, parsed(r, 10)?),
+        to: (parsed(r, 11)?, parsed(r, 12)?),
+    })
 }
 
 pub(crate) fn assembly_events(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::Result<Vec<AssemblyEvent>> {

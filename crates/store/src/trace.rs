@@ -304,3 +304,48 @@ impl LinkRows {
         Ok(out)
     }
 }
+
+/// A movement of a traced unit to or from a partner location, as a
+/// backend's query returns it (a line may come once per frontier unit).
+#[derive(Debug, Clone)]
+pub struct PartnerRow {
+    /// Its transaction.
+    pub tx: LinkTx,
+    /// The transaction's command kind.
+    pub kind: String,
+    /// The movement's line.
+    pub line: i64,
+    /// The unit moved.
+    pub ids: UnitIds,
+    /// Smallest units moved.
+    pub qty: i64,
+    /// Source and its kind.
+    pub from: (LocationPath, LocationKind),
+    /// Destination and its kind.
+    pub to: (LocationPath, LocationKind),
+}
+
+/// Partner moves from query rows: oldest first, each movement once, signed
+/// as the partner sees it (negative when the partner is the source).
+pub fn partner_moves<N: Namer>(mut rows: Vec<PartnerRow>, names: &mut N) -> Result<Vec<PartnerMove>, N::Error> {
+    rows.sort_by_key(|r| (r.tx.occurred_at, r.tx.seq, r.line));
+    rows.dedup_by_key(|r| (r.tx.occurred_at, r.tx.seq, r.line));
+    rows.into_iter()
+        .map(|r| {
+            let from_partner = matches!(r.from.1, LocationKind::Supplier | LocationKind::Customer);
+            let ((partner, partner_kind), units) = if from_partner { (r.from, -r.qty) } else { (r.to, r.qty) };
+            Ok(PartnerMove {
+                seq: r.tx.seq,
+                tx_id: r.tx.tx_id,
+                kind: r.kind.into(),
+                occurred_at: r.tx.occurred_at,
+                reference: r.tx.reference.map(Arc::from),
+                unit: names.unit(r.ids)?,
+                partner,
+                partner_kind,
+                units,
+                quantity: names.quantity(r.ids.item, r.qty)?,
+            })
+        })
+        .collect()
+}
