@@ -90,6 +90,16 @@ fn the_cli_behaves_on_postgresql_as_on_sqlite() {
     }
     let verified = tracelot_ok(&pg, &["verify"]);
     assert_eq!(verified["problems"], json!([]), "{verified}");
+    // The environment selects the backend as --db does.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--json", "verify"])
+        .env("TRACELOT_DATABASE_URL", &pg)
+        .current_dir(dir.path())
+        .output()
+        .expect("run tracelot");
+    let by_env: Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    assert_eq!(by_env["head"], verified["head"], "{by_env}");
+    assert!(!dir.path().join("tracelot.db").exists(), "no SQLite file was made instead");
 }
 
 /// A document without the instants and ids that differ between two ledgers
