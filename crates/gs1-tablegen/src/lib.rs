@@ -7,6 +7,10 @@
 use anyhow::{Context, Result, bail};
 use std::fmt::Write;
 
+/// Where the vendored dictionary lives, relative to the workspace root; the
+/// generator and its staleness test read the same copy.
+pub const DICTIONARY: &str = "crates/gs1/data/gs1-syntax-dictionary.txt";
+
 /// Linter names the engine implements, as named in the dictionary.
 const LINTERS: &[&str] = &[
     "couponcode",
@@ -233,12 +237,12 @@ mod tests {
     use super::*;
 
     /// The checked-in table is exactly what the generator makes of the
-    /// dictionary in `../shared`, so nobody edits it by hand.
+    /// vendored dictionary, so nobody edits it by hand.
     #[test]
     fn checked_in_table_matches_the_dictionary() {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let dictionary = std::fs::read_to_string(root.join("../shared/gs1/gs1-syntax-dictionary.txt"))
-            .expect("GS1's syntax dictionary is in ../shared/gs1 beside the workspace");
+        let dictionary = std::fs::read_to_string(root.join(DICTIONARY))
+            .expect("GS1's syntax dictionary is vendored in crates/gs1/data");
         let generated = generate(&dictionary).expect("the dictionary parses");
         let checked_in = std::fs::read_to_string(root.join("crates/gs1/src/table.rs")).expect("table.rs exists");
         assert!(generated == checked_in, "crates/gs1/src/table.rs is stale: run `cargo run -p tracelot-gs1-tablegen`");

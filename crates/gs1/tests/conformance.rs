@@ -1,4 +1,4 @@
-//! Every vector of GS1's conformance file (`../shared/gs1`) as a test.
+//! Every vector of GS1's conformance file (vendored in `crates/gs1/data`) as a test.
 //!
 //! The vectors come from GS1's own engine, whose tests switch options on
 //! and off; a few URIs are valid only with an option (convenience alphas,
@@ -10,8 +10,8 @@ use tracelot_gs1::lint::{GcpLookup, GcpVerdict, check_by_name};
 use tracelot_gs1::{Message, Options};
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/gs1/conformance-vectors.json");
-    let text = std::fs::read_to_string(path).expect("GS1's conformance vectors are in ../shared/gs1");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/conformance-vectors.json");
+    let text = std::fs::read_to_string(path).expect("GS1's conformance vectors are vendored in crates/gs1/data");
     serde_json::from_str(&text).expect("the vectors are JSON")
 }
 
