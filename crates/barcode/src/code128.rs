@@ -122,10 +122,8 @@ fn modules(values: &[u8]) -> Vec<bool> {
     m
 }
 
-fn linear(symbology: Symbology, values: Vec<u8>, hri: String) -> Symbol {
-    let modules = modules(&values);
-    let codewords = values[..values.len() - 1].to_vec();
-    Symbol::Linear { symbology, modules, hri, codewords }
+fn linear(symbology: Symbology, values: &[u8], hri: String) -> Symbol {
+    Symbol::Linear { symbology, modules: modules(values), hri }
 }
 
 fn check_length(symbology: &'static str, n: usize) -> Result<(), BarcodeError> {
@@ -142,7 +140,7 @@ pub fn gs1_128(message: &Message) -> Result<Symbol, BarcodeError> {
     check_length("GS1-128", text.len())?;
     let mut items = vec![Item::Fnc1];
     items.extend(text.bytes().map(|b| if b == tracelot_gs1::GS { Item::Fnc1 } else { Item::Byte(b) }));
-    Ok(linear(Symbology::Gs1_128, values(&items), message.hri()))
+    Ok(linear(Symbology::Gs1_128, &values(&items), message.hri()))
 }
 
 /// A plain Code 128 symbol of ASCII text.
@@ -155,7 +153,7 @@ pub fn code128(text: &str) -> Result<Symbol, BarcodeError> {
     }
     check_length("Code 128", text.len())?;
     let items: Vec<Item> = text.bytes().map(Item::Byte).collect();
-    Ok(linear(Symbology::Code128, values(&items), text.to_string()))
+    Ok(linear(Symbology::Code128, &values(&items), text.to_string()))
 }
 
 #[cfg(test)]

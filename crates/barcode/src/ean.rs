@@ -39,7 +39,7 @@ fn symbol(digits: &str, symbology: Symbology, name: &'static str, len: usize) ->
         m.extend(bits(SET_A[digit]).map(|x| !x));
     }
     m.extend(bits("101"));
-    Ok(Symbol::Linear { symbology, modules: m, hri: digits.to_string(), codewords: Vec::new() })
+    Ok(Symbol::Linear { symbology, modules: m, hri: digits.to_string() })
 }
 
 /// An EAN-13 symbol of a 13-digit GTIN.

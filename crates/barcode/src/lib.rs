@@ -63,10 +63,6 @@ pub enum Symbol {
         modules: Vec<bool>,
         /// The text printed under it.
         hri: String,
-        /// Code 128 symbol values from the start character to the last data
-        /// character (no check or stop), for printers that draw Code 128
-        /// themselves; empty for EAN/UPC.
-        codewords: Vec<u8>,
     },
     /// A square or rectangular grid, row by row, without quiet zone.
     Matrix {

@@ -67,13 +67,23 @@ fn qr_with(
     Err(BarcodeError::TooLong { symbology: name, max: 2331, unit: "bytes (version 40, level M)", needed })
 }
 
-/// A GS1 QR Code of `message`: FNC1 first, GS between elements.
+/// A GS1 QR Code of `message`: FNC1 first, GS between elements. Under
+/// FNC1 an alphanumeric segment reads `%` as GS, so each `%` of the data
+/// goes in a byte segment of its own, where it stays a `%`.
 pub fn gs1_qr(message: &Message) -> Result<Symbol, BarcodeError> {
     let data = message.element_string();
     let code = qr_with(
         |bits| {
             bits.push_fnc1_first_position()?;
-            bits.push_optimal_data(data.as_bytes())
+            for (k, run) in data.split('%').enumerate() {
+                if k > 0 {
+                    bits.push_byte_data(b"%")?;
+                }
+                if !run.is_empty() {
+                    bits.push_optimal_data(run.as_bytes())?;
+                }
+            }
+            Ok(())
         },
         "GS1 QR Code",
         data.len(),

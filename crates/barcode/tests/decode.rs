@@ -59,6 +59,11 @@ struct Case {
 fn cases() -> Vec<Case> {
     let mut rng = Rng(TestRunner::deterministic().rng().clone());
     let mut out = Vec::new();
+    // Under FNC1 a QR alphanumeric segment reads '%' as GS: a '%' among
+    // capitals and digits must still read back as '%'.
+    let percent = Message::parse_bracketed("(01)09506000134352(10)ABC%DEF12%%34", &Options::default()).expect("GS1");
+    let expect = percent.element_string();
+    out.push(Case { symbol: gs1_qr(&percent).expect("GS1 QR"), expect, id: "]Q3" });
     for _ in 0..16 {
         let m = gs1_message(&mut rng);
         let expect = m.element_string();

@@ -82,6 +82,6 @@ pub fn render(
         Format::Svg => svg(&labels[0]).into_bytes(),
         Format::Png => png(&labels[0], template.dpi)?,
         Format::Pdf => pdf(&labels, sheet)?,
-        Format::Zpl => labels.iter().map(zpl).collect::<String>().into_bytes(),
+        Format::Zpl => labels.iter().map(zpl).collect::<Result<String, _>>()?.into_bytes(),
     })
 }

@@ -1,14 +1,16 @@
 //! Labels as ZPL for Zebra printers, with the printer's own barcode
 //! commands: `^BC` with `>8` for FNC1 (GS1-128), `^BX` with `_1` as FNC1
-//! (GS1 DataMatrix), `^BQ`, `^BE` and `^BU`. A GS1 QR Code, which `^BQ`
-//! cannot start with FNC1, goes as a graphic field of its modules.
+//! (GS1 DataMatrix), `^BQ` and `^BE` (for UPC-A too, as the EAN-13 with a
+//! leading 0 that it is). A GS1 QR Code, which `^BQ`
+//! cannot start with FNC1, and a Data Matrix whose data holds `^BX`'s
+//! escape character `_`, go as a graphic field of their modules.
 
 use std::fmt::Write;
 
 use tracelot_barcode::{Symbol, Symbology};
 
 use crate::layout::MM_PER_PT;
-use crate::{Label, Shape};
+use crate::{Label, LabelError, Shape};
 
 fn dots(mm: f64, dpi: u32) -> i64 {
     (mm * f64::from(dpi) / 25.4).round() as i64
@@ -28,35 +30,24 @@ fn field(text: &str) -> String {
     out
 }
 
-/// Code 128 symbol values as `^BC` data with invocation codes: `>9`, `>:`,
-/// `>;` start sets A, B, C; `>7`, `>6`, `>5` switch to them; `>8` is FNC1.
-fn code128_data(codewords: &[u8]) -> String {
-    let mut out = String::new();
-    let mut set = b'B';
-    for &v in codewords {
-        match v {
-            103 => (out.push_str(">9"), set = b'A').1,
-            104 => (out.push_str(">:"), set = b'B').1,
-            105 => (out.push_str(">;"), set = b'C').1,
-            101 => (out.push_str(">7"), set = b'A').1,
-            100 => (out.push_str(">6"), set = b'B').1,
-            99 => (out.push_str(">5"), set = b'C').1,
-            102 => out.push_str(">8"),
-            _ if set == b'C' => {
-                let _ = write!(out, "{v:02}");
-            }
-            _ => {
-                let byte = if set == b'A' && v >= 64 { v - 64 } else { v + 32 };
-                match byte {
-                    b'>' => out.push_str("><"),
-                    _ => out.push_str(&field(&char::from(byte).to_string())),
-                }
-            }
-        }
-    }
-    out
-}
+/// Characters the printer's UCC/EAN mode takes for something else: it
+/// drops parentheses and spaces (they only group the printed text), and `>`
+/// starts an invocation code.
+const NOT_IN_UCC_MODE: [char; 4] = ['(', ')', ' ', '>'];
 
+/// A GS1-128's element string as `^BC` data in UCC/EAN mode (`D`): the
+/// printer starts the symbol with FNC1 and chooses the code sets itself, and
+/// `>8` is each FNC1 separator. Translating tracelot's own symbol values
+/// instead would need the printer to honour `>5` inside a symbol, which
+/// the independent interpreter the tests use does not.
+fn gs1_128_data(element_string: &str) -> Result<String, LabelError> {
+    if let Some(c) = element_string.chars().find(|c| NOT_IN_UCC_MODE.contains(c)) {
+        return Err(LabelError::Output(format!(
+            "ZPL: the GS1-128 data {element_string:?} holds {c:?}, which a Zebra printer's GS1 mode (^BC mode D) drops or reads as a command; print this label as PDF or PNG, or use a GS1 DataMatrix"
+        )));
+    }
+    Ok(element_string.split(char::from(tracelot_gs1::GS)).map(field).collect::<Vec<_>>().join(">8"))
+}
 /// A symbol's modules as a `^GFA` graphic field.
 fn graphic(symbol: &Symbol, module: i64) -> String {
     let Symbol::Matrix { width, height, modules, .. } = symbol else { return String::new() };
@@ -78,8 +69,15 @@ fn graphic(symbol: &Symbol, module: i64) -> String {
     format!("^GFA,{total},{total},{row_bytes},{hex}")
 }
 
+/// EAN and UPC data for `^BE`, which adds the check digit itself.
+fn without_check_digit(data: &str) -> &str {
+    data.get(..data.len().saturating_sub(1)).unwrap_or_default()
+}
+
 /// The label as one ZPL format (`^XA` ... `^XZ`), in the label's DPI.
-pub fn zpl(label: &Label) -> String {
+/// Refused when a symbol's data cannot pass through the printer's own
+/// barcode command unchanged.
+pub fn zpl(label: &Label) -> Result<String, LabelError> {
     let d = |mm: f64| dots(mm, label.dpi);
     let mut out = format!("^XA\n^CI28\n^PW{}\n^LL{}\n", d(label.width_mm), d(label.height_mm));
     for shape in &label.shapes {
@@ -108,23 +106,24 @@ pub fn zpl(label: &Label) -> String {
                 let (m, h) = (d(*module).max(1), d(*height).max(1));
                 let _ = write!(out, "^FO{},{}", d(*x), d(*y));
                 let _ = match (symbol.symbology(), symbol) {
-                    (Symbology::Gs1_128 | Symbology::Code128, Symbol::Linear { codewords, .. }) => {
-                        writeln!(out, "^BY{m}^BCN,{h},N,N,N^FH^FD{}^FS", code128_data(codewords))
+                    (Symbology::Gs1_128, _) => {
+                        writeln!(out, "^BY{m}^BCN,{h},N,N,N,D^FH^FD{}^FS", gs1_128_data(data)?)
                     }
-                    (Symbology::Ean13, _) => writeln!(out, "^BY{m}^BEN,{h},N,N^FD{}^FS", &data[..12]),
-                    (Symbology::UpcA, _) => writeln!(out, "^BY{m}^BUN,{h},N,N,N^FD{}^FS", &data[..11]),
-                    (Symbology::Gs1DataMatrix, _) => {
-                        let escaped: String = data
-                            .chars()
-                            .map(|c| match c {
-                                '\u{1d}' => "_1".to_string(),
-                                '_' => "_d095".to_string(),
-                                c => c.to_string(),
-                            })
-                            .collect();
-                        writeln!(out, "^BXN,{m},200,0,0,6,_^FD_1{escaped}^FS")
+                    // Automatic mode: the printer chooses the code sets for
+                    // the plain ASCII data.
+                    (Symbology::Code128, _) => writeln!(out, "^BY{m}^BCN,{h},N,N,N,A^FH^FD{}^FS", field(data)),
+                    (Symbology::Ean13, _) => writeln!(out, "^BY{m}^BEN,{h},N,N^FD{}^FS", without_check_digit(data)),
+                    // A UPC-A is an EAN-13 that starts with 0, bar for bar.
+                    (Symbology::UpcA, _) => writeln!(out, "^BY{m}^BEN,{h},N,N^FD0{}^FS", without_check_digit(data)),
+                    // `_` is ^BX's escape character, and printers disagree on
+                    // how to escape it in data: such symbols go as graphics.
+                    (Symbology::Gs1DataMatrix, _) if !data.contains('_') => {
+                        let elements = data.replace(char::from(tracelot_gs1::GS), "_1");
+                        writeln!(out, "^BXN,{m},200,0,0,6,_^FD_1{elements}^FS")
                     }
-                    (Symbology::DataMatrix, _) => writeln!(out, "^BXN,{m},200,0,0,6^FH^FD{}^FS", field(data)),
+                    (Symbology::DataMatrix, _) if !data.contains('_') => {
+                        writeln!(out, "^BXN,{m},200,0,0,6^FH^FD{}^FS", field(data))
+                    }
                     (Symbology::Qr, _) => writeln!(out, "^BQN,2,{}^FH^FDQA,{}^FS", m.min(10), field(data)),
                     (_, s) => writeln!(out, "{}^FS", graphic(s, m)),
                 };
@@ -132,7 +131,7 @@ pub fn zpl(label: &Label) -> String {
         }
     }
     out.push_str("^XZ\n");
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -140,9 +139,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn invocation_codes_mirror_the_encoder() {
-        // Start C, FNC1, "01", "23", to B, "A", '>' escaped.
-        assert_eq!(code128_data(&[105, 102, 1, 23, 100, 33, 30]), ">;>80123>6A><");
+    fn gs1_separators_become_fnc1_and_grouping_characters_are_refused() {
+        let gs = char::from(tracelot_gs1::GS);
+        assert_eq!(gs1_128_data(&format!("0109506000134352101_A{gs}2199")).unwrap(), "0109506000134352101_5FA>82199");
+        for bad in ["10A(B", "10A)B", "10A>8B"] {
+            let error = gs1_128_data(bad).unwrap_err().to_string();
+            assert!(error.contains("mode D") && error.contains(bad), "{error}");
+        }
         assert_eq!(field("a_b^c~"), "a_5Fb_5Ec_7E");
+        assert_eq!(without_check_digit("4006381333931"), "400638133393");
     }
 }
