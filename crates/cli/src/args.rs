@@ -81,8 +81,8 @@ pub enum Verb {
     History(HistoryArgs),
     /// Lots on hand that expire within N days (or have expired).
     Expiring {
-        /// Days from today.
-        #[arg(long, default_value_t = 30)]
+        /// Days from today (at most 36525, 100 years).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=i64::from(tracelot_core::time::MAX_DAYS)))]
         days: u32,
     },
     /// A serial's warranty: first shipment, end date, returns.

@@ -50,7 +50,7 @@ impl Demo {
     }
 
     fn date(&self, days_from_today: i64) -> Date {
-        self.today.checked_add(jiff::Span::new().days(days_from_today)).unwrap_or(self.today)
+        tracelot_core::time::add_days(self.today, days_from_today).unwrap_or(self.today)
     }
 }
 

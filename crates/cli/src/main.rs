@@ -366,7 +366,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         }
         Verb::Expiring { days } => {
             let today = tracelot_core::time::today();
-            let until = today.checked_add(jiff::Span::new().days(i64::from(*days))).context("--days is too large")?;
+            let until = tracelot_core::time::add_days(today, i64::from(*days)).context("--days is too large")?;
             let rows = open(cli)?.expiring(until)?;
             out.emit(&rows, || reports::expiring(&rows, today))?;
         }

@@ -75,6 +75,12 @@ pub enum Rule {
     UnknownGtin,
     /// The same unit was scanned twice in one receipt or shipment.
     DuplicateScan,
+    /// A balance would leave the 64-bit range of the item's smallest unit.
+    QuantityOutOfRange,
+    /// tracelot failed on this transaction (a defect, logged with the
+    /// incident id in the message); nothing of it was written, and other
+    /// transactions are not affected.
+    InternalError,
 }
 
 impl Rule {
@@ -106,6 +112,8 @@ impl Rule {
             Rule::InvalidScan => "invalid_scan",
             Rule::UnknownGtin => "unknown_gtin",
             Rule::DuplicateScan => "duplicate_scan",
+            Rule::QuantityOutOfRange => "quantity_out_of_range",
+            Rule::InternalError => "internal_error",
         }
     }
 }

@@ -265,6 +265,20 @@ impl ItemSpec {
         if self.uom.is_empty() || self.uom.len() > 16 || !self.uom.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(DomainError::at(Rule::InvalidValue, "uom", "unit of measure is 1 to 16 letters or digits"));
         }
+        if self.shelf_life_days.is_some_and(|d| d > crate::time::MAX_DAYS) {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "shelf_life_days",
+                format!("shelf life is at most {} days (100 years)", crate::time::MAX_DAYS),
+            ));
+        }
+        if self.warranty_months.is_some_and(|m| m > crate::time::MAX_MONTHS) {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "warranty_months",
+                format!("a warranty is at most {} months (100 years)", crate::time::MAX_MONTHS),
+            ));
+        }
         if !self.tracking.needs_serial() {
             if self.serial_kind != SerialKind::Free {
                 return Err(DomainError::at(

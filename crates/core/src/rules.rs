@@ -435,8 +435,33 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
         overridden: HashSet::new(),
     };
     p.run()?;
-    p.check_availability()?;
+    p.check_balances()?;
     Ok(p.plan)
+}
+
+/// A lot as the balance check keys it: stored, created by this plan (by its
+/// index there), or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LotKey {
+    Stored(i64),
+    New(usize),
+    None,
+}
+
+/// The refusal for a movement that would take a balance past the 64-bit
+/// range of the item's smallest unit.
+fn quantity_out_of_range(m: &PlannedMove, at: &LocationRecord) -> DomainError {
+    DomainError::at(
+        Rule::QuantityOutOfRange,
+        m.field.to_string(),
+        format!(
+            "moving {} {} would take the balance at {} past the largest quantity tracelot can hold ({} in this unit)",
+            m.item.spec.scale.format(m.qty),
+            m.describe(),
+            at.path,
+            m.item.spec.scale.format(i64::MAX)
+        ),
+    )
 }
 
 /// The refusal for a movement that would take its source below zero.
@@ -509,39 +534,40 @@ enum Leaving {
 
 impl Planner<'_> {
     /// Refuses, before anything is written, a plan that would take an
-    /// internal balance below zero. The database's constraint checks the
-    /// same again; checking here first means a refusal has nothing to undo,
-    /// so the writer needs no savepoint on its common path. (Serial moves
-    /// were checked where they were planned: the serial must be at the source.)
-    fn check_availability(&mut self) -> PResult<()> {
-        let mut pending: HashMap<(i64, Option<i64>, i64), i64> = HashMap::new();
+    /// internal balance below zero, or any balance (suppliers and customers
+    /// accumulate a ledger's whole traffic) out of the 64-bit range. The
+    /// database's constraint checks the first again; checking here means a
+    /// refusal has nothing to undo, so the writer needs no savepoint on its
+    /// common path. (Serial moves were checked where they were planned: the
+    /// serial must be at the source, and a serial's balance is 0 or 1.)
+    fn check_balances(&mut self) -> PResult<()> {
+        let mut after: HashMap<(i64, LotKey, i64), i64> = HashMap::new();
         for effect in &self.plan.effects {
             let Effect::Move(m) = effect else { continue };
             if m.serial.is_some() {
                 continue;
             }
             let lot = match &m.lot {
-                Some(LotRef::Existing(l)) => Some(l.id),
-                Some(LotRef::New(..)) => None,
-                None => None,
+                Some(LotRef::Existing(l)) => LotKey::Stored(l.id),
+                Some(LotRef::New(i, _)) => LotKey::New(*i),
+                None => LotKey::None,
             };
-            let new_lot = matches!(m.lot, Some(LotRef::New(..)));
-            if m.from.kind.is_internal() && !new_lot {
-                let key = (m.item.id, lot, m.from.id);
-                let moved = pending.get(&key).copied().unwrap_or(0);
-                let stored = self.view.balance(BalanceKey {
-                    item_id: key.0,
-                    lot_id: key.1,
-                    serial_id: None,
-                    location_id: key.2,
-                })?;
-                if stored + moved < m.qty {
-                    return Err(insufficient_stock(m, stored + moved).into());
+            for (location, leaving) in [(&m.from, true), (&m.to, false)] {
+                let key = (m.item.id, lot, location.id);
+                let stored =
+                    |lot_id| BalanceKey { item_id: m.item.id, lot_id, serial_id: None, location_id: location.id };
+                let before = match (after.get(&key), lot) {
+                    (Some(q), _) => *q,
+                    (None, LotKey::New(_)) => 0,
+                    (None, LotKey::Stored(id)) => self.view.balance(stored(Some(id)))?,
+                    (None, LotKey::None) => self.view.balance(stored(None))?,
+                };
+                let next = if leaving { before.checked_sub(m.qty) } else { before.checked_add(m.qty) };
+                let Some(next) = next else { return Err(quantity_out_of_range(m, location).into()) };
+                if leaving && location.kind.is_internal() && next < 0 {
+                    return Err(insufficient_stock(m, before).into());
                 }
-                *pending.entry(key).or_default() -= m.qty;
-            }
-            if m.to.kind.is_internal() && !new_lot {
-                *pending.entry((m.item.id, lot, m.to.id)).or_default() += m.qty;
+                after.insert(key, next);
             }
         }
         Ok(())
@@ -870,6 +896,13 @@ impl Planner<'_> {
         if min_shelf_life_days.is_some() && kind != LocationKind::Customer {
             return err(Rule::InvalidValue, "min_shelf_life_days", "only a customer requires a shelf life");
         }
+        if min_shelf_life_days.is_some_and(|d| d > crate::time::MAX_DAYS) {
+            return err(
+                Rule::InvalidValue,
+                "min_shelf_life_days",
+                format!("a required shelf life is at most {} days (100 years)", crate::time::MAX_DAYS),
+            );
+        }
         let Some(root) =
             kind.default_root().filter(|_| matches!(kind, LocationKind::Supplier | LocationKind::Customer))
         else {
@@ -980,7 +1013,7 @@ impl Planner<'_> {
             && let Some(days) = item.spec.shelf_life_days
         {
             let base = details.produced_on.unwrap_or(self.today);
-            details.expires_on = base.checked_add(jiff::Span::new().days(i64::from(days))).ok();
+            details.expires_on = crate::time::add_days(base, i64::from(days));
         }
         let idx = self.lot_count;
         self.lot_count += 1;

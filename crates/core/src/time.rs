@@ -64,3 +64,41 @@ pub fn day(t: Timestamp) -> jiff::civil::Date {
 pub fn today() -> jiff::civil::Date {
     day(Timestamp::now())
 }
+
+/// The longest span of days tracelot accepts anywhere (an item's shelf life,
+/// the shelf life a customer requires, "expiring within"): 100 years. The
+/// bound is checked where the number is parsed, so date arithmetic on it
+/// cannot leave the calendar.
+pub const MAX_DAYS: u32 = 36_525;
+
+/// The longest warranty, in months: 100 years.
+pub const MAX_MONTHS: u32 = 1_200;
+
+/// `date` plus `days` (negative goes back), or `None` past the calendar's
+/// ends (years -9999 to 9999). Never panics, whatever the count.
+pub fn add_days(date: jiff::civil::Date, days: i64) -> Option<jiff::civil::Date> {
+    date.checked_add(jiff::Span::new().try_days(days).ok()?).ok()
+}
+
+/// `date` plus `months`, or `None` past the calendar's ends. Never panics.
+pub fn add_months(date: jiff::civil::Date, months: i64) -> Option<jiff::civil::Date> {
+    date.checked_add(jiff::Span::new().try_months(months).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn date_arithmetic_never_panics_and_stops_at_the_calendar_ends() {
+        assert_eq!(add_days(date(2026, 11, 29), 2), Some(date(2026, 12, 1)));
+        assert_eq!(add_months(date(2026, 1, 31), 1), Some(date(2026, 2, 28)));
+        for n in [i64::MIN, -8_000_000, 8_000_000, 4_000_000_000, i64::MAX] {
+            assert_eq!(add_days(date(2026, 11, 29), n), None, "{n} days");
+            assert_eq!(add_months(date(2026, 11, 29), n), None, "{n} months");
+        }
+        assert!(add_days(date(2026, 1, 1), i64::from(MAX_DAYS)).is_some());
+        assert!(add_months(date(2026, 1, 1), i64::from(MAX_MONTHS)).is_some());
+    }
+}

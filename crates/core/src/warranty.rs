@@ -22,7 +22,7 @@ pub enum WarrantyStatus {
 pub fn warranty(months: Option<u32>, first_shipped: Option<Date>, today: Date) -> (Option<Date>, WarrantyStatus) {
     let Some(months) = months.filter(|m| *m > 0) else { return (None, WarrantyStatus::None) };
     let Some(start) = first_shipped else { return (None, WarrantyStatus::NotStarted) };
-    let end = start.checked_add(jiff::Span::new().months(i64::from(months))).ok();
+    let end = crate::time::add_months(start, i64::from(months));
     match end {
         Some(e) if today <= e => (Some(e), WarrantyStatus::Active),
         _ => (end, WarrantyStatus::Expired),

@@ -18,7 +18,8 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: 503 while stopping or when the database does not answer.
+/// `GET /readyz`: 503 while stopping, when the database does not answer, or
+/// when the writer has stopped taking transactions.
 pub async fn readyz(State(app): State<App>) -> Result<&'static str, Problem> {
     if app.stopping.load(Ordering::Relaxed) {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", "the server is shutting down"));

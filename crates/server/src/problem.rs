@@ -75,9 +75,11 @@ impl Problem {
 }
 
 /// The status a refused command gets: 409 when the ledger's current state
-/// refuses it (retrying later may work), 422 when the request itself is wrong.
+/// refuses it (retrying later may work), 422 when the request itself is
+/// wrong, 500 when tracelot failed on it (the writer goes on serving others).
 pub fn status_of(rule: Rule) -> StatusCode {
     match rule {
+        Rule::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         Rule::AlreadyExists
         | Rule::SerialExists
         | Rule::SerialNotThere
@@ -89,7 +91,8 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::NotReversible
         | Rule::ReturnExceedsShipped
         | Rule::LotRecalled
-        | Rule::ShelfLifeTooShort => StatusCode::CONFLICT,
+        | Rule::ShelfLifeTooShort
+        | Rule::QuantityOutOfRange => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

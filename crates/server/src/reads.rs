@@ -195,7 +195,7 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
             let n: i32 = days.unwrap_or("30").parse().ok().filter(|n| (0..=3650).contains(n)).ok_or_else(|| {
                 Problem::bad_request("invalid_parameter", "within_days must be 0 to 3650").at("within_days")
             })?;
-            today.checked_add(jiff::Span::new().days(n)).unwrap_or(today)
+            tracelot_core::time::add_days(today, i64::from(n)).unwrap_or(today)
         }
     };
     let rows = app.store.expiring(until)?;

@@ -58,6 +58,14 @@ impl Error {
         self.code().is_some_and(|c| c.starts_with("23"))
     }
 
+    /// The failure belongs to a transaction's own rows, not to the store: a
+    /// constraint refused one, or a value was out of range (a data
+    /// exception, class 22). Redoing the batch one transaction at a time
+    /// then refuses that transaction alone.
+    pub(crate) fn is_of_one_transaction(&self) -> bool {
+        self.is_constraint() || self.code().is_some_and(|c| c.starts_with("22"))
+    }
+
     /// The name of the constraint that refused a row, if one did.
     pub(crate) fn constraint(&self) -> Option<&str> {
         match self {

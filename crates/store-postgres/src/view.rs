@@ -550,7 +550,7 @@ impl LedgerView for WriteView<'_> {
         let k = (key.item_id, key.lot_id.unwrap_or(0), key.serial_id.unwrap_or(0), key.location_id);
         let pending = self.pend.balances.get(&k).map_or(0, |p| p.1);
         if let Some(q) = self.cache.balances.get(&k) {
-            return Ok(q + pending);
+            return Ok(q.saturating_add(pending));
         }
         // A lot or serial this batch created has nothing stored yet.
         if self.pend.new_lots.contains(&k.1) || self.pend.serial_names.contains_key(&k.2) {
@@ -567,7 +567,7 @@ impl LedgerView for WriteView<'_> {
             self.cache.balances.clear();
         }
         self.cache.balances.insert(k, q);
-        Ok(q + pending)
+        Ok(q.saturating_add(pending))
     }
 
     fn serials_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<(i64, Serial, Option<i64>)>> {

@@ -90,7 +90,7 @@ impl Writer {
     /// Serves jobs until every sender is gone.
     pub(crate) fn run(mut self, rx: Receiver<Job>) {
         let metrics = self.metrics.clone();
-        writing::serve(rx, self.max_batch, &metrics, |batch| self.post_all(batch));
+        writing::serve(rx, self.max_batch, &metrics, &mut self);
     }
 
     /// Opens a batch: a transaction holding the write lock, with the chain's
@@ -231,7 +231,7 @@ impl Writer {
     /// write still fails (a constraint caught what the rules did not), the
     /// batch is rolled back and redone with one savepoint per client
     /// transaction, so that only the failing one is refused.
-    fn post_all(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Results {
+    fn post_batch(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Results {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
         if let Err(e) = self.begin(txs, false) {
             self.abandon();
@@ -255,7 +255,7 @@ impl Writer {
                     self.committed();
                     return results;
                 }
-                Err(e) if e.is_constraint() => redo = true,
+                Err(e) if e.is_of_one_transaction() => redo = true,
                 Err(e) => {
                     self.abandon();
                     return fail_all(storage(format!("commit failed: {e}")));
@@ -811,4 +811,14 @@ fn explain(e: &Error) -> SubmitError {
         _ => return storage(e),
     };
     DomainError::at(rule, "lines", format!("the database refused the change: {e}")).into()
+}
+
+impl writing::BatchWriter for Writer {
+    fn post_all(&mut self, batch: &[writing::Posting]) -> Results {
+        self.post_batch(batch)
+    }
+
+    fn recover(&mut self) {
+        self.abandon();
+    }
 }

@@ -126,7 +126,7 @@ impl<'c> Writer<'c> {
     /// Serves jobs until every sender is gone.
     pub(crate) fn run(mut self, rx: Receiver<Job>) {
         let metrics = self.metrics.clone();
-        writing::serve(rx, self.max_batch, &metrics, |batch| self.post_all(batch));
+        writing::serve(rx, self.max_batch, &metrics, &mut self);
     }
 
     /// Posts `txs` in one database transaction, one result each.
@@ -137,7 +137,7 @@ impl<'c> Writer<'c> {
     /// what the rules did not), the whole batch is rolled back and redone
     /// with one savepoint per client transaction, so that only the failing
     /// one is refused and its neighbours commit.
-    fn post_all(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Vec<Result<Posted, SubmitError>> {
+    fn post_batch(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Vec<Result<Posted, SubmitError>> {
         let fail_all = |e: SubmitError| txs.iter().map(|_| Err(e.clone())).collect();
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
             return fail_all(storage(e));
@@ -575,4 +575,19 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 /// other failure is a storage error.
 fn constraint(e: rusqlite::Error, refusal: impl FnOnce() -> DomainError) -> SubmitError {
     if is_constraint(&e) { refusal().into() } else { storage(e) }
+}
+
+impl writing::BatchWriter for Writer<'_> {
+    fn post_all(&mut self, batch: &[writing::Posting]) -> Vec<Result<Posted, SubmitError>> {
+        self.post_batch(batch)
+    }
+
+    fn recover(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let _ = self.reload();
+        #[cfg(debug_assertions)]
+        self.touched.clear();
+    }
 }

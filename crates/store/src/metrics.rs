@@ -2,7 +2,7 @@
 //! sizes of its group commits. Lock-free, so keeping them costs the hot
 //! path a few atomic adds.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -16,6 +16,7 @@ pub struct WriterMetrics {
     commits: AtomicU64,
     committed_txs: AtomicU64,
     buckets: [AtomicU64; BATCH_BUCKETS.len()],
+    stopped: AtomicBool,
 }
 
 impl WriterMetrics {
@@ -35,6 +36,16 @@ impl WriterMetrics {
         self.committed_txs.fetch_add(n as u64, Ordering::Relaxed);
         let i = BATCH_BUCKETS.iter().position(|b| n as u64 <= *b).unwrap_or(BATCH_BUCKETS.len() - 1);
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The writer thread has left its loop: nothing more will be written.
+    pub fn writer_stopped(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the writer still takes transactions; readiness reports it.
+    pub fn writer_running(&self) -> bool {
+        !self.stopped.load(Ordering::Relaxed)
     }
 
     /// A consistent-enough copy for reporting.

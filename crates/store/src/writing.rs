@@ -10,6 +10,7 @@ use std::sync::mpsc::{Receiver, SendError, Sender};
 use jiff::Timestamp;
 use tracelot_core::Transaction;
 use tracelot_core::chain::{self, ChainMove, ChainTx};
+use tracelot_core::error::{DomainError, Rule};
 use tracelot_core::rules::{self, Clocks, LedgerView, Plan, PlanError, PlannedMove};
 use tracelot_core::time::{ClockPolicy, from_micros, to_micros};
 
@@ -118,7 +119,8 @@ pub fn chain(
         None => Timestamp::now().max(from_micros(head.recorded_at)),
     };
     let occurred_at = Clocks { recorded_at, policy }.occurred_at(req)?;
-    let plan = rules::plan(req, occurred_at, view).map_err(|e| match e {
+    let planned = contained(&format!("planning transaction {}", req.id), || rules::plan(req, occurred_at, view))?;
+    let plan = planned.map_err(|e| match e {
         PlanError::Domain(d) => SubmitError::Refused(d),
         PlanError::View(v) => SubmitError::Storage(v.to_string()),
     })?;
@@ -153,6 +155,25 @@ pub fn chain(
     }
     let movement_count = moves(&plan).count() as i64;
     Ok(Chained { plan, seq, occurred_at, recorded_at, overrides, movement_count, hash })
+}
+
+/// Runs `work`, turning a panic inside it into an `internal_error` refusal
+/// of that one piece of work, so that a defect met by one transaction never
+/// stops the writer. The refusal and the log line share an incident id.
+pub fn contained<T>(what: &str, work: impl FnOnce() -> T) -> Result<T, SubmitError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        let incident = uuid::Uuid::now_v7();
+        let cause = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        eprintln!("tracelot writer: incident {incident}: {what} failed: {cause}");
+        SubmitError::Refused(DomainError::new(
+            Rule::InternalError,
+            format!("tracelot failed on this transaction (incident {incident}); nothing of it was written"),
+        ))
+    })
 }
 
 /// One caller's submission and where its results go.
@@ -226,15 +247,52 @@ impl Queue {
     }
 }
 
+/// What a backend's writer thread does with a batch.
+pub trait BatchWriter {
+    /// Posts the batch in one database transaction, one result each.
+    fn post_all(&mut self, batch: &[Posting]) -> Vec<Result<Posted, SubmitError>>;
+
+    /// Brings the backend back to a known state after `post_all` panicked:
+    /// rolls back whatever it left open and forgets what it cached.
+    fn recover(&mut self);
+}
+
+/// Posts a batch; if that panics, recovers the backend and posts each
+/// transaction alone, so that only the one that panics is refused
+/// (`internal_error`) and its neighbours are judged on their own.
+fn post_contained(writer: &mut impl BatchWriter, batch: &[Posting]) -> Vec<Result<Posted, SubmitError>> {
+    match contained("posting a batch", || writer.post_all(batch)) {
+        Ok(results) => results,
+        Err(_) => {
+            writer.recover();
+            batch
+                .iter()
+                .map(|posting| {
+                    let what = format!("posting transaction {}", posting.0.request.id);
+                    let result = contained(&what, || writer.post_all(std::slice::from_ref(posting)).pop());
+                    if result.is_err() {
+                        writer.recover();
+                    }
+                    result?.unwrap_or_else(|| Err(SubmitError::Storage("the writer gave no result".into())))
+                })
+                .collect()
+        }
+    }
+}
+
 /// A writer thread's loop: takes whatever is queued (up to `max_batch`
 /// transactions) as one batch, hands it to `post`, and answers every job
 /// with its share of the results. Returns when every sender is gone.
-pub fn serve(
-    rx: Receiver<Job>,
-    max_batch: usize,
-    metrics: &WriterMetrics,
-    mut post: impl FnMut(&[Posting]) -> Vec<Result<Posted, SubmitError>>,
-) {
+pub fn serve(rx: Receiver<Job>, max_batch: usize, metrics: &WriterMetrics, writer: &mut impl BatchWriter) {
+    /// Marks the writer stopped however the loop ends, unwinding included,
+    /// so that readiness turns 503 instead of writes failing unseen.
+    struct Stopped<'m>(&'m WriterMetrics);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            self.0.writer_stopped();
+        }
+    }
+    let _stopped = Stopped(metrics);
     while let Ok(first) = rx.recv() {
         let mut n = first.txs.len();
         let mut jobs = vec![first];
@@ -254,10 +312,100 @@ pub fn serve(
             .flat_map(|j| (0..j.txs.len()).map(|i| j.stamps.as_ref().and_then(|s| s.get(i).copied())))
             .collect();
         let batch: Vec<Posting> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.txs)).zip(stamps).collect();
-        let mut results = post(&batch).into_iter();
+        let mut results = post_contained(writer, &batch).into_iter();
         metrics.committed(n);
         for (job, size) in jobs.into_iter().zip(sizes) {
             (job.reply)(results.by_ref().take(size).collect());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use tracelot_core::{Command, LocationKind, LocationPath, Request, UserName};
+
+    /// A backend that posts whatever it is given, except that it panics on
+    /// a transaction whose reason is "defect", as a bug met by that one
+    /// transaction would. No real backend can be made to panic on demand.
+    #[derive(Default)]
+    struct Defective {
+        seq: i64,
+        recoveries: usize,
+    }
+
+    impl BatchWriter for Defective {
+        fn post_all(&mut self, batch: &[Posting]) -> Vec<Result<Posted, SubmitError>> {
+            // Like a database transaction, the batch counts only if it ends.
+            let mut seq = self.seq;
+            let mut results = Vec::new();
+            for (tx, _) in batch {
+                assert_ne!(tx.request.reason.as_deref(), Some("defect"), "a defect met by this transaction");
+                seq += 1;
+                results.push(Ok(Posted {
+                    id: tx.request.id,
+                    seq,
+                    kind: "define_location".into(),
+                    occurred_at: Timestamp::UNIX_EPOCH,
+                    recorded_at: Timestamp::UNIX_EPOCH,
+                    movements: 0,
+                    hash: String::new(),
+                    replayed: false,
+                    generated_serials: Vec::new(),
+                    overrides: Vec::new(),
+                }));
+            }
+            self.seq = seq;
+            results
+        }
+
+        fn recover(&mut self) {
+            self.recoveries += 1;
+        }
+    }
+
+    fn tx(path: &str, reason: Option<&str>) -> Transaction {
+        let path = LocationPath::parse(path).expect("path");
+        let mut request = Request::new(Command::DefineLocation { path, kind: LocationKind::Internal });
+        request.reason = reason.map(str::to_owned);
+        Transaction { request, user: UserName::parse("tester").expect("user") }
+    }
+
+    fn submit(queue: &Queue, txs: Vec<Transaction>) -> mpsc::Receiver<Vec<Result<Posted, SubmitError>>> {
+        let (tx, rx) = mpsc::channel();
+        queue.submit(
+            txs,
+            None,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx
+    }
+
+    #[test]
+    fn a_panic_refuses_its_transaction_alone_and_the_writer_goes_on() {
+        let (mut queue, rx) = Queue::new();
+        let metrics = queue.metrics();
+        let writer = std::thread::spawn(move || {
+            let mut backend = Defective::default();
+            serve(rx, 64, &metrics, &mut backend);
+            backend
+        });
+        let first = submit(&queue, vec![tx("A", None), tx("B", Some("defect")), tx("C", None)]);
+        let results = first.recv().expect("answered");
+        assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+        let Err(SubmitError::Refused(refusal)) = &results[1] else { panic!("{results:?}") };
+        assert_eq!(refusal.rule, Rule::InternalError);
+        assert!(refusal.message.contains("incident"), "{refusal}");
+        let later = submit(&queue, vec![tx("D", None)]).recv().expect("answered");
+        assert!(later[0].is_ok(), "the writer still posts: {later:?}");
+        assert!(queue.metrics().writer_running());
+        queue.close();
+        let backend = writer.join().expect("the writer thread ends normally");
+        assert!(!queue.metrics().writer_running(), "readiness sees a stopped writer");
+        assert!(backend.recoveries >= 2, "recovered after the batch and after the transaction");
+        assert_eq!(backend.seq, 3, "A, C and D were posted once each after the redo");
     }
 }

@@ -1,0 +1,114 @@
+//! Single requests that used to stop the writer or break the ledger for
+//! good, each through the real server on both backends: each is refused,
+//! naming its field and rule, and the service keeps working afterwards
+//! (the next ordinary write succeeds and `verify` is OK).
+
+mod support;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use support::{Server, tracelot};
+use tracelot_store_postgres::testing::TestDb;
+
+fn refused(s: &Server, path: &str, body: Value, status: u16, code: &str, field: &str) {
+    let (got, doc) = s.post(&Server::client(), path, "manager", &body);
+    assert_eq!((got, doc["code"].as_str(), doc["field"].as_str()), (status, Some(code), Some(field)), "{doc}");
+}
+
+fn receive(s: &Server, sku: &str, quantity: &str) -> (u16, Value) {
+    let body = json!({"from": "S1", "to": "WH/A", "lines": [{"sku": sku, "units": {"quantity": quantity}}]});
+    s.post(&Server::client(), "/api/v1/receipts", "operator", &body)
+}
+
+/// The service still takes an ordinary write, answers a stock query, and
+/// its ledger verifies.
+fn still_works(s: &Server) {
+    let body = json!({"to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "L-OK", "units": {"quantity": "1.5"}}]});
+    let (status, doc) = s.post(&Server::client(), "/api/v1/receipts", "operator", &body);
+    assert_eq!(status, 201, "{doc}");
+    let (status, doc) = s.get(&Server::client(), "/api/v1/stock?include_virtual=true", "viewer");
+    assert_eq!(status, 200, "{doc}");
+    s.verify_ok();
+}
+
+/// Day and month counts are bounded where they are parsed: a shelf life
+/// that used to panic the writer at the next receipt is refused at once.
+fn day_counts_are_bounded(s: &Server) {
+    let item = |field: &str, value: u64| json!({"sku": format!("BIG-{field}"), "name": "Big", "tracking": "lot", "uom": "ea", "scale": 0, field: value});
+    refused(s, "/api/v1/items", item("shelf_life_days", 8_000_000), 422, "invalid_value", "shelf_life_days");
+    refused(s, "/api/v1/items", item("warranty_months", 4_000_000_000), 422, "invalid_value", "warranty_months");
+    let customer = json!({"code": "PICKY", "name": "Picky", "kind": "customer", "min_shelf_life_days": 8_000_000});
+    refused(s, "/api/v1/partners", customer, 422, "invalid_value", "min_shelf_life_days");
+    let (status, doc) = s.post(&Server::client(), "/api/v1/items", "manager", &item("shelf_life_days", 36_525));
+    assert_eq!(status, 201, "a shelf life of 100 years is allowed: {doc}");
+    let body =
+        json!({"to": "WH/A", "lines": [{"sku": "BIG-shelf_life_days", "lot": "L1", "units": {"quantity": "1"}}]});
+    let (status, doc) = s.post(&Server::client(), "/api/v1/receipts", "operator", &body);
+    assert_eq!(status, 201, "{doc}");
+    still_works(s);
+}
+
+/// A balance at the 64-bit limit refuses the one transaction that would
+/// pass it, on the supplier's side too, and never its neighbours.
+fn balances_never_overflow(s: &Server) {
+    let bulk = json!({"sku": "BULK", "name": "Bulk", "tracking": "none", "uom": "ea", "scale": 0});
+    assert_eq!(s.post(&Server::client(), "/api/v1/items", "manager", &bulk).0, 201);
+    let max = i64::MAX.to_string();
+    assert_eq!(receive(s, "BULK", &max).0, 201);
+    let s = Arc::new(s);
+    std::thread::scope(|scope| {
+        let overflow = scope.spawn(|| receive(&s, "BULK", "1"));
+        let neighbours: Vec<_> = (0..16)
+            .map(|i| {
+                let s = s.clone();
+                scope.spawn(move || {
+                    let body = json!({"to": "WH/B", "lines": [{"sku": "SAUCE", "lot": format!("N{i}"), "units": {"quantity": "2"}}]});
+                    s.post(&Server::client(), "/api/v1/receipts", "operator", &body)
+                })
+            })
+            .collect();
+        let (status, doc) = overflow.join().expect("thread");
+        assert_eq!((status, doc["code"].as_str()), (409, Some("quantity_out_of_range")), "{doc}");
+        assert_eq!(doc["field"], "lines[0]", "{doc}");
+        for n in neighbours {
+            let (status, doc) = n.join().expect("thread");
+            assert_eq!(status, 201, "a neighbour of the refused transaction: {doc}");
+        }
+    });
+    // Taking it all out to a customer would leave the supplier and the
+    // customer in range; one more unit back from the supplier would not.
+    let ship = json!({"from": "WH/A", "to": "C1", "lines": [{"sku": "BULK", "units": {"quantity": max}}]});
+    assert_eq!(s.post(&Server::client(), "/api/v1/shipments", "operator", &ship).0, 201);
+    let (status, doc) = receive(&s, "BULK", "2");
+    assert_eq!((status, doc["code"].as_str()), (409, Some("quantity_out_of_range")), "SUPPLIERS/S1 is at -MAX: {doc}");
+    still_works(&s);
+}
+
+#[test]
+fn bounded_counts_and_balances_on_sqlite() {
+    let s = Server::start();
+    s.standard();
+    day_counts_are_bounded(&s);
+    balances_never_overflow(&s);
+}
+
+#[test]
+fn bounded_counts_and_balances_on_postgresql() {
+    let Some(db) = TestDb::create() else { return };
+    let s = Server::start_on(tempfile::tempdir().expect("tempdir"), db.url().into(), &[]);
+    s.standard();
+    day_counts_are_bounded(&s);
+    balances_never_overflow(&s);
+}
+
+/// The CLI refuses a day count beyond its bound as a malformed command
+/// line (exit 2), where it used to panic (exit 101).
+#[test]
+fn the_cli_bounds_day_counts() {
+    let db = support::Db::new();
+    let out = tracelot(&db.db, &["expiring", "--days", "4000000000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--days"));
+    db.ok(&["expiring", "--days", "36525"]);
+}
