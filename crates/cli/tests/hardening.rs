@@ -112,3 +112,33 @@ fn the_cli_bounds_day_counts() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--days"));
     db.ok(&["expiring", "--days", "36525"]);
 }
+
+/// Document numbers a spreadsheet would run as formulas stay text in the
+/// recall CSV a quality manager opens.
+#[test]
+fn the_recall_csv_never_carries_a_formula() {
+    let s = Server::start();
+    s.standard();
+    let c = Server::client();
+    let receipt =
+        json!({"from": "S1", "to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "S-1", "units": {"quantity": "9"}}]});
+    assert_eq!(s.post(&c, "/api/v1/receipts", "operator", &receipt).0, 201);
+    let references = ["=HYPERLINK(\"http://evil.example\",\"open\")", "+1+2", "@SUM(A1)", "-2+3"];
+    for reference in references {
+        let ship = json!({"from": "WH/A", "to": "C1", "reference": reference,
+            "lines": [{"sku": "SAUCE", "lot": "S-1", "units": {"quantity": "1"}}]});
+        let (status, doc) = s.post(&c, "/api/v1/shipments", "operator", &ship);
+        assert_eq!(status, 201, "{doc}");
+    }
+    let csv = s.req(&c, "GET", "/api/v1/recalls/SAUCE/S-1?format=csv", Some("viewer")).send().expect("csv");
+    let text = csv.text().expect("text");
+    assert!(text.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open\"\")\","), "{text}");
+    for escaped in [",'+1+2,", ",'@SUM(A1),", ",'-2+3,"] {
+        assert!(text.contains(escaped), "{escaped} in {text}");
+    }
+    let cells = text.lines().flat_map(|l| l.split(',')).map(|c| c.trim_start_matches('"'));
+    let formulas: Vec<&str> = cells.filter(|c| c.starts_with(['=', '+', '@'])).collect();
+    assert!(formulas.is_empty(), "{formulas:?} in {text}");
+    assert!(text.contains("shipment,CUSTOMERS/C1,SAUCE,S-1,,1.000,1000,"), "quantities stay numbers: {text}");
+    still_works(&s);
+}

@@ -131,8 +131,24 @@ pub fn recall_report(store: &dyn Store, sku: &Sku, lot: &LotCode) -> Result<Reca
     Ok(RecallReport { lot: row, customers: t.exposures(), trace: t, shipments, on_hand })
 }
 
+/// One CSV cell that opens safely in a spreadsheet. A cell that a
+/// spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return, and is not a plain number such as `-5`) gets
+/// a leading apostrophe, so a document number `=HYPERLINK(...)` stays text.
+/// Then it is quoted as RFC 4180 says when it holds a comma, quote or line
+/// break.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s);
+    let s = if formula { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+/// `-12` or `-12.5`: a quantity, which a spreadsheet reads as a number.
+fn is_plain_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
 }
 
 impl RecallReport {
@@ -209,5 +225,29 @@ impl RecallReport {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_stay_text() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            ("+1+2", "'+1+2"),
+            ("-1+2", "'-1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "\"'\r=1\""),
+            ("-", "'-"),
+            ("-5", "-5"),
+            ("-12.250", "-12.250"),
+            ("PO-7", "PO-7"),
+            ("a,b", "\"a,b\""),
+        ] {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+        }
     }
 }
