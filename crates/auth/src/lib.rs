@@ -15,6 +15,10 @@ pub const TOKEN_PREFIX: &str = "tlt_";
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
+/// The longest a script's token lives unless the server's
+/// `max_token_days` says otherwise: a year. No token lives for ever.
+pub const DEFAULT_MAX_TOKEN_DAYS: u32 = 365;
+
 /// A credential failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

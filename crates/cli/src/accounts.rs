@@ -6,7 +6,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use jiff::{SignedDuration, Timestamp};
-use tracelot_core::{AccountName, Role};
+use tracelot_core::{AccountName, DomainError, Role, Rule};
 use tracelot_store::Backend;
 use tracelot_store::{AccountError, NewToken, TokenKind};
 
@@ -91,12 +91,20 @@ pub fn user(store: &dyn Backend, verb: &UserVerb, out: Out) -> anyhow::Result<()
 /// Runs a `token` verb.
 pub fn token(store: &dyn Backend, verb: &TokenVerb, out: Out) -> anyhow::Result<()> {
     match verb {
-        TokenVerb::Create { account, label, expires_days } => {
+        TokenVerb::Create { account, label, expires_days, max_days } => {
             let account = name(account)?;
+            let days = expires_days.unwrap_or(*max_days);
+            if days == 0 || days > *max_days {
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "expires_days",
+                    format!("--expires-days is 1 to {max_days} (TRACELOT_MAX_TOKEN_DAYS)"),
+                )
+                .into());
+            }
             let issued = tracelot_auth::issue_token()?;
             let now = Timestamp::now();
-            let expires_at =
-                expires_days.and_then(|d| now.checked_add(SignedDuration::from_hours(24 * i64::from(d))).ok());
+            let expires_at = now.checked_add(SignedDuration::from_hours(24 * i64::from(days))).ok();
             let row = store
                 .add_token(&NewToken {
                     id: issued.id,

@@ -593,8 +593,8 @@ pub enum LabelVerb {
         /// A placeholder's value, such as lot.code=K2611A (repeats).
         #[arg(long = "data", value_name = "KEY=VALUE")]
         data: Vec<String>,
-        /// Copies (PDF and ZPL).
-        #[arg(long, default_value_t = 1)]
+        /// Copies (PDF and ZPL), 1 to 10000.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(tracelot_labels::limits::MAX_COPIES)))]
         copies: u32,
         /// Printer resolution for PNG and ZPL (default: the template's).
         #[arg(long)]
@@ -613,8 +613,8 @@ pub enum LabelVerb {
         sku: String,
         /// The lot.
         lot: String,
-        /// How many.
-        #[arg(long, default_value_t = 1)]
+        /// How many, 1 to 10000.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(tracelot_labels::limits::MAX_COPIES)))]
         copies: u32,
         #[command(flatten)]
         output: LabelOutput,
@@ -638,9 +638,13 @@ pub enum TokenVerb {
         /// A label to tell tokens apart.
         #[arg(long, default_value = "cli")]
         label: String,
-        /// Days until it expires (default: never).
+        /// Days until it expires: 1 to TRACELOT_MAX_TOKEN_DAYS (default 365),
+        /// and that maximum when omitted.
         #[arg(long)]
         expires_days: Option<u32>,
+        /// The longest a token may live, in days.
+        #[arg(long, env = "TRACELOT_MAX_TOKEN_DAYS", default_value_t = tracelot_auth::DEFAULT_MAX_TOKEN_DAYS)]
+        max_days: u32,
     },
     /// List tokens (never their secrets).
     List {

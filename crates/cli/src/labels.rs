@@ -48,15 +48,13 @@ fn write(out: Out, path: &std::path::Path, bytes: &[u8], labels: usize) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-/// A template at the resolution asked for, if any (72 to 1200 dpi).
-fn at_dpi(mut t: Template, dpi: Option<u32>) -> anyhow::Result<Template> {
-    if let Some(d) = dpi {
-        if !(72..=1200).contains(&d) {
-            return Err(DomainError::at(Rule::InvalidValue, "--dpi", format!("dpi is 72 to 1200, not {d}")).into());
-        }
-        t.dpi = d;
+/// A template at the resolution asked for, if any, within the renderer's
+/// bounds (72 to 1200 dpi, and the label's dot count).
+fn at_dpi(t: Template, dpi: Option<u32>) -> anyhow::Result<Template> {
+    match dpi {
+        Some(d) => t.with_dpi(d).map_err(|e| DomainError::at(Rule::InvalidValue, "--dpi", e.to_string()).into()),
+        None => Ok(t),
     }
-    Ok(t)
 }
 
 fn run(out: Out, o: &LabelOutput, default: &str, data: Vec<BTreeMap<String, String>>) -> anyhow::Result<ExitCode> {

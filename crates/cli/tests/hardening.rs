@@ -142,3 +142,86 @@ fn the_recall_csv_never_carries_a_formula() {
     assert!(text.contains("shipment,CUSTOMERS/C1,SAUCE,S-1,,1.000,1000,"), "quantities stay numbers: {text}");
     still_works(&s);
 }
+
+/// No token lives for ever: the lifetime is bounded by `max_token_days`
+/// (a year by default) and defaults to it, over the API and in the CLI.
+#[test]
+fn every_token_expires_within_the_configured_maximum() {
+    let s = Server::start();
+    let c = Server::client();
+    let body = |days: Option<u64>| match days {
+        Some(d) => json!({"account": "viewer1", "label": "script", "expires_in_days": d}),
+        None => json!({"account": "viewer1", "label": "script"}),
+    };
+    for days in [4_294_967_295, 366, 0] {
+        let (status, doc) = s.post(&c, "/api/v1/tokens", "admin", &body(Some(days)));
+        assert_eq!((status, doc["field"].as_str()), (422, Some("expires_in_days")), "{days}: {doc}");
+    }
+    let year_from_now = jiff::Timestamp::now().as_second() + 365 * 86_400;
+    for days in [None, Some(365)] {
+        let (status, doc) = s.post(&c, "/api/v1/tokens", "admin", &body(days));
+        assert_eq!(status, 201, "{doc}");
+        let expires: jiff::Timestamp = doc["expires_at"].as_str().expect("an expiry").parse().expect("instant");
+        assert!((expires.as_second() - year_from_now).abs() < 120, "{doc}");
+    }
+    let refused = tracelot(&s.db, &["token", "create", "viewer1", "--expires-days", "4000"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stdout));
+    let made = support::tracelot_ok(&s.db, &["token", "create", "viewer1"]);
+    assert!(made["expires_at"].is_string(), "{made}");
+}
+
+/// A label template of `width` × `height` mm at `dpi` with `elements`.
+fn template(width: u32, height: u32, dpi: u32, elements: &str) -> String {
+    format!("name = \"probe\"\nwidth_mm = {width}\nheight_mm = {height}\ndpi = {dpi}\n{elements}")
+}
+
+fn boxes(n: usize) -> String {
+    "[[element]]\ntype = \"box\"\nx_mm = 1\ny_mm = 1\nwidth_mm = 5\nheight_mm = 5\n".repeat(n)
+}
+
+/// Requests that used to abort the server or exhaust its memory are
+/// refused before anything large is allocated, naming the bound.
+#[test]
+fn label_requests_are_bounded_before_rendering() {
+    let s = Server::start();
+    let c = Server::client();
+    let text =
+        |size: u32| format!("[[element]]\ntype = \"text\"\nx_mm = 1\ny_mm = 1\nsize_pt = {size}\ntext = \"X\"\n");
+    let qr = "[[element]]\ntype = \"barcode\"\nsymbology = \"qr\"\nx_mm = 1\ny_mm = 1\nmodule_mm = 300\ndata = \"X\"\n";
+    let one = json!([{}]);
+    let cases = [
+        (template(10_000, 10_000, 1200, ""), "png", one.clone(), None, 422, "width_mm"),
+        (template(1000, 1000, 1200, ""), "png", one.clone(), None, 422, "dots"),
+        (template(50, 30, 300, &text(100_000)), "png", one.clone(), None, 422, "size_pt"),
+        (template(900, 900, 72, qr), "png", one.clone(), None, 422, "module_mm"),
+        (template(50, 30, 300, &boxes(2_000)), "pdf", one.clone(), None, 422, "elements"),
+        (template(50, 30, 300, &boxes(400)), "pdf", json!(vec![json!({}); 10_000]), None, 413, "labels × elements"),
+        (template(50, 30, 300, &boxes(1)), "pdf", json!(vec![json!({}); 10_001]), None, 413, "10000 labels"),
+        (
+            template(50, 30, 300, &boxes(1)),
+            "pdf",
+            one.clone(),
+            Some(json!({"paper": "a4", "columns": 65_536, "rows": 65_536})),
+            422,
+            "columns and rows",
+        ),
+    ];
+    for (toml, format, data, sheet, status, names) in cases {
+        let mut body = json!({"template_toml": toml, "format": format, "data": data});
+        if let Some(sheet) = sheet {
+            body["sheet"] = sheet;
+        }
+        let (got, doc) = s.post(&c, "/api/v1/labels", "viewer", &body);
+        assert_eq!(got, status, "{names}: {doc}");
+        assert!(doc["detail"].as_str().unwrap_or_default().contains(names), "{names}: {doc}");
+    }
+    let lot = json!({"format": "zpl", "lot": {"sku": "X", "lot": "L", "copies": 4_000_000_000u64}});
+    let (got, doc) = s.post(&c, "/api/v1/labels", "viewer", &lot);
+    assert_eq!((got, doc["field"].as_str()), (422, Some("lot.copies")), "{doc}");
+    let fine = json!({"template_toml": template(50, 30, 300, &boxes(3)), "format": "png", "data": [{}]});
+    let answer = s.req(&c, "POST", "/api/v1/labels", Some("viewer")).json(&fine).send().expect("send");
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(answer.bytes().expect("png").starts_with(b"\x89PNG"));
+    s.standard();
+    still_works(&s);
+}

@@ -136,7 +136,7 @@ fn labels_over_http() {
     assert_eq!(r.headers()["content-type"], "application/vnd.zebra-zpl");
     let body = r.text().unwrap();
     assert_eq!(body.matches("^XA").count(), 5);
-    assert!(body.contains(">;>80109506000134352172701311"), "{body}");
+    assert!(body.contains("^BCN,236,N,N,N,D^FH^FD0109506000134352172701311"), "{body}");
     let (status, problem) =
         s.post(&c, "/api/v1/labels", "viewer", &json!({"lot": {"sku": "CASE", "lot": "C1"}, "format": "gif"}));
     assert_eq!((status, problem["field"].as_str()), (422, Some("format")));

@@ -9,6 +9,7 @@
 
 mod fonts;
 mod layout;
+pub mod limits;
 mod pdf;
 mod png;
 mod render;
@@ -91,6 +92,9 @@ pub enum LabelError {
     /// The output could not be written.
     #[error("{0}")]
     Output(String),
+    /// The print run is larger than one request may ask for.
+    #[error("{0}")]
+    TooLarge(String),
     /// An unknown built-in template.
     #[error("no built-in template {0:?}; built-ins are lot, serial, location and sscc")]
     UnknownTemplate(String),

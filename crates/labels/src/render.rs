@@ -74,6 +74,7 @@ pub fn render(
     if data.is_empty() {
         return Err(LabelError::Output("no labels to print".into()));
     }
+    crate::limits::check_run(template, data.len(), sheet)?;
     if matches!(format, Format::Svg | Format::Png) && data.len() > 1 {
         return Err(LabelError::Output(format!("{} labels: SVG and PNG hold one label; use pdf or zpl", data.len())));
     }

@@ -113,13 +113,15 @@ impl Template {
     /// Reads a template from TOML.
     pub fn parse(text: &str) -> Result<Template, LabelError> {
         let t: Template = toml::from_str(text).map_err(|e| LabelError::Template(e.to_string()))?;
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !positive(t.width_mm) || !positive(t.height_mm) || t.dpi < 72 || t.dpi > 1200 {
-            return Err(LabelError::Template(
-                "width_mm and height_mm must be positive and dpi between 72 and 1200".into(),
-            ));
-        }
+        crate::limits::check_template(&t)?;
         Ok(t)
+    }
+
+    /// The template at another printer resolution, within the same bounds.
+    pub fn with_dpi(mut self, dpi: u32) -> Result<Template, LabelError> {
+        self.dpi = dpi;
+        crate::limits::check_template(&self)?;
+        Ok(self)
     }
 }
 

@@ -246,7 +246,17 @@ pub async fn add_token(
         )
         .at("label"));
     }
-    let ttl = req.expires_in_days.map(|d| SignedDuration::from_hours(24 * i64::from(d)));
+    let max = app.config.max_token_days;
+    let days = req.expires_in_days.unwrap_or(max);
+    if days == 0 || days > max {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("expires_in_days is 1 to {max} (the server's max_token_days)"),
+        )
+        .at("expires_in_days"));
+    }
+    let ttl = Some(SignedDuration::from_hours(24 * i64::from(days)));
     tracing::info!(by = %caller.account, account = %account, label = req.label, "token created");
     issue(&app, &account, &req.label, TokenKind::Api, ttl)
 }

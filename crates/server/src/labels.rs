@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Sku, TxId};
-use tracelot_labels::{Format, Paper, Sheet, Template};
+use tracelot_labels::{Format, LabelError, Paper, Sheet, Template};
 
 use crate::auth::Caller;
 use crate::body;
@@ -89,6 +89,11 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
             Sheet::Grid { paper, columns: s.columns, rows: s.rows }
         }
     };
+    if let Some(l) = &req.lot
+        && !(1..=tracelot_labels::limits::MAX_COPIES).contains(&l.copies)
+    {
+        return Err(invalid("lot.copies", format!("copies is 1 to {}", tracelot_labels::limits::MAX_COPIES)));
+    }
     let runs = [req.receipt.is_some(), req.lot.is_some(), req.locations.is_some(), req.data.is_some()];
     if runs.iter().filter(|x| **x).count() != 1 {
         return Err(invalid("receipt", "give exactly one of receipt, lot, locations or data"));
@@ -105,6 +110,11 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
         (None, name) => tracelot_labels::builtin(name.as_deref().unwrap_or(default))
             .map_err(|e| invalid("template", e.to_string()))?,
     };
+    let _turn = app
+        .renders
+        .acquire()
+        .await
+        .map_err(|_| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", "the server is shutting down"))?;
     let store = app.store.clone();
     let file = blocking(move || -> Result<Vec<u8>, Problem> {
         let data = if let Some(tx) = &req.receipt {
@@ -116,7 +126,10 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
         } else {
             req.data.unwrap_or_default()
         };
-        tracelot_labels::render(&template, &data, format, sheet).map_err(|e| invalid("label", e.to_string()))
+        tracelot_labels::render(&template, &data, format, sheet).map_err(|e| match e {
+            LabelError::TooLarge(rule) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", rule),
+            other => invalid("label", other.to_string()),
+        })
     })
     .await?;
     let name = format!("labels.{}", req.format);

@@ -69,6 +69,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// How long a password login's session token lasts.
     pub session_hours: u32,
+    /// The longest lifetime of a script's token, and its default.
+    pub max_token_days: u32,
     /// Failed-login limits.
     pub login: LoginPolicy,
     /// Keep an in-memory genealogy index for traces and recalls (on by
@@ -88,6 +90,7 @@ impl Default for Config {
             log_level: "info".into(),
             body_limit_bytes: 1 << 20,
             session_hours: 12,
+            max_token_days: tracelot_auth::DEFAULT_MAX_TOKEN_DAYS,
             login: LoginPolicy::default(),
             genealogy_index: true,
         }
@@ -124,6 +127,10 @@ pub struct AppState {
     /// A hash to check unknown accounts' passwords against, so a failed
     /// login takes as long whether or not the account exists.
     pub decoy_hash: String,
+    /// Label renders that may run at once (one per core): each may use
+    /// all the memory the label bounds allow, so they queue instead of
+    /// adding up.
+    pub renders: tokio::sync::Semaphore,
 }
 
 /// Cheaply clonable handle on [`AppState`].
@@ -158,6 +165,7 @@ impl App {
             http: HttpMetrics::default(),
             stopping: AtomicBool::new(false),
             decoy_hash: tracelot_auth::hash_password(&decoy)?,
+            renders: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
         })))
     }
 }
