@@ -94,11 +94,11 @@ pub fn token(store: &dyn Backend, verb: &TokenVerb, out: Out) -> anyhow::Result<
         TokenVerb::Create { account, label, expires_days, max_days } => {
             let account = name(account)?;
             let days = expires_days.unwrap_or(*max_days);
-            if days == 0 || days > *max_days {
+            if days > *max_days {
                 return Err(DomainError::at(
                     Rule::InvalidValue,
                     "expires_days",
-                    format!("--expires-days is 1 to {max_days} (TRACELOT_MAX_TOKEN_DAYS)"),
+                    format!("--expires-days is at most {max_days} (TRACELOT_MAX_TOKEN_DAYS)"),
                 )
                 .into());
             }

@@ -638,7 +638,7 @@ pub enum TokenVerb {
         /// A label to tell tokens apart.
         #[arg(long, default_value = "cli")]
         label: String,
-        /// Days until it expires: 1 to TRACELOT_MAX_TOKEN_DAYS (default 365),
+        /// Days until it expires: at most TRACELOT_MAX_TOKEN_DAYS (default 365),
         /// and that maximum when omitted.
         #[arg(long)]
         expires_days: Option<u32>,

@@ -248,11 +248,11 @@ pub async fn add_token(
     }
     let max = app.config.max_token_days;
     let days = req.expires_in_days.unwrap_or(max);
-    if days == 0 || days > max {
+    if days > max {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_value",
-            format!("expires_in_days is 1 to {max} (the server's max_token_days)"),
+            format!("expires_in_days is at most {max} (the server's max_token_days)"),
         )
         .at("expires_in_days"));
     }
