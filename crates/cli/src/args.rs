@@ -93,7 +93,10 @@ pub enum Verb {
         serial: String,
     },
     /// Recompute the hash chain and every balance; exit 1 on the first mismatch.
-    Verify,
+    Verify(VerifyArgs),
+    /// Sign the chain head with a key kept outside the database, so that a
+    /// ledger cut short is caught later (`verify --checkpoints`).
+    Checkpoint(CheckpointArgs),
     /// API accounts: add, list, change.
     #[command(subcommand)]
     User(UserVerb),
@@ -789,4 +792,34 @@ pub struct FefoArgs {
     /// The customer, whose required shelf life applies.
     #[arg(long)]
     pub customer: Option<String>,
+}
+
+/// `verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A head the ledger must still hold, as SEQ:HASH (from an earlier
+    /// `verify` or `checkpoint`); repeats.
+    #[arg(long = "expect-head", value_name = "SEQ:HASH")]
+    pub expect_head: Vec<String>,
+    /// A folder of checkpoint files, each checked against --trusted-key,
+    /// whose heads the ledger must still hold.
+    #[arg(long, requires = "trusted_key")]
+    pub checkpoints: Option<PathBuf>,
+    /// The public key (hex) checkpoints must be signed with.
+    #[arg(long, env = "TRACELOT_CHECKPOINT_PUBLIC_KEY")]
+    pub trusted_key: Option<String>,
+}
+
+/// `checkpoint`.
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// The signing key's file (32 bytes as hex), kept outside the database.
+    #[arg(long, env = "TRACELOT_CHECKPOINT_KEY")]
+    pub key: PathBuf,
+    /// Create the key file first (refused if it exists).
+    #[arg(long)]
+    pub new_key: bool,
+    /// Also write the checkpoint into this folder as checkpoint-SEQ.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod args;
+mod checkpoint;
 mod demo;
 mod labels;
 mod output;
@@ -379,12 +380,16 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let w = refused_or(tracelot_reports::warranty_of(store.as_ref(), &sku, &serial))?;
             out.emit(&w, || reports::warranty(&w))?;
         }
-        Verb::Verify => {
-            let report = open(cli)?.verify()?;
+        Verb::Verify(a) => {
+            let report = checkpoint::verify(&*open(cli)?, a)?;
             out.emit(&report, || reports::verify(&report))?;
             if !report.is_ok() {
                 return Ok(ExitCode::from(EXIT_REFUSED));
             }
+        }
+        Verb::Checkpoint(a) => {
+            let made = checkpoint::make(&*open(cli)?, a)?;
+            out.emit(&made, || serde_json::to_string_pretty(&made).unwrap_or_default())?;
         }
         Verb::Demo { out: path, replace, scale: None } => {
             demo::run(path, *replace, out)?;

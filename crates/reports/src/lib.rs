@@ -2,6 +2,7 @@
 //! and the API, so that both answer the same question the same way.
 
 pub mod balance;
+pub mod checkpoints;
 pub mod fefo;
 pub mod labels;
 pub mod recall;

@@ -11,6 +11,7 @@
 mod admin;
 pub mod auth;
 mod body;
+pub mod checkpoints;
 mod commands;
 mod labels;
 mod ledger;
@@ -71,6 +72,8 @@ pub struct Config {
     pub session_hours: u32,
     /// The longest lifetime of a script's token, and its default.
     pub max_token_days: u32,
+    /// Signed chain heads written every few minutes, if configured.
+    pub checkpoints: Option<checkpoints::CheckpointConfig>,
     /// Failed-login limits.
     pub login: LoginPolicy,
     /// Keep an in-memory genealogy index for traces and recalls (on by
@@ -91,6 +94,7 @@ impl Default for Config {
             body_limit_bytes: 1 << 20,
             session_hours: 12,
             max_token_days: tracelot_auth::DEFAULT_MAX_TOKEN_DAYS,
+            checkpoints: None,
             login: LoginPolicy::default(),
             genealogy_index: true,
         }
@@ -196,6 +200,9 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(c) = &app.config.checkpoints {
+        checkpoints::start(&app, c).map_err(std::io::Error::other)?;
+    }
     let flag = app.clone();
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)

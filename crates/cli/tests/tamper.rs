@@ -1,0 +1,135 @@
+//! A ledger cut short is still a valid chain, so `verify` alone cannot
+//! see it. A head kept outside the database can: `verify --expect-head`
+//! and `verify --checkpoints` name the head the ledger no longer holds, on
+//! both backends, and a checkpoint that was edited or signed by another
+//! key is refused.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use support::{tracelot, tracelot_ok};
+use tracelot_store_postgres::testing::TestDb;
+
+/// A small ledger whose last transaction defines a location and moves nothing.
+fn ledger(db: &Path) {
+    tracelot_ok(db, &["init"]);
+    tracelot_ok(db, &["item", "add", "SALT", "--tracking", "lot"]);
+    tracelot_ok(db, &["location", "add", "MAIN/A"]);
+    tracelot_ok(db, &["receive", "SALT", "--to", "MAIN/A", "--qty", "5", "--lot", "L1"]);
+    tracelot_ok(db, &["location", "add", "MAIN/B"]);
+}
+
+fn refused(db: &Path, args: &[&str]) -> Value {
+    let out = tracelot(db, args);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {doc} {}", String::from_utf8_lossy(&out.stderr));
+    doc
+}
+
+/// Signs the head, cuts the last transaction off with `cut`, and checks
+/// that only the kept heads reveal it.
+fn a_cut_tail_is_caught(db: &Path, dir: &Path, cut: impl FnOnce()) {
+    ledger(db);
+    let key = dir.join("checkpoint.key");
+    let checkpoints = dir.join("checkpoints");
+    let (key_arg, out_arg) = (key.to_str().expect("utf-8"), checkpoints.to_str().expect("utf-8"));
+    let signed = tracelot_ok(db, &["checkpoint", "--key", key_arg, "--new-key", "--out", out_arg]);
+    let head = format!("{}:{}", signed["seq"], signed["hash"].as_str().expect("hash"));
+    let public = tracelot_ok(db, &["checkpoint", "--key", key_arg])["public_key"].as_str().expect("key").to_owned();
+    tracelot_ok(db, &["verify", "--expect-head", &head, "--checkpoints", out_arg, "--trusted-key", &public]);
+
+    cut();
+    let plain = tracelot_ok(db, &["verify"]);
+    let seq = signed["seq"].as_i64().expect("seq");
+    assert_eq!(plain["transactions"], seq - 1, "the shorter chain is valid by itself: {plain}");
+    let doc = refused(db, &["verify", "--expect-head", &head]);
+    assert!(doc["problems"][0].as_str().expect("problem").contains("cut off"), "{doc}");
+    let doc = refused(db, &["verify", "--checkpoints", out_arg, "--trusted-key", &public]);
+    assert!(doc["problems"][0].as_str().expect("problem").contains(&format!("head #{}", signed["seq"])), "{doc}");
+
+    // A checkpoint moved to the shorter head no longer matches its signature,
+    // and one signed by another key is not trusted.
+    let file = checkpoints.join(format!("checkpoint-{seq:012}.json"));
+    let text = std::fs::read_to_string(&file).expect("checkpoint file");
+    let moved = text.replace(&format!("\"seq\": {seq}"), &format!("\"seq\": {}", seq - 1));
+    assert_ne!(moved, text);
+    std::fs::write(&file, moved).expect("edit");
+    let doc = refused(db, &["verify", "--checkpoints", out_arg, "--trusted-key", &public]);
+    assert!(doc.to_string().contains("signature does not match"), "{doc}");
+    let stranger = "ab".repeat(32);
+    let doc = refused(db, &["verify", "--checkpoints", out_arg, "--trusted-key", &stranger]);
+    assert!(doc.to_string().contains("not the trusted key"), "{doc}");
+}
+
+#[test]
+fn a_cut_tail_is_caught_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("t.db");
+    let file = db.clone();
+    a_cut_tail_is_caught(&db, dir.path(), move || {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        let triggers: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("triggers");
+        for t in triggers {
+            c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
+        }
+        c.execute_batch(
+            "DELETE FROM locations WHERE path = 'MAIN/B';
+             DELETE FROM transactions WHERE seq = (SELECT max(seq) FROM transactions);",
+        )
+        .expect("cut the tail");
+    });
+}
+
+#[test]
+fn a_cut_tail_is_caught_on_postgresql() {
+    let Some(pg) = TestDb::create() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = pg.url().to_owned();
+    a_cut_tail_is_caught(Path::new(&url), dir.path(), || {
+        let sql = "ALTER TABLE transactions DISABLE TRIGGER USER; ALTER TABLE locations DISABLE TRIGGER USER;
+                   DELETE FROM locations WHERE path = 'MAIN/B';
+                   DELETE FROM transactions WHERE seq = (SELECT max(seq) FROM transactions);";
+        let out = Command::new("psql").args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", sql]).output().expect("psql");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+/// A server with `[checkpoints]` signs the head as it moves; the folder
+/// then vouches for the ledger, and `verify` checks against it.
+#[test]
+fn the_server_writes_checkpoints_an_auditor_can_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = tracelot_checkpoint::Key::generate().expect("key");
+    let key_file = dir.path().join("checkpoint.key");
+    std::fs::write(&key_file, key.secret_hex()).expect("key file");
+    let folder = dir.path().join("checkpoints");
+    let config = dir.path().join("tracelot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[checkpoints]\ndir = {:?}\nkey_file = {:?}\nevery_seconds = 1\n",
+            folder.display().to_string(),
+            key_file.display().to_string()
+        ),
+    )
+    .expect("config");
+    let db = dir.path().join("api.db");
+    let s = support::Server::start_on(dir, db, &["--config", config.to_str().expect("utf-8")]);
+    s.standard();
+    let head = |s: &support::Server| tracelot_ok(&s.db, &["verify"])["transactions"].as_i64().expect("seq");
+    let want = head(&s);
+    let file = folder.join(format!("checkpoint-{want:012}.json"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(file.exists(), "no checkpoint for head #{want} in {}", folder.display());
+    let folder_arg = folder.to_str().expect("utf-8");
+    tracelot_ok(&s.db, &["verify", "--checkpoints", folder_arg, "--trusted-key", &key.public_hex()]);
+}
