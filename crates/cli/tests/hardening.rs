@@ -225,3 +225,38 @@ fn label_requests_are_bounded_before_rendering() {
     s.standard();
     still_works(&s);
 }
+
+/// Behind a trusted proxy, a guesser locks out its own address, not
+/// everyone whose requests the proxy forwards.
+#[test]
+fn a_guesser_behind_a_trusted_proxy_locks_out_only_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("tracelot.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n[login]\ntrusted_proxies = [\"127.0.0.1\"]\n").expect("config");
+    let db = dir.path().join("api.db");
+    let s = Server::start_on(dir, db, &["--config", config.to_str().expect("utf-8")]);
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--db", s.db.to_str().expect("utf-8"), "user", "add", "carol", "--role", "operator", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(b"a long enough secret\n")?;
+            child.wait_with_output()
+        })
+        .expect("user add");
+    assert!(added.status.success());
+    let c = Server::client();
+    let login = |client: &str, account: &str, password: &str| {
+        let r = c
+            .post(s.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", client)
+            .json(&json!({"account": account, "password": password}));
+        support::status_json(r.send().expect("send")).0
+    };
+    for _ in 0..5 {
+        assert_eq!(login("203.0.113.9", "mallory", "guess guess guess"), 401);
+    }
+    assert_eq!(login("203.0.113.9", "carol", "a long enough secret"), 429, "the guesser's address is locked");
+    assert_eq!(login("203.0.113.10", "carol", "a long enough secret"), 201, "a neighbour behind the proxy is not");
+}

@@ -83,7 +83,8 @@ pub async fn login(
     b: Body,
 ) -> Result<Response, Problem> {
     let login: Login = parse(&app, &headers, b).await?;
-    app.logins.check(&login.account, peer.ip())?;
+    let client = app.config.login.client(peer.ip(), &headers);
+    app.logins.check(&login.account, client)?;
     let name = AccountName::parse(&login.account).ok();
     let found = match &name {
         Some(n) => app.accounts.account(n)?,
@@ -105,8 +106,8 @@ pub async fn login(
     let account = match (ok, found) {
         (true, Some((a, _))) if !a.disabled => a,
         _ => {
-            app.logins.failed(&login.account, peer.ip());
-            tracing::warn!(account = login.account, peer = %peer.ip(), "failed login");
+            app.logins.failed(&login.account, client);
+            tracing::warn!(account = login.account, client = %client, peer = %peer.ip(), "failed login");
             return Err(Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong account or password"));
         }
     };

@@ -133,7 +133,7 @@ impl TokenCache {
 }
 
 /// Limits on failed password logins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoginPolicy {
     /// Failures allowed per account and per client address within the window.
@@ -142,11 +142,48 @@ pub struct LoginPolicy {
     pub window_seconds: u64,
     /// The first lockout, in seconds; each further failure doubles it, up to the window.
     pub lockout_seconds: u64,
+    /// Also lock out a client address after repeated failures. Turn it off
+    /// when many users share one address (a NAT, a proxy that does not
+    /// forward theirs): one guesser would lock them all out.
+    pub per_address: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client. A
+    /// request from any other address is judged by that address alone, so
+    /// a client cannot pick its own address by sending the header.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        LoginPolicy { max_failures: 5, window_seconds: 900, lockout_seconds: 60 }
+        LoginPolicy {
+            max_failures: 5,
+            window_seconds: 900,
+            lockout_seconds: 60,
+            per_address: true,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl LoginPolicy {
+    /// The client's address: the peer, or, when the peer is a trusted
+    /// proxy, the nearest address in `X-Forwarded-For` that is not one.
+    pub fn client(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        forwarded
+            .iter()
+            .rev()
+            .filter_map(|a| a.parse::<IpAddr>().ok())
+            .find(|a| !self.trusted_proxies.contains(a))
+            .unwrap_or(peer)
     }
 }
 
@@ -175,15 +212,20 @@ impl LoginLimiter {
         LoginLimiter { policy, failures: Mutex::new(HashMap::new()) }
     }
 
-    fn keys(account: &str, ip: IpAddr) -> [String; 2] {
-        [format!("account:{account}"), format!("ip:{ip}")]
+    fn keys(&self, account: &str, ip: IpAddr) -> Vec<String> {
+        let mut keys = vec![format!("account:{account}")];
+        if self.policy.per_address {
+            keys.push(format!("ip:{ip}"));
+        }
+        keys
     }
 
     /// Refuses with 429 while the account or the address is locked out.
     pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), Problem> {
         let now = Instant::now();
         let map = self.failures.lock().map_err(|_| Problem::unavailable("login limiter lock poisoned"))?;
-        let wait = Self::keys(account, ip)
+        let wait = self
+            .keys(account, ip)
             .iter()
             .filter_map(|k| map.get(k)?.locked_until)
             .filter(|until| *until > now)
@@ -211,7 +253,7 @@ impl LoginLimiter {
         if map.len() > MAX_TRACKED {
             map.retain(|_, f| now.duration_since(f.first) < window || f.locked_until.is_some_and(|u| u > now));
         }
-        for key in Self::keys(account, ip) {
+        for key in self.keys(account, ip) {
             let f = map.entry(key).or_insert(Failures { count: 0, first: now, locked_until: None });
             if now.duration_since(f.first) >= window && f.locked_until.is_none_or(|u| u <= now) {
                 *f = Failures { count: 0, first: now, locked_until: None };
@@ -230,5 +272,46 @@ impl LoginLimiter {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(&format!("account:{account}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn forwarded(list: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", list.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let policy = LoginPolicy { trusted_proxies: vec![proxy, "10.0.0.3".parse().unwrap()], ..Default::default() };
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        // Through two trusted proxies, the address before them is the client's;
+        // what the client itself put first does not count.
+        assert_eq!(policy.client(proxy, &forwarded("198.51.100.1, 203.0.113.9, 10.0.0.3")), client);
+        assert_eq!(policy.client(proxy, &HeaderMap::new()), proxy);
+        assert_eq!(policy.client(proxy, &forwarded("not an address")), proxy);
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(policy.client(stranger, &forwarded("203.0.113.9")), stranger, "an untrusted peer is itself");
+    }
+
+    #[test]
+    fn without_per_address_locks_only_the_account_is_locked() {
+        let shared: IpAddr = "192.0.2.1".parse().unwrap();
+        let policy = LoginPolicy { max_failures: 2, per_address: false, ..Default::default() };
+        let limiter = LoginLimiter::new(policy);
+        limiter.failed("mallory", shared);
+        limiter.failed("mallory", shared);
+        assert!(limiter.check("mallory", shared).is_err());
+        assert!(limiter.check("alice", shared).is_ok(), "alice behind the same NAT still logs in");
+        let limiter = LoginLimiter::new(LoginPolicy { max_failures: 2, ..Default::default() });
+        limiter.failed("mallory", shared);
+        limiter.failed("mallory", shared);
+        assert!(limiter.check("alice", shared).is_err(), "per address by default");
     }
 }

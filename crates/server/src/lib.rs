@@ -163,7 +163,7 @@ impl App {
         Ok(App(Arc::new(AppState {
             store: backend.clone(),
             accounts: backend,
-            logins: LoginLimiter::new(config.login),
+            logins: LoginLimiter::new(config.login.clone()),
             tokens: TokenCache::default(),
             config,
             http: HttpMetrics::default(),
