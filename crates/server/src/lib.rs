@@ -13,6 +13,7 @@ pub mod auth;
 mod body;
 pub mod checkpoints;
 mod commands;
+pub mod connections;
 mod labels;
 mod ledger;
 pub mod metrics;
@@ -26,7 +27,6 @@ mod scan;
 mod traceability;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +74,8 @@ pub struct Config {
     pub max_token_days: u32,
     /// Signed chain heads written every few minutes, if configured.
     pub checkpoints: Option<checkpoints::CheckpointConfig>,
+    /// Timeouts and the connection limit.
+    pub connections: connections::ConnectionLimits,
     /// Failed-login limits.
     pub login: LoginPolicy,
     /// Keep an in-memory genealogy index for traces and recalls (on by
@@ -95,6 +97,7 @@ impl Default for Config {
             session_hours: 12,
             max_token_days: tracelot_auth::DEFAULT_MAX_TOKEN_DAYS,
             checkpoints: None,
+            connections: connections::ConnectionLimits::default(),
             login: LoginPolicy::default(),
             genealogy_index: true,
         }
@@ -204,12 +207,11 @@ pub async fn serve(
         checkpoints::start(&app, c).map_err(std::io::Error::other)?;
     }
     let flag = app.clone();
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            flag.stopping.store(true, Ordering::Relaxed);
-            tracing::info!("shutting down: finishing in-flight requests");
-        })
-        .await
+    let limits = app.config.connections.clone();
+    let stopping = async move {
+        shutdown.await;
+        flag.stopping.store(true, Ordering::Relaxed);
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    connections::serve(listener, router(app), &limits, stopping).await
 }
