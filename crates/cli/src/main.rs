@@ -339,6 +339,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                     .transpose()?,
                 as_of: a.as_of.as_deref().map(|t| rq::field("--as-of", t, rq::instant)).transpose()?,
                 include_virtual: a.all,
+                ..Default::default()
             };
             let rows = open(cli)?.stock(&q)?;
             out.emit(&rows, || reports::stock(&rows))?;

@@ -66,6 +66,15 @@ pub fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K, Problem> {
     serde_json::from_slice(&bytes.ok_or_else(bad)?).map_err(|_| bad())
 }
 
+/// A page from rows the database already started after the cursor and cut
+/// at `limit + 1`: the extra row only says that another page follows.
+pub fn first<T, K: Serialize>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Page<T> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(|r| encode(&key(r))) } else { None };
+    Page { items: rows, next }
+}
+
 /// Pages rows that are sorted by `key`.
 pub fn page<T, K>(rows: Vec<T>, key: impl Fn(&T) -> K, cursor: Option<&str>, limit: usize) -> Result<Page<T>, Problem>
 where

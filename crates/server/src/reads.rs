@@ -7,14 +7,14 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Serial, Sku, ValueError};
-use tracelot_store::{HistoryKey, HistoryQuery, StockQuery};
+use tracelot_store::{HistoryKey, HistoryQuery, StockKey, StockQuery};
 
-use crate::App;
 use crate::auth::Caller;
 use crate::body;
 use crate::paging::{self, Page};
 use crate::problem::Problem;
 use crate::routes::Params;
+use crate::{App, blocking};
 
 fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
     body::param(name, v.map(String::as_str), parse)
@@ -24,7 +24,8 @@ fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, Valu
 pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = app.store.items()?;
+    let store = app.store.clone();
+    let rows = blocking(move || store.items()).await?;
     Ok(Json(paging::page(rows, |r| r.spec.sku.to_string(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -32,7 +33,13 @@ pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
 pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
-    let row = app.store.item(&sku)?.ok_or_else(|| Problem::not_found("sku", format!("no item has SKU {sku}")))?;
+    let store = app.store.clone();
+    let found = blocking({
+        let sku = sku.clone();
+        move || store.item(&sku)
+    })
+    .await?;
+    let row = found.ok_or_else(|| Problem::not_found("sku", format!("no item has SKU {sku}")))?;
     Ok(Json(row).into_response())
 }
 
@@ -40,7 +47,8 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
 pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = app.store.locations()?;
+    let store = app.store.clone();
+    let rows = blocking(move || store.locations()).await?;
     Ok(Json(paging::page(rows, |r| r.path.to_string(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -48,7 +56,8 @@ pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQ
 pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = app.store.partners()?;
+    let store = app.store.clone();
+    let rows = blocking(move || store.partners()).await?;
     Ok(Json(paging::page(rows, |r| r.code.clone(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -57,8 +66,13 @@ pub async fn lot(State(app): State<App>, caller: Caller, params: Params) -> Resu
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
     let code = params.value("lot", LotCode::parse)?;
-    let row =
-        app.store.lot(&sku, &code)?.ok_or_else(|| Problem::not_found("lot", format!("{sku} has no lot {code}")))?;
+    let store = app.store.clone();
+    let found = blocking({
+        let (sku, code) = (sku.clone(), code.clone());
+        move || store.lot(&sku, &code)
+    })
+    .await?;
+    let row = found.ok_or_else(|| Problem::not_found("lot", format!("{sku} has no lot {code}")))?;
     Ok(Json(row).into_response())
 }
 
@@ -96,19 +110,13 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
         location: opt("location", p.location.as_ref(), LocationPath::parse)?,
         as_of,
         include_virtual: p.include_virtual.unwrap_or(false),
+        after: p.cursor.as_deref().map(paging::decode::<StockKey>).transpose()?,
+        // One more than the page, to know whether another follows.
+        limit: Some(limit + 1),
     };
-    let rows = app.store.stock(&query)?;
-    let key = |r: &tracelot_store::StockRow| {
-        (
-            r.location.to_string(),
-            r.sku.to_string(),
-            r.lot.as_ref().map(|l| l.to_string()),
-            r.serial.as_ref().map(|s| s.to_string()),
-        )
-    };
-    let mut rows = rows;
-    rows.sort_by_key(key);
-    Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
+    let store = app.store.clone();
+    let rows = blocking(move || store.stock(&query)).await?;
+    Ok(Json(paging::first(rows, limit, tracelot_store::StockRow::key)).into_response())
 }
 
 /// `GET /api/v1/serials/{sku}/{serial}`.
@@ -116,10 +124,13 @@ pub async fn where_is(State(app): State<App>, caller: Caller, params: Params) ->
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
     let serial = params.value("serial", Serial::parse)?;
-    let row = app
-        .store
-        .where_is(&sku, &serial)?
-        .ok_or_else(|| Problem::not_found("serial", format!("{sku} has no serial {serial}")))?;
+    let store = app.store.clone();
+    let found = blocking({
+        let (sku, serial) = (sku.clone(), serial.clone());
+        move || store.where_is(&sku, &serial)
+    })
+    .await?;
+    let row = found.ok_or_else(|| Problem::not_found("serial", format!("{sku} has no serial {serial}")))?;
     Ok(Json(row).into_response())
 }
 
@@ -128,7 +139,9 @@ pub async fn warranty(State(app): State<App>, caller: Caller, params: Params) ->
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
     let serial = params.value("serial", Serial::parse)?;
-    Ok(Json(tracelot_reports::warranty_of(app.store.as_ref(), &sku, &serial)?).into_response())
+    let store = app.store.clone();
+    let report = blocking(move || tracelot_reports::warranty_of(store.as_ref(), &sku, &serial)).await?;
+    Ok(Json(report).into_response())
 }
 
 #[derive(Deserialize)]
@@ -157,7 +170,8 @@ pub async fn history(State(app): State<App>, caller: Caller, RawQuery(q): RawQue
         after,
         limit: Some(limit + 1),
     };
-    let mut items = app.store.history(&query)?;
+    let store = app.store.clone();
+    let mut items = blocking(move || store.history(&query)).await?;
     let more = items.len() > limit;
     items.truncate(limit);
     let next = more
@@ -198,7 +212,8 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
             tracelot_core::time::add_days(today, i64::from(n)).unwrap_or(today)
         }
     };
-    let rows = app.store.expiring(until)?;
+    let store = app.store.clone();
+    let rows = blocking(move || store.expiring(until)).await?;
     let key = |r: &tracelot_store::ExpiringRow| (r.ship_by.to_string(), r.sku.to_string(), r.lot.to_string());
     Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
 }
@@ -207,8 +222,6 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
 pub async fn verify(State(app): State<App>, caller: Caller) -> Result<Response, Problem> {
     caller.require(Permission::Manage)?;
     let store = app.store.clone();
-    let report = tokio::task::spawn_blocking(move || store.verify())
-        .await
-        .map_err(|e| Problem::unavailable(format!("verify stopped: {e}")))??;
+    let report = blocking(move || store.verify()).await?;
     Ok(Json(report).into_response())
 }

@@ -150,8 +150,17 @@ pub(crate) fn stock(c: &mut Conn, q: &StockQuery) -> Result<Vec<StockRow>> {
         let (exact, under) = (sql.bind(p.to_string()), sql.bind(format!("{p}/")));
         sql.text.push_str(&format!(" AND (l.path = {exact} OR starts_with(l.path, {under}))"));
     }
-    sql.text
-        .push_str(" ORDER BY l.path COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\", s.serial COLLATE \"C\"");
+    let order = "l.path COLLATE \"C\", i.sku COLLATE \"C\", coalesce(lo.code, '') COLLATE \"C\", \
+                 coalesce(s.serial, '') COLLATE \"C\"";
+    if let Some(k) = &q.after {
+        let marks = [&k.0, &k.1, &k.2, &k.3].map(|v| format!("{}::text COLLATE \"C\"", sql.bind(v.clone())));
+        sql.text.push_str(&format!(" AND ({order}) > ({})", marks.join(", ")));
+    }
+    sql.text.push_str(&format!(" ORDER BY {order}"));
+    if let Some(limit) = q.limit {
+        let mark = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.text.push_str(&format!(" LIMIT {mark}"));
+    }
     sql.run(c)?
         .iter()
         .map(|r| {

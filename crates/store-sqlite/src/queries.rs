@@ -120,7 +120,22 @@ pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<Stoc
         let n = args.len();
         sql.push_str(&format!(" AND (l.path = ?{n} OR substr(l.path, 1, length(?{n}) + 1) = ?{n} || '/')"));
     }
-    sql.push_str(" ORDER BY l.path, i.sku, lo.code, s.serial");
+    if let Some(k) = &q.after {
+        let n = args.len();
+        args.extend([&k.0, &k.1, &k.2, &k.3].map(|v| Value::Text(v.clone())));
+        sql.push_str(&format!(
+            " AND (l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')) > (?{}, ?{}, ?{}, ?{})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+    }
+    sql.push_str(" ORDER BY l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')");
+    if let Some(limit) = q.limit {
+        args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    }
     let mut stmt = c.prepare(&sql)?;
     stmt.query_map(params_from_iter(args), |r| {
         let units: i64 = r.get(5)?;

@@ -164,6 +164,29 @@ pub struct StockQuery {
     pub as_of: Option<Timestamp>,
     /// Include virtual locations (suppliers, customers, adjustment ...).
     pub include_virtual: bool,
+    /// Only rows after this one, in the order rows come back: a page's
+    /// start, read in the database instead of skipping rows in memory.
+    pub after: Option<StockKey>,
+    /// At most this many rows.
+    pub limit: Option<usize>,
+}
+
+/// Where a stock row sorts: by location path, SKU, lot code and serial,
+/// byte by byte, with "" for no lot or serial (codes are never empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct StockKey(pub String, pub String, pub String, pub String);
+
+impl StockRow {
+    /// The row's place in the order [`Store::stock`] returns rows in.
+    pub fn key(&self) -> StockKey {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        StockKey(
+            self.location.to_string(),
+            self.sku.to_string(),
+            text(self.lot.as_ref().map(|l| l.to_string())),
+            text(self.serial.as_ref().map(|s| s.to_string())),
+        )
+    }
 }
 
 /// One non-zero balance.

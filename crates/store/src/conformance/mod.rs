@@ -15,7 +15,7 @@ use tracelot_core::{
     Rule, Serial, Sku, Transaction, TxId, UserName,
 };
 
-use crate::{HistoryKey, HistoryQuery, Posted, StockQuery, StockRow, Store, SubmitError};
+use crate::{HistoryKey, HistoryQuery, Posted, StockKey, StockQuery, StockRow, Store, SubmitError};
 use tracelot_gs1::Gtin;
 
 pub use model::model_based_ledger;
@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             count_and_adjust,
             stock_as_of_an_instant,
             history_pages_with_a_cursor,
+            stock_pages_in_the_database,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
             concurrent_serial_race,
@@ -593,6 +594,42 @@ pub fn history_pages_with_a_cursor(factory: &Factory) {
         paged.extend(page);
     }
     assert_eq!(paged.len(), 5);
+    assert_eq!(paged, all);
+}
+
+/// Paging the stock in the database returns every row exactly once, in
+/// the order of their keys, across lots, no lot and serials, with rows of
+/// every location when virtual ones are included.
+pub fn stock_pages_in_the_database(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    for (place, l) in [("WH/A", "B2"), ("WH/B", "B1"), ("WH/A", "A9")] {
+        c.ok(receive(
+            place,
+            "LS",
+            Some(l),
+            LotDetails::default(),
+            ReceiveUnits::Serials(vec![serial(&format!("{place}{l}"))]),
+        ));
+    }
+    for place in ["WH/B", "WH/A"] {
+        c.ok(receive(place, "PLAIN", None, LotDetails::default(), ReceiveUnits::Quantity(amount("3"))));
+    }
+    let all = c.all_stock();
+    assert!(all.len() >= 8, "{all:?}");
+    let keys: Vec<StockKey> = all.iter().map(StockRow::key).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "rows come in key order: {keys:?}");
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let q = StockQuery { include_virtual: true, after, limit: Some(3), ..Default::default() };
+        let page = c.store.stock(&q).expect("page");
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.key());
+        paged.extend(page);
+    }
     assert_eq!(paged, all);
 }
 
