@@ -133,3 +133,92 @@ fn the_server_writes_checkpoints_an_auditor_can_check() {
     let folder_arg = folder.to_str().expect("utf-8");
     tracelot_ok(&s.db, &["verify", "--checkpoints", folder_arg, "--trusted-key", &key.public_hex()]);
 }
+
+/// The independent verifier's verdict (tools/verify-chain.py, Python's
+/// standard library only) on a ledger read by `source` arguments.
+fn independent(source: &[&str]) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/verify-chain.py");
+    let out = Command::new("python3").arg(script).args(source).output().expect("python3");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    assert_eq!(out.status.code(), Some(if doc["ok"] == true { 0 } else { 1 }), "{doc}");
+    doc
+}
+
+/// tracelot's `verify` and the independent verifier reach the same verdict:
+/// both accept with the same head and counts, or both refuse.
+fn agree(db: &Path, source: &[&str]) -> bool {
+    let out = tracelot(db, &["verify"]);
+    let ours: Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    let theirs = independent(source);
+    let ok = out.status.success();
+    assert_eq!(theirs["ok"], ok, "ours: {ours}\ntheirs: {theirs}");
+    if ok {
+        assert_eq!((&theirs["head"], &theirs["transactions"]), (&ours["head"], &ours["transactions"]));
+    }
+    ok
+}
+
+fn sqlite_tampered(sql: &str) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("t.db");
+    ledger(&db);
+    let c = rusqlite::Connection::open(&db).expect("open");
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("triggers");
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
+    }
+    c.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}")).expect("tamper");
+    drop(c);
+    agree(&db, &["--sqlite", db.to_str().expect("utf-8")])
+}
+
+#[test]
+fn an_independent_verifier_agrees_on_sqlite_ledgers() {
+    assert!(sqlite_tampered("SELECT 1"), "an intact ledger verifies");
+    for edit in [
+        "UPDATE movements SET qty = qty + 1",
+        "UPDATE transactions SET request = replace(request, 'L1', 'L2')",
+        "UPDATE transactions SET user_name = 'someone else' WHERE seq = 2",
+        "DELETE FROM transactions WHERE seq = 2",
+        "UPDATE balances SET qty = qty + 1 WHERE qty > 0",
+    ] {
+        assert!(!sqlite_tampered(edit), "{edit} goes unseen");
+    }
+    // A richer ledger: overrides, reversals, serials, assemblies, lots of each kind.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .current_dir(dir.path())
+        .args(["demo", "--replace"])
+        .output()
+        .expect("demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let demo = dir.path().join("tracelot-demo.db");
+    assert!(agree(&demo, &["--sqlite", demo.to_str().expect("utf-8")]));
+}
+
+#[test]
+fn an_independent_verifier_agrees_on_postgresql_ledgers() {
+    let Some(pg) = TestDb::create() else { return };
+    let url = pg.url().to_owned();
+    let db = Path::new(&url);
+    ledger(db);
+    let export = |name: &str| {
+        let dir = tempfile::tempdir().expect("tempdir").keep().join(name);
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/export-postgres-ledger");
+        let out = Command::new(script).args([url.as_str(), dir.to_str().expect("utf-8")]).output().expect("export");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    };
+    let intact = export("intact");
+    assert!(agree(db, &["--csv", intact.to_str().expect("utf-8")]));
+    let sql = "ALTER TABLE movements DISABLE TRIGGER USER; UPDATE movements SET qty = qty + 1;";
+    let out = Command::new("psql").args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", sql]).output().expect("psql");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tampered = export("tampered");
+    assert!(!agree(db, &["--csv", tampered.to_str().expect("utf-8")]));
+}
