@@ -808,6 +808,10 @@ pub struct VerifyArgs {
     /// The public key (hex) checkpoints must be signed with.
     #[arg(long, env = "TRACELOT_CHECKPOINT_PUBLIC_KEY")]
     pub trusted_key: Option<String>,
+    /// Skip replaying the chain to recompute lots, serials and the other
+    /// rows kept beside the ledger (the chain and balances are still checked).
+    #[arg(long)]
+    pub skip_replay: bool,
 }
 
 /// `checkpoint`.

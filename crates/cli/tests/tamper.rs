@@ -222,3 +222,78 @@ fn an_independent_verifier_agrees_on_postgresql_ledgers() {
     let tampered = export("tampered");
     assert!(!agree(db, &["--csv", tampered.to_str().expect("utf-8")]));
 }
+
+/// Edits in place of rows kept beside the ledger: each is refused by the
+/// database's triggers, and when the triggers are removed first, `verify`
+/// names the row by replaying the chain.
+const IN_PLACE: [(&str, &str); 4] = [
+    ("UPDATE lots SET expires_on = '2099-12-31'", "lot SALT lot L1 is stored as"),
+    (
+        "INSERT INTO lot_status_changes (lot_id, tx_seq, status)
+           SELECT id, (SELECT min(seq) FROM transactions), 'recalled' FROM lots;
+         UPDATE lots SET status = 'recalled';",
+        "lot SALT lot L1 is stored as",
+    ),
+    ("UPDATE items SET name = 'Sea salt'", "item SALT is stored as"),
+    ("UPDATE locations SET kind = 'scrap' WHERE path = 'MAIN/B'", "location MAIN/B is stored as"),
+];
+
+fn refused_by_the_database(run: impl Fn(&str) -> Result<(), String>, edit: &str) {
+    let error = run(edit).expect_err(edit);
+    assert!(["cannot", "belongs to", "only with"].iter().any(|w| error.contains(w)), "{edit}: {error}");
+}
+
+#[test]
+fn edits_in_place_are_refused_and_named_on_sqlite() {
+    for (edit, named) in IN_PLACE {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        ledger(&db);
+        let run = |sql: &str| {
+            let c = rusqlite::Connection::open(&db).map_err(|e| e.to_string())?;
+            c.execute_batch(&format!("BEGIN; {sql}; COMMIT;")).map_err(|e| e.to_string())
+        };
+        refused_by_the_database(run, edit);
+        tracelot_ok(&db, &["verify"]);
+        let c = rusqlite::Connection::open(&db).expect("open");
+        let triggers: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("triggers");
+        for t in triggers {
+            c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop");
+        }
+        c.execute_batch(&format!("PRAGMA foreign_keys = OFF; {edit}")).expect("edit");
+        drop(c);
+        let doc = refused(&db, &["verify"]);
+        assert!(doc["problems"].to_string().contains(named), "{edit}: {doc}");
+        if edit.contains("expires_on") {
+            assert!(tracelot(&db, &["verify", "--skip-replay"]).status.success(), "only the replay sees {edit}");
+        }
+    }
+}
+
+#[test]
+fn edits_in_place_are_refused_and_named_on_postgresql() {
+    for (edit, named) in IN_PLACE {
+        let Some(pg) = TestDb::create() else { return };
+        let url = pg.url().to_owned();
+        let db = Path::new(&url);
+        ledger(db);
+        let run = |sql: &str| {
+            let out = Command::new("psql")
+                .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", &format!("BEGIN; {sql}; COMMIT;")])
+                .output()
+                .map_err(|e| e.to_string())?;
+            match out.status.success() {
+                true => Ok(()),
+                false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+            }
+        };
+        refused_by_the_database(run, edit);
+        tracelot_ok(db, &["verify"]);
+        run(&format!("SET LOCAL session_replication_role = replica; {edit}")).expect("edit without triggers");
+        let doc = refused(db, &["verify"]);
+        assert!(doc["problems"].to_string().contains(named), "{edit}: {doc}");
+    }
+}

@@ -144,6 +144,10 @@ impl Store for PgStore {
         self.read(move |c| queries::ledger_entries(c, after, limit))
     }
 
+    fn snapshot(&self) -> Result<Vec<tracelot_store::replay::SnapshotRow>, StoreError> {
+        self.read(queries::snapshot)
+    }
+
     fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
         self.read(queries::items)
     }

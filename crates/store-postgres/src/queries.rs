@@ -5,6 +5,7 @@ use postgres::types::ToSql;
 use tracelot_core::time::to_micros;
 use tracelot_core::{LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
+use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
     StatusChange, StockQuery, StockRow, WhereRow,
@@ -321,4 +322,57 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
         })
     })
     .collect()
+}
+
+/// The rows kept beside the ledger, each query's first column the natural
+/// key and the rest its values as text.
+const SNAPSHOT: [(&str, &str); 7] = [
+    (
+        "item",
+        "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
+                serial_kind, serial_pattern, created_seq::text FROM items",
+    ),
+    (
+        "location",
+        "SELECT l.path, l.kind, p.path, l.created_seq::text FROM locations l LEFT JOIN locations p ON p.id = l.parent_id",
+    ),
+    (
+        "partner",
+        "SELECT p.code, p.name, p.kind, l.path, p.created_seq::text, p.min_shelf_life_days::text
+         FROM partners p JOIN locations l ON l.id = p.location_id",
+    ),
+    (
+        "lot",
+        "SELECT i.sku || ' lot ' || lo.code, lo.produced_on, lo.expires_on, lo.best_before, lo.supplier_lot,
+                lo.attributes, lo.status, lo.created_seq::text
+         FROM lots lo JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "lot status",
+        "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
+         FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "serial",
+        "SELECT i.sku || ' serial ' || s.serial, lo.code, s.created_seq::text
+         FROM serials s JOIN items i ON i.id = s.item_id LEFT JOIN lots lo ON lo.id = s.lot_id",
+    ),
+    (
+        "assembly",
+        "SELECT '#' || a.seq || '/' || a.line, pi.sku, ps.serial, ci.sku, cs.serial, a.installed::int::text
+         FROM assembly_events a JOIN items pi ON pi.id = a.parent_item JOIN serials ps ON ps.id = a.parent_serial
+         JOIN items ci ON ci.id = a.component_item JOIN serials cs ON cs.id = a.component_serial",
+    ),
+];
+
+pub(crate) fn snapshot(c: &mut Conn) -> Result<Vec<SnapshotRow>> {
+    let mut out = Vec::new();
+    for (table, sql) in SNAPSHOT {
+        for r in c.query(sql, &[])? {
+            let values =
+                (1..r.len()).map(|i| r.try_get::<_, Option<String>>(i)).collect::<std::result::Result<_, _>>()?;
+            out.push(SnapshotRow { table, key: r.try_get(0)?, values });
+        }
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_accounts.sql"),
     include_str!("../migrations/0003_quarantine_assembly_shelf_life.sql"),
+    include_str!("../migrations/0004_writer_only_columns.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -174,6 +174,10 @@ impl Store for SqliteStore {
         self.read(|c| queries::ledger_entries(c, after, limit))
     }
 
+    fn snapshot(&self) -> Result<Vec<tracelot_store::replay::SnapshotRow>, StoreError> {
+        self.read(queries::snapshot)
+    }
+
     fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
         self.read(queries::items)
     }

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tracelot_core::time::to_micros;
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
+use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
     StatusChange, StockQuery, StockRow, WhereRow,
@@ -301,4 +302,65 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
         })
     })?
     .collect()
+}
+
+/// The rows kept beside the ledger, each query's first column the natural
+/// key and the rest its values as text.
+const SNAPSHOT: [(&str, &str); 7] = [
+    (
+        "item",
+        "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
+                CAST(warranty_months AS TEXT), serial_kind, serial_pattern, CAST(created_seq AS TEXT) FROM items",
+    ),
+    (
+        "location",
+        "SELECT l.path, l.kind, p.path, CAST(l.created_seq AS TEXT) FROM locations l
+         LEFT JOIN locations p ON p.id = l.parent_id",
+    ),
+    (
+        "partner",
+        "SELECT p.code, p.name, p.kind, l.path, CAST(p.created_seq AS TEXT), CAST(p.min_shelf_life_days AS TEXT)
+         FROM partners p JOIN locations l ON l.id = p.location_id",
+    ),
+    (
+        "lot",
+        "SELECT i.sku || ' lot ' || lo.code, lo.produced_on, lo.expires_on, lo.best_before, lo.supplier_lot,
+                lo.attributes, lo.status, CAST(lo.created_seq AS TEXT)
+         FROM lots lo JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "lot status",
+        "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
+         FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "serial",
+        "SELECT i.sku || ' serial ' || s.serial, lo.code, CAST(s.created_seq AS TEXT)
+         FROM serials s JOIN items i ON i.id = s.item_id LEFT JOIN lots lo ON lo.id = s.lot_id",
+    ),
+    (
+        "assembly",
+        "SELECT '#' || a.seq || '/' || a.line, pi.sku, ps.serial, ci.sku, cs.serial, CAST(a.installed AS TEXT)
+         FROM assembly_events a JOIN items pi ON pi.id = a.parent_item JOIN serials ps ON ps.id = a.parent_serial
+         JOIN items ci ON ci.id = a.component_item JOIN serials cs ON cs.id = a.component_serial",
+    ),
+];
+
+pub(crate) fn snapshot(c: &Connection) -> rusqlite::Result<Vec<SnapshotRow>> {
+    let mut out = Vec::new();
+    for (table, sql) in SNAPSHOT {
+        let mut stmt = c.prepare(sql)?;
+        let n = stmt.column_count();
+        let rows = stmt.query_map([], |r| {
+            Ok(SnapshotRow {
+                table,
+                key: r.get(0)?,
+                values: (1..n).map(|i| r.get::<_, Option<String>>(i)).collect::<rusqlite::Result<_>>()?,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
 }

@@ -384,12 +384,13 @@ impl<'c> Writer<'c> {
                     new_lots.push(id);
                 }
                 Effect::SetLotStatus { lot_id, status } => {
+                    // The change first: a lot's status follows its recorded changes.
+                    self.status_change(*lot_id, seq, status.as_str())?;
                     self.conn
                         .prepare_cached("UPDATE lots SET status = ?1 WHERE id = ?2")
                         .and_then(|mut s| s.execute(params![status.as_str(), lot_id]))
                         .map_err(storage)?;
                     self.cache.forget_lot(*lot_id);
-                    self.status_change(*lot_id, seq, status.as_str())?;
                 }
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);

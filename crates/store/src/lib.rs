@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod conformance;
 pub mod copy;
 pub mod metrics;
+pub mod replay;
 pub mod trace;
 pub mod verify;
 pub mod writing;
@@ -443,6 +444,11 @@ pub trait Store: Send + Sync {
     /// Up to `limit` stored transactions after chain position `after`, in
     /// chain order: what `import_batch` takes on another backend.
     fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError>;
+
+    /// Every row kept beside the ledger (items, locations, partners, lots,
+    /// lot status changes, serials, assembly events), by natural keys, for
+    /// [`replay::replay_problems`] to compare with what the chain makes.
+    fn snapshot(&self) -> Result<Vec<replay::SnapshotRow>, StoreError>;
 
     /// All items, by SKU.
     fn items(&self) -> Result<Vec<ItemRow>, StoreError>;
