@@ -22,6 +22,17 @@ fn ledger(db: &Path) {
     tracelot_ok(db, &["location", "add", "MAIN/B"]);
 }
 
+/// What someone with write access to the file does first.
+fn drop_triggers(c: &rusqlite::Connection) {
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("triggers");
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
+    }
+}
+
 fn refused(db: &Path, args: &[&str]) -> Value {
     let out = tracelot(db, args);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
@@ -71,13 +82,7 @@ fn a_cut_tail_is_caught_on_sqlite() {
     let file = db.clone();
     a_cut_tail_is_caught(&db, dir.path(), move || {
         let c = rusqlite::Connection::open(&file).expect("open");
-        let triggers: Vec<String> = c
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .expect("triggers");
-        for t in triggers {
-            c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
-        }
+        drop_triggers(&c);
         c.execute_batch(
             "DELETE FROM locations WHERE path = 'MAIN/B';
              DELETE FROM transactions WHERE seq = (SELECT max(seq) FROM transactions);",
@@ -165,13 +170,7 @@ fn sqlite_tampered(sql: &str) -> bool {
     let db = dir.path().join("t.db");
     ledger(&db);
     let c = rusqlite::Connection::open(&db).expect("open");
-    let triggers: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .expect("triggers");
-    for t in triggers {
-        c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
-    }
+    drop_triggers(&c);
     c.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}")).expect("tamper");
     drop(c);
     agree(&db, &["--sqlite", db.to_str().expect("utf-8")])
@@ -256,13 +255,7 @@ fn edits_in_place_are_refused_and_named_on_sqlite() {
         refused_by_the_database(run, edit);
         tracelot_ok(&db, &["verify"]);
         let c = rusqlite::Connection::open(&db).expect("open");
-        let triggers: Vec<String> = c
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .expect("triggers");
-        for t in triggers {
-            c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop");
-        }
+        drop_triggers(&c);
         c.execute_batch(&format!("PRAGMA foreign_keys = OFF; {edit}")).expect("edit");
         drop(c);
         let doc = refused(&db, &["verify"]);

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::{AccountError, Backend, NewToken, StoreError, SubmitError};
+use crate::{AccountError, Backend, NewToken, Posted, Store, StoreError, SubmitError};
 
 /// Transactions read and posted per round.
 const CHUNK: usize = 2000;
@@ -85,19 +85,29 @@ pub fn copy_installation(
         }
         report.tokens += 1;
     }
+    copy_ledger(from, to, |posted| {
+        report.transactions += 1;
+        report.movements += posted.movements;
+        report.head = posted.hash;
+        if report.transactions.is_multiple_of(CHUNK as u64) {
+            progress(report.transactions);
+        }
+    })?;
+    progress(report.transactions);
+    Ok(report)
+}
+
+/// Posts every transaction of `from`'s chain, in order, into `to` with its
+/// recorded time, position and hash; `posted` hears each result.
+pub fn copy_ledger(from: &dyn Store, to: &dyn Store, mut posted: impl FnMut(Posted)) -> Result<(), CopyError> {
     let mut after = 0;
     loop {
         let entries = from.ledger_entries(after, CHUNK)?;
-        let Some(last) = entries.last() else { break };
+        let Some(last) = entries.last() else { return Ok(()) };
         after = last.seq;
         let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
         for (seq, result) in seqs.into_iter().zip(to.import_batch(entries)) {
-            let posted = result.map_err(|error| CopyError::Refused { seq, error })?;
-            report.transactions += 1;
-            report.movements += posted.movements;
-            report.head = posted.hash;
+            posted(result.map_err(|error| CopyError::Refused { seq, error })?);
         }
-        progress(report.transactions);
     }
-    Ok(report)
 }

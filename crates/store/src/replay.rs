@@ -8,10 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::copy::CopyError;
 use crate::{Store, StoreError};
-
-/// Transactions replayed per round.
-const CHUNK: usize = 2000;
 
 /// Differences named before the rest are only counted.
 const MAX_NAMED: usize = 20;
@@ -39,17 +37,13 @@ fn by_key(rows: Vec<SnapshotRow>) -> BTreeMap<(&'static str, String), Vec<Option
 /// Replays `source`'s chain into `replica` (an empty store) and names
 /// every row of `source` that the chain does not make as stored.
 pub fn replay_problems(source: &dyn Store, replica: &dyn Store) -> Result<Vec<String>, StoreError> {
-    let mut after = 0;
-    loop {
-        let entries = source.ledger_entries(after, CHUNK)?;
-        let Some(last) = entries.last() else { break };
-        after = last.seq;
-        let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-        for (seq, result) in seqs.into_iter().zip(replica.import_batch(entries)) {
-            if let Err(e) = result {
-                return Ok(vec![format!("the chain cannot be replayed at transaction #{seq}: {e}")]);
-            }
+    match crate::copy::copy_ledger(source, replica, |_| {}) {
+        Ok(()) => {}
+        Err(CopyError::Refused { seq, error }) => {
+            return Ok(vec![format!("the chain cannot be replayed at transaction #{seq}: {error}")]);
         }
+        Err(CopyError::Store(e)) => return Err(e),
+        Err(other) => return Err(StoreError::Storage(other.to_string())),
     }
     let (stored, made) = (by_key(source.snapshot()?), by_key(replica.snapshot()?));
     let mut problems = Vec::new();
