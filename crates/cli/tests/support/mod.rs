@@ -148,6 +148,14 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Kills the server at once (SIGKILL), as a power cut would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// Sends SIGTERM without waiting.
     pub fn terminate(&self) {
         if let Some(child) = &self.child {
