@@ -58,8 +58,7 @@ fn load_until_killed(s: &mut Server, round: usize) -> Vec<String> {
     for c in clients {
         c.join().expect("client");
     }
-    let ids = acknowledged.lock().expect("lock").clone();
-    ids
+    acknowledged.lock().expect("lock").clone()
 }
 
 fn no_acknowledged_write_is_lost(mut s: Server) {
