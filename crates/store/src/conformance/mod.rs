@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             stock_as_of_an_instant,
             history_pages_with_a_cursor,
             stock_pages_in_the_database,
+            extreme_values_never_fail_the_writer,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
             concurrent_serial_race,
@@ -631,6 +632,76 @@ pub fn stock_pages_in_the_database(factory: &Factory) {
         paged.extend(page);
     }
     assert_eq!(paged, all);
+}
+
+/// Random commands with extreme values (quantities at the 64-bit limit,
+/// with and without decimals; dates at the calendar's ends; shelf lives,
+/// required shelf lives and warranties far past their bounds): each is
+/// posted or refused by a rule, never an internal error or a storage
+/// failure, and the ledger still verifies.
+pub fn extreme_values_never_fail_the_writer(factory: &Factory) {
+    use proptest::prelude::Rng as _;
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let mut rng = proptest::test_runner::TestRunner::deterministic().rng().clone();
+    let quantities = ["9223372036854775807", "9223372036854775.807", "4611686018427387904", "1", "0.001", "3"];
+    let dates =
+        [jiff::civil::Date::MIN, jiff::civil::Date::MAX, jiff::civil::date(1970, 1, 1), tracelot_core::time::today()];
+    let counts = [0, 1, 1_200, 36_525, 36_526, 8_000_000, u32::MAX];
+    let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
+    // Each item with whether it takes a lot.
+    let mut items = vec![("PLAIN".to_string(), false), ("LOTTED".to_string(), true)];
+    let (mut posted, mut out_of_range) = (0, 0);
+    for step in 0..400 {
+        let (item, lotted) = items[pick(items.len())].clone();
+        let l = lotted.then(|| format!("L{}", pick(3)));
+        let quantity = quantities[pick(quantities.len())];
+        let cmd = match pick(6) {
+            0 => {
+                let lotted = pick(2) == 0;
+                let mut s = spec(&format!("X{step}"), if lotted { Tracking::Lot } else { Tracking::None });
+                s.shelf_life_days = Some(counts[pick(counts.len())]);
+                s.warranty_months = Some(counts[pick(counts.len())]);
+                s.scale = tracelot_core::Scale::new(if pick(2) == 0 { 0 } else { 3 }).expect("scale");
+                items.push((s.sku.to_string(), lotted));
+                Command::DefineItem(s)
+            }
+            1 => Command::DefinePartner {
+                code: PartnerCode::parse(&format!("P{step}")).expect("code"),
+                name: "Picky".into(),
+                kind: LocationKind::Customer,
+                min_shelf_life_days: Some(counts[pick(counts.len())]),
+            },
+            2 => {
+                let details = LotDetails {
+                    produced_on: Some(dates[pick(dates.len())]),
+                    expires_on: [None, Some(dates[pick(dates.len())])][pick(2)],
+                    ..LotDetails::default()
+                };
+                let details = if lotted { details } else { LotDetails::default() };
+                receive("WH/A", &item, l.as_deref(), details, ReceiveUnits::Quantity(amount(quantity)))
+            }
+            3 => ship("WH/A", "C1", qty_line(&item, l.as_deref(), quantity)),
+            4 => Command::Transfer {
+                from: place("WH/A"),
+                to: place("WH/B"),
+                lines: vec![qty_line(&item, l.as_deref(), quantity)],
+            },
+            _ => receive("WH/B", &item, l.as_deref(), LotDetails::default(), ReceiveUnits::Quantity(amount(quantity))),
+        };
+        match c.post(cmd) {
+            Ok(_) => posted += 1,
+            Err(SubmitError::Refused(d)) => {
+                assert_ne!(d.rule, Rule::InternalError, "step {step}: {d}");
+                out_of_range += usize::from(d.rule == Rule::QuantityOutOfRange);
+            }
+            Err(e) => panic!("step {step}: extreme values failed the store: {e}"),
+        }
+    }
+    assert!(posted > 60 && out_of_range > 2, "the limits were reached: {posted} posted, {out_of_range} out of range");
+    let v = c.store.verify().expect("verify");
+    assert!(v.is_ok(), "{:?}", v.problems);
 }
 
 /// Serials inside lots: the lot comes from the serial, and a shipment
