@@ -4,6 +4,9 @@
 //! symbology identifier. `.ci/run` installs zxing-cpp; elsewhere install it
 //! with `python3 -m pip install zxing-cpp pillow`.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::Command;
 
 use proptest::prelude::Rng as _;

@@ -13,6 +13,10 @@ pub(crate) const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 pub(crate) fn fonts() -> &'static [fontdue::Font; 2] {
     static FONTS: OnceLock<[fontdue::Font; 2]> = OnceLock::new();
     FONTS.get_or_init(|| {
+        // The exception to "no expect": the fonts are compiled into the
+        // binary and every test that renders text parses them, so this
+        // cannot fail at run time for any input.
+        #[allow(clippy::expect_used)]
         let load = |bytes: &[u8]| {
             fontdue::Font::from_bytes(bytes, fontdue::FontSettings::default()).expect("the built-in font parses")
         };

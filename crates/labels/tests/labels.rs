@@ -2,6 +2,9 @@
 //! barcode on them is read back by zxing-cpp, ZPL matches golden files, and
 //! data a symbol cannot hold is refused naming the element.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::process::Command;
 

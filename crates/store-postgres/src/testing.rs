@@ -13,6 +13,9 @@
 //! the test command works on any machine, unless `TRACELOT_REQUIRE_POSTGRES`
 //! is set (as CI does): then they fail.
 
+// Test support: a test database that cannot be made fails the test at once.
+#![allow(clippy::panic)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;

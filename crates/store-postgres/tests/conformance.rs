@@ -1,6 +1,9 @@
 //! The store conformance suite, run against a fresh PostgreSQL database per
 //! test (created on the server `TRACELOT_TEST_POSTGRES` names, dropped after).
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use tracelot_store::conformance::Fresh;

@@ -3,6 +3,9 @@
 //! several processes are) keep one hash chain and never oversell, and
 //! `verify` catches rows edited behind tracelot's back.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::{Arc, Barrier};

@@ -5,6 +5,9 @@
 //! at its end, so its overlay of the open batch must answer exactly as
 //! SQLite's row-by-row writes do.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use tracelot_core::command::{Amount, Line, ReceiveUnits, Units};

@@ -548,7 +548,9 @@ impl<'c> Writer<'c> {
     /// Debug builds re-check the ledger's invariants for everything a batch
     /// touched: each (item, lot, serial) sums to zero over all locations, no
     /// internal balance is negative, and a serial is held in one place at most.
+    // Debug builds only: a broken postcondition must stop the tests loudly.
     #[cfg(debug_assertions)]
+    #[allow(clippy::expect_used)]
     fn assert_invariants(&mut self) {
         let touched = std::mem::take(&mut self.touched);
         for (item, lot, serial) in touched {

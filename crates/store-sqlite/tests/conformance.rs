@@ -1,5 +1,8 @@
 //! The store conformance suite, run against a fresh SQLite file per test.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use tracelot_store::conformance::Fresh;

@@ -2,6 +2,9 @@
 //! break the ledger's invariants, and `verify` catches rows edited behind
 //! tracelot's back.
 
+// A test: a failed expectation is the failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use rusqlite::Connection;
 use tracelot_core::command::{Amount, ReceiveLine, ReceiveUnits};
 use tracelot_core::item::Tracking;
