@@ -123,6 +123,7 @@ fn warm_genealogy(store: Arc<SqliteStore>) -> anyhow::Result<()> {
 }
 
 fn serve<S: Store + Accounts + 'static>(store: Arc<S>, c: Config, name: &str) -> anyhow::Result<()> {
+    let grace = std::time::Duration::from_secs(c.connections.shutdown_grace_seconds);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =
@@ -134,7 +135,9 @@ fn serve<S: Store + Accounts + 'static>(store: Arc<S>, c: Config, name: &str) ->
         tracing::info!(%addr, database = %name, "serving");
         tracelot_server::serve(listener, app, shutdown_signal()).await.context("serving")
     })?;
-    drop(runtime);
+    // Blocking work still running (a slow report, a render whose client
+    // went away) gets the same grace, then is abandoned.
+    runtime.shutdown_timeout(grace);
     // The last handle: dropping it joins the writer after it has committed
     // everything it took.
     drop(store);

@@ -17,7 +17,7 @@ fn server() -> Server {
     let config = dir.path().join("tracelot.toml");
     std::fs::write(
         &config,
-        "[connections]\nheader_read_timeout_seconds = 1\nmax_connections = 4\nshutdown_grace_seconds = 2\n",
+        "[connections]\nheader_read_timeout_seconds = 1\nbody_timeout_seconds = 2\nmax_connections = 4\nshutdown_grace_seconds = 2\n",
     )
     .expect("config");
     let db = dir.path().join("api.db");
@@ -46,6 +46,32 @@ fn stalled_and_idle_clients_are_cut_off_and_extra_ones_turned_away() {
     let started = Instant::now();
     read_to_close(&mut stalled);
     assert!(started.elapsed() < Duration::from_secs(8), "a stalled request held its connection");
+
+    // Connecting and saying nothing is cut off the same way.
+    let mut silent = connect(&s);
+    let started = Instant::now();
+    read_to_close(&mut silent);
+    assert!(started.elapsed() < Duration::from_secs(8), "a silent connection was kept");
+
+    // A body trickled a byte at a time is cut off once the body timeout passes.
+    let mut trickle = connect(&s);
+    trickle
+        .write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n")
+        .expect("write");
+    let mut writer = trickle.try_clone().expect("clone");
+    let dripping = std::thread::spawn(move || {
+        for _ in 0..40 {
+            if writer.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+    let started = Instant::now();
+    let answer = read_to_close(&mut trickle);
+    assert!(started.elapsed() < Duration::from_secs(8), "a trickled body held its connection");
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("did not arrive"), "{answer}");
+    dripping.join().expect("writer");
 
     // A complete request is answered; the kept-alive connection is then
     // closed once idle for the same time.

@@ -21,7 +21,8 @@ pub fn head(store: &dyn Store) -> Result<Option<Head>, StoreError> {
 pub fn missing_heads(store: &dyn Store, expected: &[Head]) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();
     for want in expected {
-        let found = store.ledger_entries(want.seq - 1, 1)?.into_iter().next().filter(|e| e.seq == want.seq);
+        let before = want.seq.saturating_sub(1);
+        let found = store.ledger_entries(before, 1)?.into_iter().next().filter(|e| e.seq == want.seq);
         match found {
             None => problems.push(format!(
                 "head #{} {} is gone: the ledger ends before it; transactions were cut off the end",
@@ -63,13 +64,17 @@ pub fn read_dir(dir: &Path, trusted_public: &str) -> std::io::Result<(Vec<Head>,
 }
 
 /// Writes `checkpoint` into `dir` as `checkpoint-SEQ.json`, whole or not at
-/// all (a temporary file renamed into place).
+/// all (a temporary file synced to disk, then renamed into place).
 pub fn write(dir: &Path, checkpoint: &Checkpoint) -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("checkpoint-{:012}.json", checkpoint.seq));
     let partial = dir.join(format!(".checkpoint-{:012}.json.partial", checkpoint.seq));
     let text = serde_json::to_string_pretty(checkpoint).map_err(std::io::Error::other)?;
-    std::fs::write(&partial, text + "\n")?;
+    let mut file = std::fs::File::create(&partial)?;
+    std::io::Write::write_all(&mut file, (text + "\n").as_bytes())?;
+    file.sync_all()?;
     std::fs::rename(&partial, &path)?;
+    // The rename itself must survive a crash too.
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(path)
 }

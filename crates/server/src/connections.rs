@@ -1,10 +1,12 @@
 //! The accept loop: connection limits and timeouts that axum's own `serve`
-//! does not offer. A client that sends half its headers and waits, or keeps
-//! a connection idle, is cut off after `header_read_timeout_seconds`; past
-//! `max_connections` a new connection gets a 503 and is closed at once; a
-//! read that runs past `read_timeout_seconds` is answered 503; and on
-//! shutdown the server waits for in-flight requests at most
-//! `shutdown_grace_seconds`, whatever clients do.
+//! does not offer. HTTP/1.1 only, so that every connection is under the
+//! header timer from its first byte. A client that connects and says
+//! nothing, sends half its headers, or keeps a connection idle, is cut off
+//! after `header_read_timeout_seconds`; a request body must arrive within
+//! `body_timeout_seconds`; past `max_connections` a new connection gets a
+//! 503 and is closed; a read that runs past `read_timeout_seconds` is
+//! answered 503; and on shutdown the server waits for in-flight requests at
+//! most `shutdown_grace_seconds`, whatever clients do.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,12 +18,12 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -39,6 +41,8 @@ pub struct ConnectionLimits {
     /// The longest a read (GET or HEAD) may take before it is answered 503.
     /// Writes are never cut short: a write is answered once it is durable.
     pub read_timeout_seconds: u64,
+    /// The longest a request's body may take to arrive.
+    pub body_timeout_seconds: u64,
     /// Connections served at once; more are answered 503 and closed.
     pub max_connections: usize,
     /// How long shutdown waits for in-flight requests before closing
@@ -51,6 +55,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             header_read_timeout_seconds: 15,
             read_timeout_seconds: 60,
+            body_timeout_seconds: 30,
             max_connections: 512,
             shutdown_grace_seconds: 30,
         }
@@ -66,18 +71,74 @@ async fn refuse(mut stream: TcpStream) {
         body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        // Read what the client sent first: closing a socket with unread
+        // data resets it, and the client would see the reset, not the 503.
+        let mut request = [0u8; 8192];
+        let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut request)).await;
         let _ = stream.write_all(answer.as_bytes()).await;
         let _ = stream.shutdown().await;
+        while matches!(stream.read(&mut request).await, Ok(n) if n > 0) {}
     })
     .await;
 }
 
+/// The time limits of one request.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    read: Duration,
+    body: Duration,
+}
+
+/// A request body that fails once its deadline passes, so that a client
+/// trickling a body cannot hold its connection for ever.
+struct Timed {
+    inner: Incoming,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+}
+
+impl Timed {
+    fn new(inner: Incoming, limit: Duration) -> Self {
+        Timed { inner, deadline: Box::pin(tokio::time::sleep(limit)), limit }
+    }
+}
+
+impl hyper::body::Body for Timed {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let std::task::Poll::Ready(frame) = std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+            return std::task::Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => {
+                let limit = self.limit.as_secs();
+                std::task::Poll::Ready(Some(Err(format!("the body did not arrive within {limit} s").into())))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Answers one request, with the peer's address for handlers that ask,
 /// and reads bounded in time.
-async fn answer(router: Router, peer: SocketAddr, read_timeout: Duration, mut req: Request<Incoming>) -> Response {
+async fn answer(router: Router, peer: SocketAddr, limits: Timeouts, mut req: Request<Incoming>) -> Response {
     req.extensions_mut().insert(ConnectInfo(peer));
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let call = router.oneshot(req.map(axum::body::Body::new));
+    let read_timeout = limits.read;
+    let call = router.oneshot(req.map(|body| axum::body::Body::new(Timed::new(body, limits.body))));
     let result = if is_read {
         match tokio::time::timeout(read_timeout, call).await {
             Ok(r) => r,
@@ -103,14 +164,15 @@ pub async fn serve(
     limits: &ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(limits.header_read_timeout_seconds.max(1)));
-    let builder = Arc::new(builder);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let read_timeout = Duration::from_secs(limits.read_timeout_seconds.max(1));
+    let timeouts = Timeouts {
+        read: Duration::from_secs(limits.read_timeout_seconds.max(1)),
+        body: Duration::from_secs(limits.body_timeout_seconds.max(1)),
+    };
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -133,10 +195,9 @@ pub async fn serve(
         let router = router.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
             let router = router.clone();
-            async move { Ok::<_, Infallible>(answer(router, peer, read_timeout, req).await) }
+            async move { Ok::<_, Infallible>(answer(router, peer, timeouts, req).await) }
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _ = connection.await;
             drop(permit);

@@ -326,7 +326,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 7] = [
+const SNAPSHOT: [(&str, &str); 9] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -357,6 +357,8 @@ const SNAPSHOT: [(&str, &str); 7] = [
         "SELECT i.sku || ' serial ' || s.serial, lo.code, s.created_seq::text
          FROM serials s JOIN items i ON i.id = s.item_id LEFT JOIN lots lo ON lo.id = s.lot_id",
     ),
+    ("serial counter", "SELECT i.sku, c.next::text FROM serial_counters c JOIN items i ON i.id = c.item_id"),
+    ("transaction", "SELECT '#' || seq, reference, reason FROM transactions"),
     (
         "assembly",
         "SELECT '#' || a.seq || '/' || a.line, pi.sku, ps.serial, ci.sku, cs.serial, a.installed::int::text

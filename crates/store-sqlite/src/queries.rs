@@ -306,7 +306,7 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 7] = [
+const SNAPSHOT: [(&str, &str); 9] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
@@ -338,6 +338,8 @@ const SNAPSHOT: [(&str, &str); 7] = [
         "SELECT i.sku || ' serial ' || s.serial, lo.code, CAST(s.created_seq AS TEXT)
          FROM serials s JOIN items i ON i.id = s.item_id LEFT JOIN lots lo ON lo.id = s.lot_id",
     ),
+    ("serial counter", "SELECT i.sku, CAST(c.next AS TEXT) FROM serial_counters c JOIN items i ON i.id = c.item_id"),
+    ("transaction", "SELECT '#' || seq, reference, reason FROM transactions"),
     (
         "assembly",
         "SELECT '#' || a.seq || '/' || a.line, pi.sku, ps.serial, ci.sku, cs.serial, CAST(a.installed AS TEXT)

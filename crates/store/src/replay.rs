@@ -1,6 +1,7 @@
 //! The half of `verify` that recomputes from the chain what the database
 //! keeps beside it: items, locations, partners, lots with their dates and
-//! status, lot status changes, serials and assembly events. The chain's
+//! status, lot status changes, serials, serial counters, assembly events,
+//! and each transaction's document and reason columns. The chain's
 //! transactions are posted again, in order, into an empty replica through
 //! its own rules; every row the replica makes must be in the database as
 //! stored, and every stored row must be one the replica made. A row edited
