@@ -9,11 +9,7 @@ use tracelot_store::{Store, StoreError};
 
 /// The ledger's last transaction's position and hash; `None` when empty.
 pub fn head(store: &dyn Store) -> Result<Option<Head>, StoreError> {
-    let last = i64::try_from(store.ledger_size()?.transactions).unwrap_or(i64::MAX);
-    if last == 0 {
-        return Ok(None);
-    }
-    Ok(store.ledger_entries(last - 1, 1)?.into_iter().next().map(|e| Head { seq: e.seq, hash: e.hash }))
+    Ok(store.chain_head()?.map(|(seq, hash)| Head { seq, hash }))
 }
 
 /// One problem per expected head the ledger no longer holds at its

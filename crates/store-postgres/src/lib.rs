@@ -144,6 +144,10 @@ impl Store for PgStore {
         self.read(move |c| queries::ledger_entries(c, after, limit))
     }
 
+    fn chain_head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
+        self.read(queries::chain_head)
+    }
+
     fn snapshot(&self) -> Result<Vec<tracelot_store::replay::SnapshotRow>, StoreError> {
         self.read(queries::snapshot)
     }

@@ -378,3 +378,8 @@ pub(crate) fn snapshot(c: &mut Conn) -> Result<Vec<SnapshotRow>> {
     }
     Ok(out)
 }
+
+pub(crate) fn chain_head(c: &mut Conn) -> Result<Option<(i64, [u8; 32])>> {
+    let rows = c.query("SELECT seq, hash FROM transactions ORDER BY seq DESC LIMIT 1", &[])?;
+    rows.first().map(|r| Ok((r.try_get(0)?, hash(r, 1)?))).transpose()
+}

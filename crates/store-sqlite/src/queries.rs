@@ -366,3 +366,11 @@ pub(crate) fn snapshot(c: &Connection) -> rusqlite::Result<Vec<SnapshotRow>> {
     }
     Ok(out)
 }
+
+pub(crate) fn chain_head(c: &Connection) -> rusqlite::Result<Option<(i64, [u8; 32])>> {
+    let row: Option<(i64, Vec<u8>)> = c
+        .prepare_cached("SELECT seq, hash FROM transactions ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(seq, hash)| (seq, hash.try_into().unwrap_or([0; 32]))))
+}

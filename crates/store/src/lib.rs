@@ -445,6 +445,10 @@ pub trait Store: Send + Sync {
     /// chain order: what `import_batch` takes on another backend.
     fn ledger_entries(&self, after: i64, limit: usize) -> Result<Vec<LedgerEntry>, StoreError>;
 
+    /// The last transaction's position and hash, or `None` for an empty
+    /// ledger: one index probe, for checkpoints taken every few minutes.
+    fn chain_head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError>;
+
     /// Every row kept beside the ledger (items, locations, partners, lots,
     /// lot status changes, serials, assembly events), by natural keys, for
     /// [`replay::replay_problems`] to compare with what the chain makes.
