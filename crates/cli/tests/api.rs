@@ -388,17 +388,7 @@ fn paging_covers_every_row_once_and_transactions_name_their_token() {
 #[test]
 fn logins_are_rate_limited_and_tokens_can_be_revoked() {
     let mut s = Server::start_with(&[]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
-        .args(["--db", s.db.to_str().expect("utf-8"), "user", "add", "carol", "--role", "operator", "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(b"a long enough secret\n")?;
-            child.wait_with_output()
-        })
-        .expect("user add");
-    assert!(out.status.success());
+    s.add_user_with_password("carol", "operator", "a long enough secret");
     let c = Server::client();
     let login = |password: &str| {
         let r = c.post(s.url("/api/v1/auth/login")).json(&json!({"account": "carol", "password": password}));

@@ -48,6 +48,7 @@ fn gs1_128_data(element_string: &str) -> Result<String, LabelError> {
     }
     Ok(element_string.split(char::from(tracelot_gs1::GS)).map(field).collect::<Vec<_>>().join(">8"))
 }
+
 /// A symbol's modules as a `^GFA` graphic field.
 fn graphic(symbol: &Symbol, module: i64) -> String {
     let Symbol::Matrix { width, height, modules, .. } = symbol else { return String::new() };

@@ -89,11 +89,6 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
             Sheet::Grid { paper, columns: s.columns, rows: s.rows }
         }
     };
-    if let Some(l) = &req.lot
-        && !(1..=tracelot_labels::limits::MAX_COPIES).contains(&l.copies)
-    {
-        return Err(invalid("lot.copies", format!("copies is 1 to {}", tracelot_labels::limits::MAX_COPIES)));
-    }
     let runs = [req.receipt.is_some(), req.lot.is_some(), req.locations.is_some(), req.data.is_some()];
     if runs.iter().filter(|x| **x).count() != 1 {
         return Err(invalid("receipt", "give exactly one of receipt, lot, locations or data"));

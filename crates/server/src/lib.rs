@@ -115,6 +115,16 @@ pub(crate) async fn blocking<T: Send + 'static, E: Into<Problem> + Send + 'stati
         .map_err(Into::into)
 }
 
+/// Runs a read of the store off the async workers, so that a slow query
+/// never stalls other requests or `/healthz`.
+pub(crate) async fn read<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&dyn Store) -> Result<T, tracelot_store::StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let store = app.store.clone();
+    blocking(move || f(store.as_ref())).await
+}
+
 /// What every handler shares.
 pub struct AppState {
     /// The ledger.

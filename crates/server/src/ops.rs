@@ -24,6 +24,9 @@ pub async fn readyz(State(app): State<App>) -> Result<&'static str, Problem> {
     if app.stopping.load(Ordering::Relaxed) {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", "the server is shutting down"));
     }
+    if !app.store.writer_stats().writer_running {
+        return Err(Problem::unavailable("the writer thread has stopped; restart the server"));
+    }
     app.store.ping()?;
     Ok("ready\n")
 }

@@ -14,7 +14,7 @@ use crate::body;
 use crate::paging::{self, Page};
 use crate::problem::Problem;
 use crate::routes::Params;
-use crate::{App, blocking};
+use crate::{App, blocking, read};
 
 fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, ValueError>) -> Result<Option<T>, Problem> {
     body::param(name, v.map(String::as_str), parse)
@@ -24,8 +24,7 @@ fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, Valu
 pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let store = app.store.clone();
-    let rows = blocking(move || store.items()).await?;
+    let rows = read(&app, |s| s.items()).await?;
     Ok(Json(paging::page(rows, |r| r.spec.sku.to_string(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -33,10 +32,9 @@ pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
 pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
-    let store = app.store.clone();
-    let found = blocking({
+    let found = read(&app, {
         let sku = sku.clone();
-        move || store.item(&sku)
+        move |s| s.item(&sku)
     })
     .await?;
     let row = found.ok_or_else(|| Problem::not_found("sku", format!("no item has SKU {sku}")))?;
@@ -47,8 +45,7 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
 pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let store = app.store.clone();
-    let rows = blocking(move || store.locations()).await?;
+    let rows = read(&app, |s| s.locations()).await?;
     Ok(Json(paging::page(rows, |r| r.path.to_string(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -56,8 +53,7 @@ pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQ
 pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
     let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let store = app.store.clone();
-    let rows = blocking(move || store.partners()).await?;
+    let rows = read(&app, |s| s.partners()).await?;
     Ok(Json(paging::page(rows, |r| r.code.clone(), cursor.as_deref(), limit)?).into_response())
 }
 
@@ -66,10 +62,9 @@ pub async fn lot(State(app): State<App>, caller: Caller, params: Params) -> Resu
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
     let code = params.value("lot", LotCode::parse)?;
-    let store = app.store.clone();
-    let found = blocking({
+    let found = read(&app, {
         let (sku, code) = (sku.clone(), code.clone());
-        move || store.lot(&sku, &code)
+        move |s| s.lot(&sku, &code)
     })
     .await?;
     let row = found.ok_or_else(|| Problem::not_found("lot", format!("{sku} has no lot {code}")))?;
@@ -114,8 +109,7 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
         // One more than the page, to know whether another follows.
         limit: Some(limit + 1),
     };
-    let store = app.store.clone();
-    let rows = blocking(move || store.stock(&query)).await?;
+    let rows = read(&app, move |s| s.stock(&query)).await?;
     Ok(Json(paging::first(rows, limit, tracelot_store::StockRow::key)).into_response())
 }
 
@@ -124,10 +118,9 @@ pub async fn where_is(State(app): State<App>, caller: Caller, params: Params) ->
     caller.require(Permission::Read)?;
     let sku = params.value("sku", Sku::parse)?;
     let serial = params.value("serial", Serial::parse)?;
-    let store = app.store.clone();
-    let found = blocking({
+    let found = read(&app, {
         let (sku, serial) = (sku.clone(), serial.clone());
-        move || store.where_is(&sku, &serial)
+        move |s| s.where_is(&sku, &serial)
     })
     .await?;
     let row = found.ok_or_else(|| Problem::not_found("serial", format!("{sku} has no serial {serial}")))?;
@@ -170,8 +163,7 @@ pub async fn history(State(app): State<App>, caller: Caller, RawQuery(q): RawQue
         after,
         limit: Some(limit + 1),
     };
-    let store = app.store.clone();
-    let mut items = blocking(move || store.history(&query)).await?;
+    let mut items = read(&app, move |s| s.history(&query)).await?;
     let more = items.len() > limit;
     items.truncate(limit);
     let next = more
@@ -212,8 +204,7 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
             tracelot_core::time::add_days(today, i64::from(n)).unwrap_or(today)
         }
     };
-    let store = app.store.clone();
-    let rows = blocking(move || store.expiring(until)).await?;
+    let rows = read(&app, move |s| s.expiring(until)).await?;
     let key = |r: &tracelot_store::ExpiringRow| (r.ship_by.to_string(), r.sku.to_string(), r.lot.to_string());
     Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
 }
@@ -221,7 +212,6 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
 /// `GET /api/v1/verify`: recomputes the chain and balances (manager).
 pub async fn verify(State(app): State<App>, caller: Caller) -> Result<Response, Problem> {
     caller.require(Permission::Manage)?;
-    let store = app.store.clone();
-    let report = blocking(move || store.verify()).await?;
+    let report = read(&app, |s| s.verify()).await?;
     Ok(Json(report).into_response())
 }

@@ -43,11 +43,6 @@ impl WriterMetrics {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the writer still takes transactions; readiness reports it.
-    pub fn writer_running(&self) -> bool {
-        !self.stopped.load(Ordering::Relaxed)
-    }
-
     /// A consistent-enough copy for reporting.
     pub fn snapshot(&self) -> WriterStats {
         let mut cumulative = 0;
@@ -64,6 +59,7 @@ impl WriterMetrics {
             commits: self.commits.load(Ordering::Relaxed),
             committed_transactions: self.committed_txs.load(Ordering::Relaxed),
             batch_size_buckets: buckets,
+            writer_running: !self.stopped.load(Ordering::Relaxed),
         }
     }
 }
@@ -79,6 +75,8 @@ pub struct WriterStats {
     pub committed_transactions: u64,
     /// Cumulative histogram: (upper bound, commits with at most that many transactions).
     pub batch_size_buckets: Vec<(u64, u64)>,
+    /// The writer still takes transactions; readiness reports it.
+    pub writer_running: bool,
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ pub fn chain(
         None => Timestamp::now().max(from_micros(head.recorded_at)),
     };
     let occurred_at = Clocks { recorded_at, policy }.occurred_at(req)?;
-    let planned = contained(&format!("planning transaction {}", req.id), || rules::plan(req, occurred_at, view))?;
+    let planned = contained(|| format!("planning transaction {}", req.id), || rules::plan(req, occurred_at, view))?;
     let plan = planned.map_err(|e| match e {
         PlanError::Domain(d) => SubmitError::Refused(d),
         PlanError::View(v) => SubmitError::Storage(v.to_string()),
@@ -159,8 +159,9 @@ pub fn chain(
 
 /// Runs `work`, turning a panic inside it into an `internal_error` refusal
 /// of that one piece of work, so that a defect met by one transaction never
-/// stops the writer. The refusal and the log line share an incident id.
-pub fn contained<T>(what: &str, work: impl FnOnce() -> T) -> Result<T, SubmitError> {
+/// stops the writer. The refusal and the log line share an incident id;
+/// `what` is only spelled out when that happens, not on every transaction.
+pub fn contained<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> Result<T, SubmitError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
         let incident = uuid::Uuid::now_v7();
         let cause = payload
@@ -168,7 +169,7 @@ pub fn contained<T>(what: &str, work: impl FnOnce() -> T) -> Result<T, SubmitErr
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic".into());
-        eprintln!("tracelot writer: incident {incident}: {what} failed: {cause}");
+        eprintln!("tracelot writer: incident {incident}: {} failed: {cause}", what());
         SubmitError::Refused(DomainError::new(
             Rule::InternalError,
             format!("tracelot failed on this transaction (incident {incident}); nothing of it was written"),
@@ -261,15 +262,15 @@ pub trait BatchWriter {
 /// transaction alone, so that only the one that panics is refused
 /// (`internal_error`) and its neighbours are judged on their own.
 fn post_contained(writer: &mut impl BatchWriter, batch: &[Posting]) -> Vec<Result<Posted, SubmitError>> {
-    match contained("posting a batch", || writer.post_all(batch)) {
+    match contained(|| "posting a batch".into(), || writer.post_all(batch)) {
         Ok(results) => results,
         Err(_) => {
             writer.recover();
             batch
                 .iter()
                 .map(|posting| {
-                    let what = format!("posting transaction {}", posting.0.request.id);
-                    let result = contained(&what, || writer.post_all(std::slice::from_ref(posting)).pop());
+                    let what = || format!("posting transaction {}", posting.0.request.id);
+                    let result = contained(what, || writer.post_all(std::slice::from_ref(posting)).pop());
                     if result.is_err() {
                         writer.recover();
                     }
@@ -401,10 +402,10 @@ mod tests {
         assert!(refusal.message.contains("incident"), "{refusal}");
         let later = submit(&queue, vec![tx("D", None)]).recv().expect("answered");
         assert!(later[0].is_ok(), "the writer still posts: {later:?}");
-        assert!(queue.metrics().writer_running());
+        assert!(queue.metrics().snapshot().writer_running);
         queue.close();
         let backend = writer.join().expect("the writer thread ends normally");
-        assert!(!queue.metrics().writer_running(), "readiness sees a stopped writer");
+        assert!(!queue.metrics().snapshot().writer_running, "readiness sees a stopped writer");
         assert!(backend.recoveries >= 2, "recovered after the batch and after the transaction");
         assert_eq!(backend.seq, 3, "A, C and D were posted once each after the redo");
     }

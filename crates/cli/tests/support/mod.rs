@@ -207,6 +207,18 @@ impl Server {
         status_json(self.req(c, "GET", path, Some(role)).send().expect("send"))
     }
 
+    /// Adds an account that logs in with `password`.
+    pub fn add_user_with_password(&self, name: &str, role: &str, password: &str) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelot"))
+            .args(["--db", self.db.to_str().expect("utf-8"), "user", "add", name, "--role", role, "--password-stdin"])
+            .env_remove("TRACELOT_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("user add");
+        writeln!(child.stdin.take().expect("stdin"), "{password}").expect("password");
+        assert!(child.wait().expect("user add").success(), "user add {name}");
+    }
+
     /// Defines what most tests need: a serial item, a lot item, two internal
     /// locations and a customer.
     pub fn standard(&self) {
