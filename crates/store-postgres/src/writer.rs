@@ -143,31 +143,30 @@ impl Writer {
 
     /// Reads what the batch's receipts, transfers and shipments will ask
     /// for, a query per kind instead of a query per line: their lots, the
-    /// balances they take from and the serials they name.
+    /// balances on both sides of their quantity moves (the rules check the
+    /// source for stock and both for the 64-bit range) and the serials they
+    /// name.
     fn prefetch(&mut self, txs: &[(Transaction, Option<Stamp>)]) -> Result<(), Error> {
         struct Named<'a> {
             sku: &'a Sku,
             lot: Option<&'a LotCode>,
             serials: &'a [Serial],
-            /// The place a quantity is taken from.
-            from: Option<&'a PlaceRef>,
+            /// The places a quantity moves between.
+            places: [Option<&'a PlaceRef>; 2],
         }
         let mut named: Vec<Named> = Vec::new();
         for (tx, _) in txs {
             match &tx.request.command {
-                Command::Receive { lines, .. } => named.extend(lines.iter().map(|l| Named {
-                    sku: &l.sku,
-                    lot: l.lot.as_ref(),
-                    serials: match &l.units {
-                        ReceiveUnits::Serials(s) => s.as_slice(),
-                        _ => &[],
-                    },
-                    from: None,
+                Command::Receive { from, to, lines } => named.extend(lines.iter().map(|l| match &l.units {
+                    ReceiveUnits::Serials(s) => {
+                        Named { sku: &l.sku, lot: l.lot.as_ref(), serials: s, places: [None; 2] }
+                    }
+                    _ => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: &[], places: [from.as_ref(), Some(to)] },
                 })),
-                Command::Transfer { from, lines, .. } | Command::Ship { from, lines, .. } => {
+                Command::Transfer { from, to, lines } | Command::Ship { from, to, lines, .. } => {
                     named.extend(lines.iter().map(|l| match &l.units {
-                        Units::Serials(s) => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: s, from: None },
-                        _ => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: &[], from: Some(from) },
+                        Units::Serials(s) => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: s, places: [None; 2] },
+                        _ => Named { sku: &l.sku, lot: l.lot.as_ref(), serials: &[], places: [Some(from), Some(to)] },
                     }))
                 }
                 _ => {}
@@ -180,31 +179,33 @@ impl Writer {
         for n in &named {
             // An unknown item or place is the rules' to refuse.
             let Some(item) = view.item(n.sku).map_err(err)? else { continue };
-            let from = match n.from {
-                Some(p) => view.place(p).map_err(err)?.map(|l| l.id),
-                None => None,
-            };
+            let mut places = [None; 2];
+            for (id, place) in places.iter_mut().zip(n.places) {
+                if let Some(p) = place {
+                    *id = view.place(p).map_err(err)?.map(|l| l.id);
+                }
+            }
             if let Some(code) = n.lot {
                 lots.push((item.id, code.clone()));
             }
             serials.extend(n.serials.iter().map(|s| (item.id, s.clone())));
-            resolved.push((item.id, n.lot, from));
+            resolved.push((item.id, n.lot, places));
         }
         let mut absent_lots = std::mem::take(&mut self.pend.absent_lots);
         let mut absent = std::mem::take(&mut self.pend.absent);
         let mut view = WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend };
         view.prefetch_lots(&lots, &mut absent_lots).map_err(err)?;
         let mut balances = Vec::new();
-        for (item, lot, from) in resolved {
-            let Some(from) = from else { continue };
+        for (item, lot, places) in resolved {
             let lot = match lot {
                 Some(code) => match view.cached_lot(item, code) {
                     Some(id) => id,
+                    // A lot this batch creates has no balances yet.
                     None => continue,
                 },
                 None => 0,
             };
-            balances.push((item, lot, 0, from));
+            balances.extend(places.into_iter().flatten().map(|place| (item, lot, 0, place)));
         }
         view.prefetch_balances(&balances).map_err(err)?;
         view.prefetch_serials(&serials, &mut absent).map_err(err)?;
