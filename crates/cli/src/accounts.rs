@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use jiff::{SignedDuration, Timestamp};
 use tracelot_core::{AccountName, DomainError, Role, Rule};
 use tracelot_store::Backend;
-use tracelot_store::{AccountError, NewToken, TokenKind};
+use tracelot_store::{AccountError, NewToken, TokenKind, Window};
 
 use crate::args::{TokenVerb, UserVerb};
 use crate::output::{Out, cell, table};
@@ -58,7 +58,7 @@ pub fn user(store: &dyn Backend, verb: &UserVerb, out: Out) -> anyhow::Result<()
             })
         }
         UserVerb::List => {
-            let rows = store.accounts()?;
+            let rows = store.accounts(&Window::all())?;
             out.emit(&rows, || {
                 let body = rows
                     .iter()
@@ -122,7 +122,7 @@ pub fn token(store: &dyn Backend, verb: &TokenVerb, out: Out) -> anyhow::Result<
         }
         TokenVerb::List { account } => {
             let account = account.as_deref().map(name).transpose()?;
-            let rows = store.tokens(account.as_ref())?;
+            let rows = store.tokens(account.as_ref(), &Window::all())?;
             out.emit(&rows, || {
                 let now = Timestamp::now();
                 let body = rows

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tracelot_core::time::today;
 use tracelot_core::{Command, DomainError, LotCode, PartnerCode, Request, Rule, Serial, Transaction, UserName};
-use tracelot_store::{Backend, HistoryQuery, StockQuery, SubmitError};
+use tracelot_store::{Backend, ExpiringQuery, HistoryQuery, StockQuery, SubmitError, Window};
 use tracelot_store_postgres::{PgOptions, PgStore};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -222,14 +222,14 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::Init => {
             let db = Database::parse(db_arg(cli));
             let store = db.init().with_context(|| format!("initializing {}", db.display()))?;
-            let locations = store.locations()?;
+            let locations = store.locations(&Window::all())?;
             let doc = serde_json::json!({ "database": db.display(), "locations": locations.len() });
             out.emit(&doc, || format!("initialized {} ({} locations)", db.display(), locations.len()))?;
         }
         Verb::MigrateStore { from, to } => return migrate_store(from, to, out),
         Verb::Item(ItemVerb::Add(a)) => return post(cli, out, rq::request(rq::item(a)?, &a.posting)?),
         Verb::Item(ItemVerb::List) => {
-            let items = open(cli)?.items()?;
+            let items = open(cli)?.items(&Window::all())?;
             out.emit(&items, || reports::items(&items))?;
         }
         Verb::Item(ItemVerb::Show { sku }) => {
@@ -245,7 +245,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             return post(cli, out, rq::request(cmd, posting)?);
         }
         Verb::Location(LocationVerb::List) => {
-            let locs = open(cli)?.locations()?;
+            let locs = open(cli)?.locations(&Window::all())?;
             out.emit(&locs, || reports::locations(&locs))?;
         }
         Verb::Partner(PartnerVerb::Add { code, kind, name, min_shelf_life_days, posting }) => {
@@ -258,7 +258,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             return post(cli, out, rq::request(cmd, posting)?);
         }
         Verb::Partner(PartnerVerb::List) => {
-            let partners = open(cli)?.partners()?;
+            let partners = open(cli)?.partners(&Window::all())?;
             out.emit(&partners, || reports::partners(&partners))?;
         }
         Verb::Lot(LotVerb::Add { sku, lot, details, posting }) => {
@@ -369,7 +369,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::Expiring { days } => {
             let today = tracelot_core::time::today();
             let until = tracelot_core::time::add_days(today, i64::from(*days)).context("--days is too large")?;
-            let rows = open(cli)?.expiring(until)?;
+            let rows = open(cli)?.expiring(&ExpiringQuery { until, window: Window::all() })?;
             out.emit(&rows, || reports::expiring(&rows, today))?;
         }
         Verb::Warranty { sku, serial } => {

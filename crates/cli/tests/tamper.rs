@@ -105,20 +105,56 @@ fn a_cut_tail_is_caught_on_postgresql() {
     });
 }
 
-/// A server with `[checkpoints]` signs the head as it moves; the folder
-/// then vouches for the ledger, and `verify` checks against it.
+/// A collector on 127.0.0.1:0 that refuses the first checkpoint posted to
+/// it (so the server must try again) and hands on the body of every later
+/// one.
+fn collector() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/checkpoints", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().expect("length");
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("body");
+            let status = if n == 0 { "503 Service Unavailable" } else { "204 No Content" };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            if n > 0 && tx.send(String::from_utf8(body).expect("utf-8")).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// A server with `[checkpoints]` signs the head as it moves, into a folder
+/// and to a collector's URL (again after the collector refused one); the
+/// folder then vouches for the ledger, and `verify` checks against it.
 #[test]
 fn the_server_writes_checkpoints_an_auditor_can_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = tracelot_checkpoint::Key::generate().expect("key");
     let key_file = dir.path().join("checkpoint.key");
     std::fs::write(&key_file, key.secret_hex()).expect("key file");
+    let (url, posted) = collector();
     let folder = dir.path().join("checkpoints");
     let config = dir.path().join("tracelot.toml");
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\n[checkpoints]\ndir = {:?}\nkey_file = {:?}\nevery_seconds = 1\n",
+            "listen = \"127.0.0.1:0\"\n[checkpoints]\ndir = {:?}\nurl = {url:?}\nkey_file = {:?}\nevery_seconds = 1\n",
             folder.display().to_string(),
             key_file.display().to_string()
         ),
@@ -137,6 +173,16 @@ fn the_server_writes_checkpoints_an_auditor_can_check() {
     assert!(file.exists(), "no checkpoint for head #{want} in {}", folder.display());
     let folder_arg = folder.to_str().expect("utf-8");
     tracelot_ok(&s.db, &["verify", "--checkpoints", folder_arg, "--trusted-key", &key.public_hex()]);
+    // The first post was refused: the head arrives only if the server tries again.
+    let got = loop {
+        let body = posted.recv_timeout(std::time::Duration::from_secs(30)).expect("a checkpoint posted");
+        let checkpoint = tracelot_checkpoint::Checkpoint::parse(&body).expect("a checkpoint");
+        let head = checkpoint.check(&key.public_hex()).expect("signed by the server's key");
+        if head.seq >= want {
+            break head.seq;
+        }
+    };
+    assert_eq!(got, want, "the collector got the head the ledger holds");
 }
 
 /// The independent verifier's verdict (tools/verify-chain.py, Python's
@@ -225,13 +271,18 @@ fn an_independent_verifier_agrees_on_postgresql_ledgers() {
 /// Edits in place of rows kept beside the ledger: each is refused by the
 /// database's triggers, and when the triggers are removed first, `verify`
 /// names the row by replaying the chain.
-const IN_PLACE: [(&str, &str); 4] = [
+const IN_PLACE: [(&str, &str); 5] = [
     ("UPDATE lots SET expires_on = '2099-12-31'", "lot SALT lot L1 is stored as"),
     (
         "INSERT INTO lot_status_changes (lot_id, tx_seq, status)
            SELECT id, (SELECT min(seq) FROM transactions), 'recalled' FROM lots;
          UPDATE lots SET status = 'recalled';",
         "lot SALT lot L1 is stored as",
+    ),
+    (
+        "INSERT INTO lot_status_changes (lot_id, tx_seq, status)
+           SELECT id, (SELECT min(seq) FROM transactions), 'on_hold' FROM lots",
+        "no transaction in the chain made it",
     ),
     ("UPDATE items SET name = 'Sea salt'", "item SALT is stored as"),
     ("UPDATE locations SET kind = 'scrap' WHERE path = 'MAIN/B'", "location MAIN/B is stored as"),

@@ -111,10 +111,11 @@ pub fn hash<'a>(prev: &[u8; 32], tx: &ChainTx<'_>, moves: impl IntoIterator<Item
 /// returns its hash, and a table lookup is ten times cheaper than formatting.
 pub fn to_hex(hash: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |nibble: u8| char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
     let mut out = String::with_capacity(64);
     for b in hash {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
+        out.push(digit(b >> 4));
+        out.push(digit(b & 15));
     }
     out
 }

@@ -118,11 +118,10 @@ impl SerialPattern {
     /// Checks the placeholders.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let bad = |m: String| ValueError::new("serial_pattern", m);
-        let mut seqs = 0;
+        let mut seqs = 0_u32;
         let mut rest = s;
-        while let Some(open) = rest.find('{') {
-            let close = rest[open..].find('}').ok_or_else(|| bad(format!("unclosed '{{' in {s:?}")))? + open;
-            let token = &rest[open + 1..close];
+        while let Some((_, opened)) = rest.split_once('{') {
+            let (token, after) = opened.split_once('}').ok_or_else(|| bad(format!("unclosed '{{' in {s:?}")))?;
             match token {
                 "yyyy" | "yy" | "mm" | "dd" => {}
                 t if t
@@ -130,7 +129,7 @@ impl SerialPattern {
                     .and_then(|n| n.parse::<u8>().ok())
                     .is_some_and(|n| (1..=12).contains(&n)) =>
                 {
-                    seqs += 1
+                    seqs = seqs.saturating_add(1)
                 }
                 t => {
                     return Err(bad(format!(
@@ -138,7 +137,7 @@ impl SerialPattern {
                     )));
                 }
             }
-            rest = &rest[close + 1..];
+            rest = after;
         }
         if seqs != 1 {
             return Err(bad(format!("a serial pattern has exactly one {{seq:N}}, {s:?} has {seqs}")));
@@ -153,10 +152,9 @@ impl SerialPattern {
     pub fn render(&self, seq: u64, date: Date) -> String {
         let mut out = String::new();
         let mut rest = self.0.as_str();
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let close = rest[open..].find('}').map_or(rest.len(), |c| c + open);
-            let token = &rest[open + 1..close];
+        while let Some((before, opened)) = rest.split_once('{') {
+            out.push_str(before);
+            let (token, after) = opened.split_once('}').unwrap_or((opened, ""));
             match token {
                 "yyyy" => out.push_str(&format!("{:04}", date.year())),
                 "yy" => out.push_str(&format!("{:02}", date.year() % 100)),
@@ -167,7 +165,7 @@ impl SerialPattern {
                     out.push_str(&format!("{seq:0width$}"));
                 }
             }
-            rest = rest.get(close + 1..).unwrap_or("");
+            rest = after;
         }
         out.push_str(rest);
         out

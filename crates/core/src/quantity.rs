@@ -52,12 +52,14 @@ impl Scale {
         let too_big = || ValueError::new("range", format!("{s:?} is too large"));
         let mut v: i64 = 0;
         for b in int.bytes().chain(frac.bytes()) {
-            v = v.checked_mul(10).and_then(|v| v.checked_add(i64::from(b - b'0'))).ok_or_else(too_big)?;
+            let digit = char::from(b).to_digit(10).map(i64::from);
+            v = v.checked_mul(10).zip(digit).and_then(|(v, d)| v.checked_add(d)).ok_or_else(too_big)?;
         }
         for _ in frac.len()..usize::from(self.0) {
             v = v.checked_mul(10).ok_or_else(too_big)?;
         }
-        Ok(if neg { -v } else { v })
+        // Never fails: v is not negative, so its negation fits.
+        Ok(if neg { v.checked_neg().ok_or_else(too_big)? } else { v })
     }
 
     /// Formats smallest units as a decimal string with exactly `places` decimals.
@@ -66,11 +68,12 @@ impl Scale {
         if places == 0 {
             return units.to_string();
         }
-        let p = 10i128.pow(places);
-        let u = i128::from(units);
-        let sign = if u < 0 { "-" } else { "" };
-        let a = u.abs();
-        format!("{sign}{}.{:0width$}", a / p, a % p, width = places as usize)
+        // Scales hold at most a few places, and any i64 fits in i128 with room.
+        let p = 10u128.pow(places);
+        let sign = if units < 0 { "-" } else { "" };
+        let a = u128::from(units.unsigned_abs());
+        let (whole, part) = (a.checked_div(p).unwrap_or(a), a.checked_rem(p).unwrap_or(0));
+        format!("{sign}{whole}.{part:0width$}", width = places as usize)
     }
 }
 

@@ -723,7 +723,11 @@ impl Planner<'_> {
                 }
                 self.line(line, &f, src, dst, Leaving::Plain)?;
             }
-            let moved: Vec<(Arc<ItemRecord>, i64, Arc<str>)> = self.plan.effects[before..]
+            let moved: Vec<(Arc<ItemRecord>, i64, Arc<str>)> = self
+                .plan
+                .effects
+                .get(before..)
+                .unwrap_or_default()
                 .iter()
                 .filter_map(|e| match e {
                     Effect::Move(m) => match &m.serial {
@@ -1016,7 +1020,8 @@ impl Planner<'_> {
             details.expires_on = crate::time::add_days(base, i64::from(days));
         }
         let idx = self.lot_count;
-        self.lot_count += 1;
+        // A batch holds far fewer lots than usize counts.
+        self.lot_count = idx.saturating_add(1);
         self.new_lots.insert((item.id, code.clone()), (idx, details.clone()));
         self.plan.effects.push(Effect::CreateLot {
             item_id: item.id,
@@ -1178,10 +1183,12 @@ impl Planner<'_> {
                 };
                 let mut counter = self.view.serial_counter(item.id)?;
                 let shared: Arc<str> = f.as_str().into();
-                let mut made = 0;
+                let mut made = 0_u32;
                 while made < *n {
                     let text = pattern.render(counter, self.today);
-                    counter += 1;
+                    counter = counter.checked_add(1).ok_or_else(|| {
+                        DomainError::at(Rule::InvalidValue, f.clone(), "the item's serial counter is used up")
+                    })?;
                     let s = Serial::parse(&text).map_err(|e| DomainError::invalid(f.clone(), e))?;
                     if self.view.serial(item.id, &s)?.is_some() || self.new_serials.contains(&(item.id, s.clone())) {
                         continue;
@@ -1189,7 +1196,7 @@ impl Planner<'_> {
                     let r = self.arriving_serial(&item, &s, lot.as_ref(), None, At { base: &f, index: None })?;
                     self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
                     self.plan.generated.push(s);
-                    made += 1;
+                    made = made.saturating_add(1);
                 }
                 self.plan.effects.push(Effect::SetSerialCounter { item_id: item.id, next: counter });
             }
@@ -1244,7 +1251,8 @@ impl Planner<'_> {
             }
             None => {
                 let idx = self.serial_count;
-                self.serial_count += 1;
+                // Serials per batch are bounded (see Limits), far below usize.
+                self.serial_count = idx.saturating_add(1);
                 self.plan.effects.push(Effect::CreateSerial { item_id: item.id, serial: s.clone(), lot: lot.cloned() });
                 Ok(SerialRef::New(idx, s.clone()))
             }
@@ -1404,7 +1412,7 @@ impl Planner<'_> {
         if let (Some(min), Some(by)) = (min_days, lot.details.ship_by())
             && by >= self.today
         {
-            let left = (by - self.today).get_days();
+            let left = self.today.until(by).map_or(i32::MAX, |span| span.get_days());
             if left < i32::try_from(min).unwrap_or(i32::MAX) {
                 if !allow_short {
                     return err(
@@ -1519,12 +1527,13 @@ impl Planner<'_> {
                     serial_id: None,
                     location_id: at.id,
                 };
-                let diff = units - self.view.balance(key)?;
+                let booked = self.view.balance(key)?;
                 let lot = lot.map(LotRef::Existing);
-                if diff > 0 {
-                    self.push_move(&item, lot, None, (&adj, &at), diff, "counted".into());
-                } else if diff < 0 {
-                    self.push_move(&item, lot, None, (&at, &adj), -diff, "counted".into());
+                // Both are within 0..=i64::MAX, so each difference fits.
+                if units > booked {
+                    self.push_move(&item, lot, None, (&adj, &at), units.saturating_sub(booked), "counted".into());
+                } else if units < booked {
+                    self.push_move(&item, lot, None, (&at, &adj), booked.saturating_sub(units), "counted".into());
                 }
             }
             Counted::Serials(found) => {

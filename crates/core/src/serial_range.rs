@@ -9,8 +9,8 @@ pub const MAX_RANGE: u64 = 1_000_000;
 
 /// Splits `SN0042` into `("SN", "0042")`.
 fn split_digits(s: &str) -> (&str, &str) {
-    let n = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    s.split_at(s.len() - n)
+    let prefix = s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    s.split_at(prefix)
 }
 
 /// Expands `A..B` into every serial from A to B, or parses a single serial.
@@ -32,8 +32,10 @@ pub fn expand(spec: &str) -> Result<Vec<Serial>, ValueError> {
         (Ok(_), Ok(_)) => return Err(bad(format!("range {spec:?}: the start is after the end"))),
         _ => return Err(bad(format!("range {spec:?}: the numbers are too long"))),
     };
-    if hi - lo + 1 > MAX_RANGE {
-        return Err(bad(format!("range {spec:?} has {} serials; at most {MAX_RANGE} per range", hi - lo + 1)));
+    // lo <= hi, so the difference cannot underflow; a count past u64 is past the bound too.
+    let count = hi.abs_diff(lo).saturating_add(1);
+    if count > MAX_RANGE {
+        return Err(bad(format!("range {spec:?} has {count} serials; at most {MAX_RANGE} per range")));
     }
     let width = na.len();
     (lo..=hi).map(|n| Serial::parse(&format!("{pa}{n:0width$}"))).collect()

@@ -32,7 +32,7 @@ impl ClockPolicy {
                 format!("occurred_at {occurred_at} is more than {} hours in the past", self.max_backdate.as_hours()),
             ));
         }
-        if -delta > self.max_future {
+        if delta.checked_neg().is_none_or(|ahead| ahead > self.max_future) {
             return Err(DomainError::at(
                 Rule::ClockPolicy,
                 "occurred_at",

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 use tracelot_core::command::Amount;
 use tracelot_core::{DomainError, LocationPath, LotCode, LotStatus, PartnerCode, Rule, Serial, Sku};
-use tracelot_store::{StockQuery, Store};
+use tracelot_store::{StockQuery, Store, Window};
 
 use crate::ReportError;
 
@@ -74,7 +74,7 @@ pub fn fefo(
     let requested = qty.to_qty(scale).map_err(|e| DomainError::invalid("qty", e))?.units();
     let min_days = match customer {
         Some(code) => {
-            let p = store.partners()?.into_iter().find(|p| p.code == code.as_str());
+            let p = store.partners(&Window::all())?.into_iter().find(|p| p.code == code.as_str());
             p.ok_or_else(|| refused("customer", format!("unknown customer {code}")))?.min_shelf_life_days
         }
         None => None,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use tracelot_core::{DomainError, LocationKind, LocationPath, LotCode, Rule, Serial, Sku, TxId};
 use tracelot_gs1::{Message, Options};
-use tracelot_store::{ItemRow, Store};
+use tracelot_store::{ItemRow, Store, Window};
 
 use crate::ReportError;
 
@@ -120,7 +120,7 @@ pub fn lot(store: &dyn Store, sku: &Sku, code: &LotCode, copies: u32) -> Result<
 pub fn locations(store: &dyn Store, site: &LocationPath) -> Result<Vec<LabelData>, ReportError> {
     let prefix = format!("{site}/");
     let out: Vec<LabelData> = store
-        .locations()?
+        .locations(&Window::all())?
         .into_iter()
         .filter(|l| matches!(l.kind, LocationKind::Internal | LocationKind::Quarantine))
         .filter(|l| l.path == *site || l.path.as_str().starts_with(&prefix))

@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use tracelot_core::{AccountName, Permission, Role};
-use tracelot_store::{NewToken, TokenKind};
+use tracelot_store::{NewToken, TokenKey, TokenKind, TokenRow, Window};
 
-use crate::App;
 use crate::auth::Caller;
 use crate::body;
 use crate::paging;
 use crate::problem::Problem;
 use crate::routes::Params;
+use crate::{App, blocking};
 
 async fn parse<T: serde::de::DeserializeOwned>(app: &App, headers: &HeaderMap, b: Body) -> Result<T, Problem> {
     let bytes = body::bytes(headers, b, app.config.body_limit_bytes).await?;
@@ -132,9 +132,10 @@ pub async fn me(caller: Caller) -> Response {
 /// `GET /api/v1/accounts`.
 pub async fn accounts(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Administer)?;
-    let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = app.accounts.accounts()?;
-    Ok(Json(paging::page(rows, |r| r.name.to_string(), cursor.as_deref(), limit)?).into_response())
+    let (window, limit) = paging::window(q.as_deref())?;
+    let accounts = app.accounts.clone();
+    let rows = blocking(move || accounts.accounts(&window)).await?;
+    Ok(Json(paging::first(rows, limit, |r| r.name.to_string())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -214,10 +215,12 @@ pub async fn tokens(State(app): State<App>, caller: Caller, RawQuery(q): RawQuer
     let p: TokenParams = body::query(q.as_deref())?;
     let account = p.account.as_deref().map(|a| account_name("account", a)).transpose()?;
     let limit = paging::limit(p.limit.as_deref())?;
-    let rows = app.accounts.tokens(account.as_ref())?;
-    // Newest first, as the store lists them.
-    let key = |r: &tracelot_store::TokenRow| (r.created_at.as_microsecond().wrapping_neg(), r.id.clone());
-    Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
+    let after = p.cursor.as_deref().map(paging::decode::<TokenKey>).transpose()?;
+    // One more than the page, to know whether another follows.
+    let window = Window { after, limit: Some(limit + 1) };
+    let accounts = app.accounts.clone();
+    let rows = blocking(move || accounts.tokens(account.as_ref(), &window)).await?;
+    Ok(Json(paging::first(rows, limit, TokenRow::key)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -120,6 +120,9 @@ impl HttpMetrics {
         let _ = writeln!(s, "tracelot_commit_batch_size_bucket{{le=\"+Inf\"}} {}", writer.commits);
         let _ = writeln!(s, "tracelot_commit_batch_size_sum {}", writer.committed_transactions);
         let _ = writeln!(s, "tracelot_commit_batch_size_count {}", writer.commits);
+        s.push_str("# HELP tracelot_writer_redone_batches Batches the database refused and the writer redid one transaction at a time.\n");
+        s.push_str("# TYPE tracelot_writer_redone_batches counter\n");
+        let _ = writeln!(s, "tracelot_writer_redone_batches {}", writer.redone_batches);
         if let Some(l) = ledger {
             s.push_str("# HELP tracelot_ledger_rows Rows in the ledger, by table.\n");
             s.push_str("# TYPE tracelot_ledger_rows gauge\n");

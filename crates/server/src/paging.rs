@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use tracelot_store::Window;
+
 use crate::problem::Problem;
 
 /// Rows per page when the client does not say.
@@ -34,6 +36,14 @@ struct PageQuery {
 pub fn page_query(raw: Option<&str>) -> Result<(Option<String>, usize), Problem> {
     let p: PageQuery = crate::body::query(raw)?;
     Ok((p.cursor, limit(p.limit.as_deref())?))
+}
+
+/// The window a list keyed by one text (SKU, path, code) reads in the
+/// store: one row more than the page, to know whether another follows.
+pub fn window(raw: Option<&str>) -> Result<(Window<String>, usize), Problem> {
+    let (cursor, limit) = page_query(raw)?;
+    let after = cursor.as_deref().map(decode::<String>).transpose()?;
+    Ok((Window { after, limit: Some(limit + 1) }, limit))
 }
 
 /// Checks a requested page size.

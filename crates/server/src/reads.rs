@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Serial, Sku, ValueError};
-use tracelot_store::{HistoryKey, HistoryQuery, StockKey, StockQuery};
+use tracelot_store::{ExpiringKey, ExpiringQuery, ExpiringRow, HistoryKey, HistoryQuery, StockKey, StockQuery, Window};
 
 use crate::auth::Caller;
 use crate::body;
@@ -23,9 +23,9 @@ fn opt<T>(name: &str, v: Option<&String>, parse: impl Fn(&str) -> Result<T, Valu
 /// `GET /api/v1/items`.
 pub async fn items(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = read(&app, |s| s.items()).await?;
-    Ok(Json(paging::page(rows, |r| r.spec.sku.to_string(), cursor.as_deref(), limit)?).into_response())
+    let (window, limit) = paging::window(q.as_deref())?;
+    let rows = read(&app, move |s| s.items(&window)).await?;
+    Ok(Json(paging::first(rows, limit, |r| r.spec.sku.to_string())).into_response())
 }
 
 /// `GET /api/v1/items/{sku}`.
@@ -44,17 +44,17 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
 /// `GET /api/v1/locations`.
 pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = read(&app, |s| s.locations()).await?;
-    Ok(Json(paging::page(rows, |r| r.path.to_string(), cursor.as_deref(), limit)?).into_response())
+    let (window, limit) = paging::window(q.as_deref())?;
+    let rows = read(&app, move |s| s.locations(&window)).await?;
+    Ok(Json(paging::first(rows, limit, |r| r.path.to_string())).into_response())
 }
 
 /// `GET /api/v1/partners`.
 pub async fn partners(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;
-    let (cursor, limit) = paging::page_query(q.as_deref())?;
-    let rows = read(&app, |s| s.partners()).await?;
-    Ok(Json(paging::page(rows, |r| r.code.clone(), cursor.as_deref(), limit)?).into_response())
+    let (window, limit) = paging::window(q.as_deref())?;
+    let rows = read(&app, move |s| s.partners(&window)).await?;
+    Ok(Json(paging::first(rows, limit, |r| r.code.clone())).into_response())
 }
 
 /// `GET /api/v1/lots/{sku}/{lot}`.
@@ -204,9 +204,11 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
             tracelot_core::time::add_days(today, i64::from(n)).unwrap_or(today)
         }
     };
-    let rows = read(&app, move |s| s.expiring(until)).await?;
-    let key = |r: &tracelot_store::ExpiringRow| (r.ship_by.to_string(), r.sku.to_string(), r.lot.to_string());
-    Ok(Json(paging::page(rows, key, p.cursor.as_deref(), limit)?).into_response())
+    let after = p.cursor.as_deref().map(paging::decode::<ExpiringKey>).transpose()?;
+    // One more than the page, to know whether another follows.
+    let query = ExpiringQuery { until, window: Window { after, limit: Some(limit + 1) } };
+    let rows = read(&app, move |s| s.expiring(&query)).await?;
+    Ok(Json(paging::first(rows, limit, ExpiringRow::key)).into_response())
 }
 
 /// `GET /api/v1/verify`: recomputes the chain and balances (manager).

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use postgres::Row;
 use tracelot_core::time::to_micros;
 use tracelot_core::{AccountName, DomainError, Role, Rule};
-use tracelot_store::{AccountError, AccountRow, Accounts, NewToken, StoreError, TokenKind, TokenRow};
+use tracelot_store::{AccountError, AccountRow, Accounts, NewToken, StoreError, TokenKey, TokenKind, TokenRow, Window};
 
 use crate::PgStore;
 use crate::db::{Conn, Error, Result};
@@ -90,12 +90,13 @@ impl Accounts for PgStore {
         })
     }
 
-    fn accounts(&self) -> std::result::Result<Vec<AccountRow>, StoreError> {
-        self.read(|c| {
-            c.query(&format!("SELECT {ACCOUNT_COLS} FROM accounts ORDER BY name COLLATE \"C\""), &[])?
-                .iter()
-                .map(|r| account_row(r, 0))
-                .collect()
+    fn accounts(&self, w: &Window<String>) -> std::result::Result<Vec<AccountRow>, StoreError> {
+        let (after, limit) = (w.after.clone().unwrap_or_default(), w.sql_limit());
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts WHERE name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2"
+            );
+            c.query(&sql, &[&after, &limit])?.iter().map(|r| account_row(r, 0)).collect()
         })
     }
 
@@ -171,15 +172,23 @@ impl Accounts for PgStore {
         })
     }
 
-    fn tokens(&self, account: Option<&AccountName>) -> std::result::Result<Vec<TokenRow>, StoreError> {
+    fn tokens(
+        &self,
+        account: Option<&AccountName>,
+        w: &Window<TokenKey>,
+    ) -> std::result::Result<Vec<TokenRow>, StoreError> {
         let account = account.map(|a| a.as_str().to_owned());
+        let (at, id) = w.after.clone().map(|k| (k.0, k.1)).unzip();
+        let limit = w.sql_limit();
         self.read(move |c| {
             c.query(
                 &format!(
-                    "SELECT {TOKEN_COLS} FROM tokens WHERE $1::text IS NULL OR account = $1
-                     ORDER BY created_at DESC, id COLLATE \"C\""
+                    "SELECT {TOKEN_COLS} FROM tokens WHERE ($1::text IS NULL OR account = $1)
+                       AND ($2::bigint IS NULL OR created_at < $2
+                            OR (created_at = $2 AND id COLLATE \"C\" > $3::text COLLATE \"C\"))
+                     ORDER BY created_at DESC, id COLLATE \"C\" LIMIT $4"
                 ),
-                &[&account],
+                &[&account, &at, &id, &limit],
             )?
             .iter()
             .map(|r| token_row(r, 0))

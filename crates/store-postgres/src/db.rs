@@ -7,8 +7,11 @@ use postgres::{Client, NoTls, Row, Statement};
 use tracelot_store::{StoreError, SubmitError};
 
 /// Schema migrations, applied in order; `tracelot_schema.version` counts them.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_ledger.sql"), include_str!("../migrations/0002_writer_only_columns.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_writer_only_columns.sql"),
+    include_str!("../migrations/0003_status_guards.sql"),
+];
 
 /// The advisory lock every ledger writer holds for its whole database
 /// transaction: the hash chain has one head, so writers take turns.

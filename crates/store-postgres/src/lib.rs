@@ -21,14 +21,13 @@ mod writer;
 
 use std::thread::JoinHandle;
 
-use jiff::civil::Date;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
-    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
-    LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
-    Unit, VerifyReport, WhereRow, WriterStats,
+    AssemblyEvent, Direction, ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize,
+    Link, LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError,
+    SubmitError, Unit, VerifyReport, WhereRow, Window, WriterStats,
 };
 
 use crate::db::Conn;
@@ -75,7 +74,7 @@ impl PgStore {
     /// locations exist. Safe to run again, and from several processes at once.
     pub fn init(url: &str, options: PgOptions) -> Result<Self, StoreError> {
         let store = Self::start(url, true, options)?;
-        let existing: Vec<LocationPath> = store.locations()?.into_iter().map(|l| l.path).collect();
+        let existing: Vec<LocationPath> = store.locations(&Window::all())?.into_iter().map(|l| l.path).collect();
         for r in store.submit_batch(tracelot_store::default_locations(&existing)) {
             match r {
                 Ok(_) => {}
@@ -152,8 +151,9 @@ impl Store for PgStore {
         self.read(queries::snapshot)
     }
 
-    fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
-        self.read(queries::items)
+    fn items(&self, w: &Window<String>) -> Result<Vec<ItemRow>, StoreError> {
+        let w = w.clone();
+        self.read(move |c| queries::items(c, &w))
     }
 
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError> {
@@ -166,12 +166,14 @@ impl Store for PgStore {
         self.read(move |c| queries::item_by_gtin(c, &gtin))
     }
 
-    fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
-        self.read(queries::locations)
+    fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError> {
+        let w = w.clone();
+        self.read(move |c| queries::locations(c, &w))
     }
 
-    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError> {
-        self.read(queries::partners)
+    fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError> {
+        let w = w.clone();
+        self.read(move |c| queries::partners(c, &w))
     }
 
     fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError> {
@@ -199,8 +201,9 @@ impl Store for PgStore {
         self.read(move |c| queries::transaction_movements(c, &id))
     }
 
-    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError> {
-        self.read(move |c| queries::expiring(c, until))
+    fn expiring(&self, q: &ExpiringQuery) -> Result<Vec<ExpiringRow>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| queries::expiring(c, &q))
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {

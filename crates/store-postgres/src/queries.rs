@@ -1,14 +1,13 @@
 //! Read queries, each on a pooled connection of its own.
 
-use jiff::civil::Date;
 use postgres::types::ToSql;
 use tracelot_core::time::to_micros;
 use tracelot_core::{LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
-    StatusChange, StockQuery, StockRow, WhereRow,
+    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
+    PartnerRow, StatusChange, StockQuery, StockRow, WhereRow, Window,
 };
 
 use crate::db::{Conn, Error, Result};
@@ -18,8 +17,18 @@ fn item_rows(rows: Vec<postgres::Row>) -> Result<Vec<ItemRow>> {
     rows.iter().map(|r| Ok(ItemRow { spec: rows::item(r)?.spec })).collect()
 }
 
-pub(crate) fn items(c: &mut Conn) -> Result<Vec<ItemRow>> {
-    item_rows(c.query(&format!("SELECT {} FROM items ORDER BY sku COLLATE \"C\"", rows::ITEM_COLS), &[])?)
+/// A list's start: codes, paths and SKUs are never empty, so `> ''` starts
+/// at the first row. Comparisons and order are byte order, as on SQLite.
+fn after(w: &Window<String>) -> String {
+    w.after.clone().unwrap_or_default()
+}
+
+pub(crate) fn items(c: &mut Conn, w: &Window<String>) -> Result<Vec<ItemRow>> {
+    let sql = format!(
+        "SELECT {} FROM items WHERE sku COLLATE \"C\" > $1 ORDER BY sku COLLATE \"C\" LIMIT $2",
+        rows::ITEM_COLS
+    );
+    item_rows(c.query(&sql, &[&after(w), &w.sql_limit()])?)
 }
 
 pub(crate) fn item(c: &mut Conn, sku: &Sku) -> Result<Option<ItemRow>> {
@@ -32,21 +41,23 @@ pub(crate) fn item_by_gtin(c: &mut Conn, gtin: &Gtin) -> Result<Option<ItemRow>>
     Ok(item_rows(rows)?.pop())
 }
 
-pub(crate) fn locations(c: &mut Conn) -> Result<Vec<LocationRow>> {
+pub(crate) fn locations(c: &mut Conn, w: &Window<String>) -> Result<Vec<LocationRow>> {
     c.query(
-        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id ORDER BY l.path COLLATE \"C\"",
-        &[],
+        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id
+         WHERE l.path COLLATE \"C\" > $1 ORDER BY l.path COLLATE \"C\" LIMIT $2",
+        &[&after(w), &w.sql_limit()],
     )?
     .iter()
     .map(|r| Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.try_get(2)? }))
     .collect()
 }
 
-pub(crate) fn partners(c: &mut Conn) -> Result<Vec<PartnerRow>> {
+pub(crate) fn partners(c: &mut Conn, w: &Window<String>) -> Result<Vec<PartnerRow>> {
     c.query(
         "SELECT p.code, p.name, p.kind, l.path, p.min_shelf_life_days FROM partners p
-         JOIN locations l ON l.id = p.location_id ORDER BY p.code COLLATE \"C\"",
-        &[],
+         JOIN locations l ON l.id = p.location_id
+         WHERE p.code COLLATE \"C\" > $1 ORDER BY p.code COLLATE \"C\" LIMIT $2",
+        &[&after(w), &w.sql_limit()],
     )?
     .iter()
     .map(|r| {
@@ -269,15 +280,20 @@ pub(crate) fn transaction_movements(c: &mut Conn, id: &TxId) -> Result<Vec<Histo
     c.query(&sql, &[&&id.as_bytes()[..]])?.iter().map(history_row).collect()
 }
 
-pub(crate) fn expiring(c: &mut Conn, until: Date) -> Result<Vec<ExpiringRow>> {
+pub(crate) fn expiring(c: &mut Conn, q: &ExpiringQuery) -> Result<Vec<ExpiringRow>> {
+    let k = q.window.after.clone().unwrap_or_default();
     c.query(
         "SELECT i.sku, lo.code, coalesce(lo.expires_on, lo.best_before) AS ship_by, lo.status, sum(b.qty)::bigint,
                 i.scale, i.uom
          FROM lots lo JOIN items i ON i.id = lo.item_id
          JOIN balances b ON b.item_id = lo.item_id AND b.lot_id = lo.id AND b.internal AND b.qty > 0
          WHERE coalesce(lo.expires_on, lo.best_before) <= $1
-         GROUP BY lo.id, i.id ORDER BY coalesce(lo.expires_on, lo.best_before) COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\"",
-        &[&until.to_string()],
+           AND (coalesce(lo.expires_on, lo.best_before) COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\")
+               > ($2::text COLLATE \"C\", $3::text COLLATE \"C\", $4::text COLLATE \"C\")
+         GROUP BY lo.id, i.id
+         ORDER BY coalesce(lo.expires_on, lo.best_before) COLLATE \"C\", i.sku COLLATE \"C\", lo.code COLLATE \"C\"
+         LIMIT $5",
+        &[&q.until.to_string(), &k.0, &k.1, &k.2, &q.window.sql_limit()],
     )?
     .iter()
     .map(|r| {

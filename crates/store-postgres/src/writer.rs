@@ -265,6 +265,7 @@ impl Writer {
         }
         debug_assert!(redo);
         self.abandon();
+        self.metrics.redone();
         match self.redo_with_savepoints(txs) {
             Ok(r) => r,
             Err(e) => {

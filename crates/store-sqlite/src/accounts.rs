@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tracelot_core::time::to_micros;
 use tracelot_core::{AccountName, DomainError, Role, Rule};
-use tracelot_store::{AccountError, AccountRow, Accounts, NewToken, StoreError, TokenKind, TokenRow};
+use tracelot_store::{AccountError, AccountRow, Accounts, NewToken, StoreError, TokenKey, TokenKind, TokenRow, Window};
 
 use crate::SqliteStore;
 use crate::db;
@@ -89,10 +89,10 @@ impl Accounts for SqliteStore {
         })
     }
 
-    fn accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+    fn accounts(&self, w: &Window<String>) -> Result<Vec<AccountRow>, StoreError> {
         self.read(|c| {
-            c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts ORDER BY name"))?
-                .query_map([], |r| account_row(r, 0))?
+            c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name > ?1 ORDER BY name LIMIT ?2"))?
+                .query_map(params![w.after.as_deref().unwrap_or(""), w.sql_limit()], |r| account_row(r, 0))?
                 .collect()
         })
     }
@@ -162,12 +162,15 @@ impl Accounts for SqliteStore {
         })
     }
 
-    fn tokens(&self, account: Option<&AccountName>) -> Result<Vec<TokenRow>, StoreError> {
+    fn tokens(&self, account: Option<&AccountName>, w: &Window<TokenKey>) -> Result<Vec<TokenRow>, StoreError> {
+        let (at, id) = w.after.as_ref().map(|k| (k.0, k.1.as_str())).unzip();
         self.read(|c| {
             c.prepare_cached(&format!(
-                "SELECT {TOKEN_COLS} FROM tokens WHERE ?1 IS NULL OR account = ?1 ORDER BY created_at DESC, id"
+                "SELECT {TOKEN_COLS} FROM tokens WHERE (?1 IS NULL OR account = ?1)
+                   AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id > ?3))
+                 ORDER BY created_at DESC, id LIMIT ?4"
             ))?
-            .query_map([account.map(|a| a.as_str())], |r| token_row(r, 0))?
+            .query_map(params![account.map(|a| a.as_str()), at, id, w.sql_limit()], |r| token_row(r, 0))?
             .collect()
         })
     }
@@ -242,7 +245,7 @@ mod tests {
         assert_eq!(later.revoked_at, revoked.revoked_at, "the first revocation time stays");
         let disabled = store.update_account(&alice, None, Some(true)).expect("disable");
         assert!(disabled.disabled && disabled.role == Role::Operator);
-        assert_eq!(store.accounts().expect("list").len(), 1);
-        assert_eq!(store.tokens(Some(&alice)).expect("tokens").len(), 1);
+        assert_eq!(store.accounts(&Window::all()).expect("list").len(), 1);
+        assert_eq!(store.tokens(Some(&alice), &Window::all()).expect("tokens").len(), 1);
     }
 }

@@ -20,15 +20,14 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use jiff::civil::Date;
 use rusqlite::Connection;
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
-    AssemblyEvent, Direction, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, Link,
-    LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError, SubmitError,
-    TraceGraph, Unit, VerifyReport, WhereRow, WriterStats,
+    AssemblyEvent, Direction, ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize,
+    Link, LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError,
+    SubmitError, TraceGraph, Unit, VerifyReport, WhereRow, Window, WriterStats,
 };
 
 use crate::writer::Writer;
@@ -69,7 +68,7 @@ impl SqliteStore {
     /// default virtual locations exist. Safe to run again.
     pub fn init(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         let store = Self::start(path, true, options)?;
-        let existing: Vec<LocationPath> = store.locations()?.into_iter().map(|l| l.path).collect();
+        let existing: Vec<LocationPath> = store.locations(&Window::all())?.into_iter().map(|l| l.path).collect();
         for r in store.submit_batch(tracelot_store::default_locations(&existing)) {
             r.map_err(|e| StoreError::Storage(format!("creating default locations: {e}")))?;
         }
@@ -182,8 +181,8 @@ impl Store for SqliteStore {
         self.read(queries::snapshot)
     }
 
-    fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
-        self.read(queries::items)
+    fn items(&self, w: &Window<String>) -> Result<Vec<ItemRow>, StoreError> {
+        self.read(|c| queries::items(c, w))
     }
 
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError> {
@@ -194,12 +193,12 @@ impl Store for SqliteStore {
         self.read(|c| queries::item_by_gtin(c, gtin))
     }
 
-    fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
-        self.read(queries::locations)
+    fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError> {
+        self.read(|c| queries::locations(c, w))
     }
 
-    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError> {
-        self.read(queries::partners)
+    fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError> {
+        self.read(|c| queries::partners(c, w))
     }
 
     fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError> {
@@ -222,8 +221,8 @@ impl Store for SqliteStore {
         self.read(|c| queries::transaction_movements(c, id))
     }
 
-    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError> {
-        self.read(|c| queries::expiring(c, until))
+    fn expiring(&self, q: &ExpiringQuery) -> Result<Vec<ExpiringRow>, StoreError> {
+        self.read(|c| queries::expiring(c, q))
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {

@@ -1,6 +1,5 @@
 //! Read queries, each on a read-only connection of its own.
 
-use jiff::civil::Date;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tracelot_core::time::to_micros;
@@ -8,17 +7,22 @@ use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Request, Ser
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
-    ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow, PartnerRow,
-    StatusChange, StockQuery, StockRow, WhereRow,
+    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
+    PartnerRow, StatusChange, StockQuery, StockRow, WhereRow, Window,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
 
 use crate::rows::scale_at as scale;
 
-pub(crate) fn items(c: &Connection) -> rusqlite::Result<Vec<ItemRow>> {
-    let mut stmt = c.prepare_cached(&format!("SELECT {} FROM items ORDER BY sku", rows::ITEM_COLS))?;
-    stmt.query_map([], |r| Ok(ItemRow { spec: rows::item(r)?.spec }))?.collect()
+// Codes, paths and SKUs are never empty, so `> ''` starts a list at its first row.
+pub(crate) fn items(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<ItemRow>> {
+    let sql = format!("SELECT {} FROM items WHERE sku > ?1 ORDER BY sku LIMIT ?2", rows::ITEM_COLS);
+    let mut stmt = c.prepare_cached(&sql)?;
+    stmt.query_map(params![w.after.as_deref().unwrap_or(""), w.sql_limit()], |r| {
+        Ok(ItemRow { spec: rows::item(r)?.spec })
+    })?
+    .collect()
 }
 
 pub(crate) fn item(c: &Connection, sku: &Sku) -> rusqlite::Result<Option<ItemRow>> {
@@ -31,17 +35,23 @@ pub(crate) fn item_by_gtin(c: &Connection, gtin: &Gtin) -> rusqlite::Result<Opti
     c.prepare_cached(&sql)?.query_row([gtin.as_str()], |r| Ok(ItemRow { spec: rows::item(r)?.spec })).optional()
 }
 
-pub(crate) fn locations(c: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
+pub(crate) fn locations(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<LocationRow>> {
     let mut stmt = c.prepare_cached(
-        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id ORDER BY l.path",
+        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id
+         WHERE l.path > ?1 ORDER BY l.path LIMIT ?2",
     )?;
-    stmt.query_map([], |r| Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.get(2)? }))?.collect()
+    stmt.query_map(params![w.after.as_deref().unwrap_or(""), w.sql_limit()], |r| {
+        Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.get(2)? })
+    })?
+    .collect()
 }
 
-pub(crate) fn partners(c: &Connection) -> rusqlite::Result<Vec<PartnerRow>> {
-    let mut stmt =
-        c.prepare_cached("SELECT p.code, p.name, p.kind, l.path, p.min_shelf_life_days FROM partners p JOIN locations l ON l.id = p.location_id ORDER BY p.code")?;
-    stmt.query_map([], |r| {
+pub(crate) fn partners(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<PartnerRow>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT p.code, p.name, p.kind, l.path, p.min_shelf_life_days FROM partners p
+         JOIN locations l ON l.id = p.location_id WHERE p.code > ?1 ORDER BY p.code LIMIT ?2",
+    )?;
+    stmt.query_map(params![w.after.as_deref().unwrap_or(""), w.sql_limit()], |r| {
         Ok(PartnerRow {
             code: r.get(0)?,
             name: r.get(1)?,
@@ -248,15 +258,17 @@ pub(crate) fn transaction_movements(c: &Connection, id: &tracelot_core::TxId) ->
     c.prepare_cached(&sql)?.query_map([&id.as_bytes()[..]], history_row)?.collect()
 }
 
-pub(crate) fn expiring(c: &Connection, until: Date) -> rusqlite::Result<Vec<ExpiringRow>> {
+pub(crate) fn expiring(c: &Connection, q: &ExpiringQuery) -> rusqlite::Result<Vec<ExpiringRow>> {
     let mut stmt = c.prepare_cached(
         "SELECT i.sku, lo.code, coalesce(lo.expires_on, lo.best_before) AS ship_by, lo.status, sum(b.qty), i.scale, i.uom
          FROM lots lo JOIN items i ON i.id = lo.item_id
          JOIN balances b ON b.item_id = lo.item_id AND b.lot_id = lo.id AND b.internal = 1 AND b.qty > 0
          WHERE coalesce(lo.expires_on, lo.best_before) <= ?1
-         GROUP BY lo.id ORDER BY ship_by, i.sku, lo.code",
+           AND (coalesce(lo.expires_on, lo.best_before), i.sku, lo.code) > (?2, ?3, ?4)
+         GROUP BY lo.id ORDER BY ship_by, i.sku, lo.code LIMIT ?5",
     )?;
-    stmt.query_map([until.to_string()], |r| {
+    let after = q.window.after.clone().unwrap_or_default();
+    stmt.query_map(params![q.until.to_string(), after.0, after.1, after.2, q.window.sql_limit()], |r| {
         let units: i64 = r.get(4)?;
         Ok(ExpiringRow {
             sku: parsed(r, 0)?,

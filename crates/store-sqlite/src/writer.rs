@@ -158,6 +158,7 @@ impl<'c> Writer<'c> {
                 Ok(p) => results.push(Ok(p)),
                 Err(Failure::BeforeWriting(e)) => results.push(Err(e)),
                 Err(Failure::AfterWriting(_)) => {
+                    self.metrics.redone();
                     results = match self.redo_with_savepoints(txs) {
                         Ok(r) => r,
                         Err(e) => return fail_all(e),

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tracelot_core::{AccountName, DomainError, Role};
 
-use crate::StoreError;
+use crate::{StoreError, Window};
 
 /// Why an account change was not made. Nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,7 +101,17 @@ pub struct TokenRow {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// Where a token sorts: newest first (creation in microseconds since the
+/// epoch, descending), then by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TokenKey(pub i64, pub String);
+
 impl TokenRow {
+    /// The row's place in the order [`Accounts::tokens`] returns rows in.
+    pub fn key(&self) -> TokenKey {
+        TokenKey(self.created_at.as_microsecond(), self.id.clone())
+    }
+
     /// Whether the token may be used at `now`.
     pub fn is_live(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
@@ -118,8 +128,8 @@ pub trait Accounts: Send + Sync {
         password_hash: Option<&str>,
         at: Timestamp,
     ) -> Result<AccountRow, AccountError>;
-    /// All accounts, by name.
-    fn accounts(&self) -> Result<Vec<AccountRow>, StoreError>;
+    /// Accounts by name, within the window (keyed by name).
+    fn accounts(&self, w: &Window<String>) -> Result<Vec<AccountRow>, StoreError>;
     /// One account with its password hash, for a login.
     fn account(&self, name: &AccountName) -> Result<Option<(AccountRow, Option<String>)>, StoreError>;
     /// Sets or clears an account's password hash.
@@ -135,8 +145,8 @@ pub trait Accounts: Send + Sync {
     fn add_token(&self, token: &NewToken) -> Result<TokenRow, AccountError>;
     /// The token with this secret hash and its account, live or not.
     fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<(TokenRow, AccountRow)>, StoreError>;
-    /// Tokens, of one account or all, newest first.
-    fn tokens(&self, account: Option<&AccountName>) -> Result<Vec<TokenRow>, StoreError>;
+    /// Tokens, of one account or all, newest first, within the window.
+    fn tokens(&self, account: Option<&AccountName>, w: &Window<TokenKey>) -> Result<Vec<TokenRow>, StoreError>;
     /// Every token with its secret hash, for copying an installation.
     fn tokens_with_hashes(&self) -> Result<Vec<(TokenRow, [u8; 32])>, StoreError>;
     /// Revokes a token; revoking it again keeps the first revocation time.

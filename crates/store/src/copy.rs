@@ -61,13 +61,13 @@ pub fn copy_installation(
         return Err(CopyError::TargetNotEmpty(existing));
     }
     let mut report = CopyReport { accounts: 0, tokens: 0, transactions: 0, movements: 0, head: String::new() };
-    for account in from.accounts()? {
+    for account in from.accounts(&crate::Window::all())? {
         let hash = from.account(&account.name)?.and_then(|(_, h)| h);
         to.add_account(&account.name, account.role, hash.as_deref(), account.created_at)?;
         if account.disabled {
             to.update_account(&account.name, None, Some(true))?;
         }
-        report.accounts += 1;
+        report.accounts = report.accounts.saturating_add(1);
     }
     for (t, hash) in from.tokens_with_hashes()? {
         let token = NewToken {
@@ -83,11 +83,11 @@ pub fn copy_installation(
         if let Some(at) = t.revoked_at {
             to.revoke_token(&t.id, at)?;
         }
-        report.tokens += 1;
+        report.tokens = report.tokens.saturating_add(1);
     }
     copy_ledger(from, to, |posted| {
-        report.transactions += 1;
-        report.movements += posted.movements;
+        report.transactions = report.transactions.saturating_add(1);
+        report.movements = report.movements.saturating_add(posted.movements);
         report.head = posted.hash;
         if report.transactions.is_multiple_of(CHUNK as u64) {
             progress(report.transactions);

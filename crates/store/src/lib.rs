@@ -26,7 +26,7 @@ pub mod trace;
 pub mod verify;
 pub mod writing;
 
-pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKind, TokenRow};
+pub use accounts::{AccountError, AccountRow, Accounts, NewToken, TokenKey, TokenKind, TokenRow};
 
 /// A whole backend: the ledger and the accounts in one database, which is
 /// what the binary opens from a path or URL.
@@ -307,6 +307,48 @@ pub struct HistoryRow {
     pub quantity: String,
 }
 
+/// A stretch of a list, read in the database so that a page never costs the
+/// whole list: the rows after `after` in the list's order, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window<K> {
+    /// The key of the last row already seen.
+    pub after: Option<K>,
+    /// At most this many rows (`None`: to the end).
+    pub limit: Option<usize>,
+}
+
+impl<K> Window<K> {
+    /// The whole list, for callers that need every row (the CLI's listings).
+    pub fn all() -> Self {
+        Window { after: None, limit: None }
+    }
+
+    /// The limit as SQL takes it: "no limit" is the largest count.
+    pub fn sql_limit(&self) -> i64 {
+        self.limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX))
+    }
+}
+
+/// Which lots [`Store::expiring`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringQuery {
+    /// Lots whose ship-by date is on or before this day.
+    pub until: Date,
+    /// The page.
+    pub window: Window<ExpiringKey>,
+}
+
+/// Where an expiring lot sorts: ship-by date (ISO text), SKU, lot code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct ExpiringKey(pub String, pub String, pub String);
+
+impl ExpiringRow {
+    /// The row's place in the order [`Store::expiring`] returns rows in.
+    pub fn key(&self) -> ExpiringKey {
+        ExpiringKey(self.ship_by.to_string(), self.sku.to_string(), self.lot.to_string())
+    }
+}
+
 /// A lot with stock on hand that expires soon (or has expired).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpiringRow {
@@ -454,16 +496,16 @@ pub trait Store: Send + Sync {
     /// [`replay::replay_problems`] to compare with what the chain makes.
     fn snapshot(&self) -> Result<Vec<replay::SnapshotRow>, StoreError>;
 
-    /// All items, by SKU.
-    fn items(&self) -> Result<Vec<ItemRow>, StoreError>;
+    /// Items by SKU, within the window (keyed by SKU).
+    fn items(&self, w: &Window<String>) -> Result<Vec<ItemRow>, StoreError>;
     /// One item.
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError>;
     /// The item carrying this GTIN (GTINs are unique), for scans.
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError>;
-    /// All locations, by path.
-    fn locations(&self) -> Result<Vec<LocationRow>, StoreError>;
-    /// All partners, by code.
-    fn partners(&self) -> Result<Vec<PartnerRow>, StoreError>;
+    /// Locations by path, within the window (keyed by path).
+    fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError>;
+    /// Partners by code, within the window (keyed by code).
+    fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError>;
     /// One lot with its status history.
     fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError>;
     /// Non-zero balances, now or as of an instant.
@@ -474,8 +516,9 @@ pub trait Store: Send + Sync {
     fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError>;
     /// The movements of one transaction, in line order (empty when the id is unknown).
     fn transaction_movements(&self, id: &TxId) -> Result<Vec<HistoryRow>, StoreError>;
-    /// Lots on hand whose ship-by date is on or before `until`.
-    fn expiring(&self, until: Date) -> Result<Vec<ExpiringRow>, StoreError>;
+    /// Lots on hand whose ship-by date is on or before `q.until`, by
+    /// ship-by date, SKU and lot code.
+    fn expiring(&self, q: &ExpiringQuery) -> Result<Vec<ExpiringRow>, StoreError>;
     /// Recomputes the hash chain and every balance from the ledger.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
     /// Row counts, for monitoring. Counts rows, so it costs a scan.

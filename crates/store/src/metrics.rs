@@ -16,6 +16,7 @@ pub struct WriterMetrics {
     commits: AtomicU64,
     committed_txs: AtomicU64,
     buckets: [AtomicU64; BATCH_BUCKETS.len()],
+    redone: AtomicU64,
     stopped: AtomicBool,
 }
 
@@ -34,8 +35,17 @@ impl WriterMetrics {
     pub fn committed(&self, n: usize) {
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.committed_txs.fetch_add(n as u64, Ordering::Relaxed);
-        let i = BATCH_BUCKETS.iter().position(|b| n as u64 <= *b).unwrap_or(BATCH_BUCKETS.len() - 1);
-        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        // A batch larger than the last bound counts in the last bucket.
+        let bucket = BATCH_BUCKETS.iter().position(|b| n as u64 <= *b).and_then(|i| self.buckets.get(i));
+        if let Some(b) = bucket.or(self.buckets.last()) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A batch was rolled back and redone one transaction at a time: the
+    /// database caught what the rules did not, which is worth a look.
+    pub fn redone(&self) {
+        self.redone.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The writer thread has left its loop: nothing more will be written.
@@ -50,7 +60,7 @@ impl WriterMetrics {
             .iter()
             .zip(&self.buckets)
             .map(|(le, c)| {
-                cumulative += c.load(Ordering::Relaxed);
+                cumulative = c.load(Ordering::Relaxed).saturating_add(cumulative);
                 (*le, cumulative)
             })
             .collect();
@@ -59,6 +69,7 @@ impl WriterMetrics {
             commits: self.commits.load(Ordering::Relaxed),
             committed_transactions: self.committed_txs.load(Ordering::Relaxed),
             batch_size_buckets: buckets,
+            redone_batches: self.redone.load(Ordering::Relaxed),
             writer_running: !self.stopped.load(Ordering::Relaxed),
         }
     }
@@ -75,6 +86,8 @@ pub struct WriterStats {
     pub committed_transactions: u64,
     /// Cumulative histogram: (upper bound, commits with at most that many transactions).
     pub batch_size_buckets: Vec<(u64, u64)>,
+    /// Batches rolled back and redone with one savepoint per transaction.
+    pub redone_batches: u64,
     /// The writer still takes transactions; readiness reports it.
     pub writer_running: bool,
 }

@@ -63,7 +63,7 @@ pub fn replay_problems(source: &dyn Store, replica: &dyn Store) -> Result<Vec<St
         problems.push(format!("{table} {key} is made by the chain but missing from the database"));
     }
     if problems.len() > MAX_NAMED {
-        let more = problems.len() - MAX_NAMED;
+        let more = problems.len().saturating_sub(MAX_NAMED);
         problems.truncate(MAX_NAMED);
         problems.push(format!("and {more} more rows differ"));
     }

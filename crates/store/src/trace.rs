@@ -177,9 +177,9 @@ pub fn walk<S: crate::Store + ?Sized>(
     let mut links = Vec::new();
     let mut link_keys = std::collections::HashSet::new();
     let mut frontier = vec![start.clone()];
-    let mut depth = 0;
+    let mut depth = 0_u32;
     while !frontier.is_empty() {
-        depth += 1;
+        depth = depth.saturating_add(1);
         let mut next = Vec::new();
         for link in store.links(&frontier, direction)? {
             let reached = match direction {
@@ -333,7 +333,8 @@ pub fn partner_moves<N: Namer>(mut rows: Vec<PartnerRow>, names: &mut N) -> Resu
     rows.into_iter()
         .map(|r| {
             let from_partner = matches!(r.from.1, LocationKind::Supplier | LocationKind::Customer);
-            let ((partner, partner_kind), units) = if from_partner { (r.from, -r.qty) } else { (r.to, r.qty) };
+            let ((partner, partner_kind), units) =
+                if from_partner { (r.from, r.qty.saturating_neg()) } else { (r.to, r.qty) };
             Ok(PartnerMove {
                 seq: r.tx.seq,
                 tx_id: r.tx.tx_id,

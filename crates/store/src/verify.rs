@@ -80,11 +80,11 @@ pub fn check_chain<E>(
     let mut expected_seq = 1;
     let mut broken = false;
     while let Some(tx) = next_tx()? {
-        report.transactions += 1;
+        report.transactions = report.transactions.saturating_add(1);
         let mut own = Vec::new();
         while let Some(m) = pending.take_if(|m| m.seq <= tx.seq) {
             pending = next_move()?;
-            report.movements += 1;
+            report.movements = report.movements.saturating_add(1);
             if m.seq < tx.seq {
                 report.problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
                 continue;
@@ -96,11 +96,11 @@ pub fn check_chain<E>(
             broken = true;
         }
         report.head = tx.hash.as_slice().try_into().unwrap_or(chain::GENESIS);
-        expected_seq = tx.seq + 1;
+        expected_seq = tx.seq.saturating_add(1);
     }
     while let Some(m) = pending {
         pending = next_move()?;
-        report.movements += 1;
+        report.movements = report.movements.saturating_add(1);
         report.problems.push(format!("movement {}/{} belongs to no transaction", m.seq, m.line));
     }
     Ok(report)

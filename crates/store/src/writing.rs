@@ -124,7 +124,8 @@ pub fn chain(
         PlanError::Domain(d) => SubmitError::Refused(d),
         PlanError::View(v) => SubmitError::Storage(v.to_string()),
     })?;
-    let seq = head.seq + 1;
+    let seq =
+        head.seq.checked_add(1).ok_or_else(|| SubmitError::Storage("the chain has no sequence numbers left".into()))?;
     let overrides = serde_json::to_string(&plan.overrides).map_err(|e| SubmitError::Storage(e.to_string()))?;
     let (occurred_at, recorded_at) = (to_micros(occurred_at), to_micros(recorded_at));
     let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
@@ -300,7 +301,7 @@ pub fn serve(rx: Receiver<Job>, max_batch: usize, metrics: &WriterMetrics, write
         while n < max_batch.max(1) {
             match rx.try_recv() {
                 Ok(j) => {
-                    n += j.txs.len();
+                    n = n.saturating_add(j.txs.len());
                     jobs.push(j);
                 }
                 Err(_) => break,

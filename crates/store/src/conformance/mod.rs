@@ -2,7 +2,13 @@
 //! initialised store per test, through [`crate::conformance_tests!`].
 
 // Test support, run by the backends' tests: a failed expectation is the failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod model;
 
@@ -18,7 +24,10 @@ use tracelot_core::{
     Rule, Serial, Sku, Transaction, TxId, UserName,
 };
 
-use crate::{HistoryKey, HistoryQuery, Posted, StockKey, StockQuery, StockRow, Store, SubmitError};
+use crate::{
+    ExpiringQuery, ExpiringRow, HistoryKey, HistoryQuery, Posted, StockKey, StockQuery, StockRow, Store, SubmitError,
+    Window,
+};
 use tracelot_gs1::Gtin;
 
 pub use model::model_based_ledger;
@@ -62,6 +71,8 @@ macro_rules! conformance_tests {
             stock_as_of_an_instant,
             history_pages_with_a_cursor,
             stock_pages_in_the_database,
+            lists_page_in_the_database,
+            one_batch_changes_a_lot_twice,
             extreme_values_never_fail_the_writer,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
@@ -635,6 +646,81 @@ pub fn stock_pages_in_the_database(factory: &Factory) {
         paged.extend(page);
     }
     assert_eq!(paged, all);
+}
+
+/// Reads a whole list two rows at a time, each page starting after the
+/// last key seen, as the API's cursors do.
+fn in_pages<T, K: Clone>(read: impl Fn(&Window<K>) -> Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut all = Vec::new();
+    let mut w = Window { after: None, limit: Some(2) };
+    loop {
+        let page = read(&w);
+        assert!(page.len() <= 2, "a page holds at most its limit");
+        let Some(last) = page.last() else { return all };
+        w.after = Some(key(last));
+        all.extend(page);
+    }
+}
+
+/// Items, locations, partners and expiring lots page in the database:
+/// page after page gives every row once, in the order of the whole list,
+/// with byte order for keys that a locale would sort differently.
+pub fn lists_page_in_the_database(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    for s in ["a-lower", "B-UPPER", "Z_9"] {
+        c.ok(Command::DefineItem(spec(s, Tracking::Lot)));
+    }
+    let today = tracelot_core::time::today();
+    for (s, l, days) in [("LOTTED", "E2", 3), ("LOTTED", "E1", 3), ("a-lower", "E3", 1), ("Z_9", "E4", 9)] {
+        let details = LotDetails { expires_on: tracelot_core::time::add_days(today, days), ..LotDetails::default() };
+        c.ok(receive("WH/A", s, Some(l), details, ReceiveUnits::Quantity(amount("5"))));
+    }
+    let store = &c.store;
+    let items = store.items(&Window::all()).expect("items");
+    let skus: Vec<String> = items.iter().map(|r| r.spec.sku.to_string()).collect();
+    assert!(skus.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()), "byte order: {skus:?}");
+    let paged = in_pages(|w| store.items(w).expect("items"), |r| r.spec.sku.to_string());
+    assert_eq!(paged, items);
+    let locations = store.locations(&Window::all()).expect("locations");
+    assert!(locations.len() > 4, "{locations:?}");
+    assert_eq!(in_pages(|w| store.locations(w).expect("locations"), |r| r.path.to_string()), locations);
+    let partners = store.partners(&Window::all()).expect("partners");
+    assert_eq!(partners.len(), 3);
+    assert_eq!(in_pages(|w| store.partners(w).expect("partners"), |r| r.code.clone()), partners);
+    let until = tracelot_core::time::add_days(today, 5).expect("date");
+    let expiring = store.expiring(&ExpiringQuery { until, window: Window::all() }).expect("expiring");
+    let lots: Vec<String> = expiring.iter().map(|r| r.lot.to_string()).collect();
+    assert_eq!(lots, ["E3", "E1", "E2"], "by ship-by date, SKU and lot; E4 expires later");
+    let read = |w: &Window<_>| store.expiring(&ExpiringQuery { until, window: w.clone() }).expect("expiring");
+    assert_eq!(in_pages(read, ExpiringRow::key), expiring);
+}
+
+/// One batch may hold, release and hold again a lot stored before it: all
+/// three post in one commit, the lot ends on hold with its three changes
+/// recorded, and the database has nothing to refuse (no batch is redone).
+pub fn one_batch_changes_a_lot_twice(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("5"))));
+    let redone_before = c.store.writer_stats().redone_batches;
+    let status = |s, why: &str| {
+        let cmd = Command::SetLotStatus { sku: sku("LOTTED"), lot: lot("K1"), status: s };
+        c.tx(Request { reason: Some(why.into()), ..Request::new(cmd) })
+    };
+    let results = c.store.submit_batch(vec![
+        status(LotStatus::OnHold, "smell"),
+        status(LotStatus::Released, "lab ok"),
+        status(LotStatus::OnHold, "second smell"),
+    ]);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let row = c.store.lot(&sku("LOTTED"), &lot("K1")).expect("lot").expect("exists");
+    assert_eq!(row.status, LotStatus::OnHold);
+    assert_eq!(row.status_history.len(), 4, "released at receipt, then three changes: {:?}", row.status_history);
+    assert_eq!(c.store.writer_stats().redone_batches, redone_before, "the batch committed as it was");
+    assert!(c.store.verify().expect("verify").is_ok());
 }
 
 /// Random commands with extreme values (quantities at the 64-bit limit,
