@@ -46,23 +46,48 @@ enum Item {
     Fnc1,
 }
 
-fn digits_at(items: &[Item], i: usize) -> usize {
-    items[i..].iter().take_while(|x| matches!(x, Item::Byte(b) if b.is_ascii_digit())).count()
+fn digits_at(items: &[Item]) -> usize {
+    items.iter().take_while(|x| matches!(x, Item::Byte(b) if b.is_ascii_digit())).count()
+}
+
+/// The value of `b` in set A or B; None when the set lacks it.
+fn text_value(b: u8, set: Set) -> Option<u8> {
+    match (set, b) {
+        (Set::A, 0..=31) => b.checked_add(64),
+        (Set::A, 32..=95) | (Set::B, 32..=127) => b.checked_sub(32),
+        _ => None,
+    }
+}
+
+/// The set C value of two ASCII digits: the number they write.
+fn digit_pair(h: u8, l: u8) -> Option<u8> {
+    h.checked_sub(b'0')?.checked_mul(10)?.checked_add(l.checked_sub(b'0')?)
+}
+
+/// The modulo-103 check character: values weighted by position, the start
+/// character weighted 1.
+fn check_character(values: &[u8]) -> Option<u8> {
+    let sum = values
+        .iter()
+        .enumerate()
+        .try_fold(0usize, |sum, (k, v)| sum.checked_add(usize::from(*v).checked_mul(k.max(1))?))?;
+    u8::try_from(sum % 103).ok()
 }
 
 /// Symbol values for `items`, choosing sets so that runs of four or more
-/// digits (or a run of two or more at the start or end) use set C.
-fn values(items: &[Item]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(items.len() + 4);
-    let wants_c = |i: usize| {
-        let n = digits_at(items, i);
-        n >= 4 || (n >= 2 && n == items.len() - i)
+/// digits (or a run of two or more at the start or end) use set C. None
+/// when a byte is in no set (beyond ASCII).
+fn values(items: &[Item]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(items.len().saturating_add(4));
+    let wants_c = |rest: &[Item]| {
+        let n = digits_at(rest);
+        n >= 4 || (n >= 2 && n == rest.len())
     };
     let text_set = |b: u8| if b < 32 { Set::A } else { Set::B };
     let first = items.iter().position(|x| *x != Item::Fnc1).unwrap_or(0);
-    let mut set = match items.get(first) {
-        _ if first < items.len() && wants_c(first) => Set::C,
-        Some(Item::Byte(b)) => text_set(*b),
+    let mut set = match items.get(first..) {
+        Some(rest) if wants_c(rest) => Set::C,
+        Some([Item::Byte(b), ..]) => text_set(*b),
         _ => Set::B,
     };
     out.push(match set {
@@ -70,60 +95,61 @@ fn values(items: &[Item]) -> Vec<u8> {
         Set::B => START_B,
         Set::C => START_C,
     });
-    let mut i = 0;
-    while i < items.len() {
-        match items[i] {
-            Item::Fnc1 => {
-                out.push(FNC1);
-                i += 1;
+    let mut rest = items;
+    while let Some((item, tail)) = rest.split_first() {
+        let Item::Byte(b) = *item else {
+            out.push(FNC1);
+            rest = tail;
+            continue;
+        };
+        if set != Set::C && wants_c(rest) && digits_at(rest).is_multiple_of(2) {
+            out.push(TO_C);
+            set = Set::C;
+        }
+        if set == Set::C {
+            if let [Item::Byte(h), Item::Byte(l), after @ ..] = rest
+                && digits_at(rest) >= 2
+            {
+                out.push(digit_pair(*h, *l)?);
+                rest = after;
                 continue;
             }
-            Item::Byte(b) => {
-                if set != Set::C && wants_c(i) && digits_at(items, i).is_multiple_of(2) {
-                    out.push(TO_C);
-                    set = Set::C;
-                }
-                if set == Set::C {
-                    if digits_at(items, i) >= 2 {
-                        let (Item::Byte(h), Item::Byte(l)) = (items[i], items[i + 1]) else { unreachable!() };
-                        out.push((h - b'0') * 10 + (l - b'0'));
-                        i += 2;
-                        continue;
-                    }
-                    set = text_set(b);
-                    out.push(if set == Set::A { TO_A } else { TO_B });
-                }
-                let want = text_set(b);
-                if b >= 96 && set == Set::A || b < 32 && set == Set::B {
-                    out.push(if want == Set::A { TO_A } else { TO_B });
-                    set = want;
-                }
-                out.push(match set {
-                    Set::A if b < 32 => b + 64,
-                    _ => b - 32,
-                });
-                i += 1;
-            }
+            set = text_set(b);
+            out.push(if set == Set::A { TO_A } else { TO_B });
         }
+        let want = text_set(b);
+        if b >= 96 && set == Set::A || b < 32 && set == Set::B {
+            out.push(if want == Set::A { TO_A } else { TO_B });
+            set = want;
+        }
+        out.push(text_value(b, set)?);
+        rest = tail;
     }
-    let check = out.iter().enumerate().map(|(k, v)| usize::from(*v) * k.max(1)).sum::<usize>() % 103;
-    out.push(check as u8);
-    out
+    out.push(check_character(&out)?);
+    Some(out)
 }
 
-fn modules(values: &[u8]) -> Vec<bool> {
-    let mut m = Vec::with_capacity(values.len() * 11 + 13);
-    let patterns = values.iter().map(|v| PATTERNS[usize::from(*v)]).chain(std::iter::once(PATTERNS[STOP]));
-    for pattern in patterns {
-        for (k, w) in pattern.bytes().enumerate() {
-            m.extend(std::iter::repeat_n(k % 2 == 0, usize::from(w - b'0')));
+/// Bars and spaces of `values` and the stop pattern; None for a value
+/// beyond the table.
+fn modules(values: &[u8]) -> Option<Vec<bool>> {
+    let mut m = Vec::with_capacity(values.len().saturating_mul(11).saturating_add(13));
+    for v in values.iter().map(|v| usize::from(*v)).chain([STOP]) {
+        for (k, w) in PATTERNS.get(v)?.chars().enumerate() {
+            m.extend(std::iter::repeat_n(k % 2 == 0, w.to_digit(10)? as usize));
         }
     }
-    m
+    Some(m)
 }
 
-fn linear(symbology: Symbology, values: &[u8], hri: String) -> Symbol {
-    Symbol::Linear { symbology, modules: modules(values), hri }
+/// The symbol of `items`. Code 128 text is checked to be ASCII and GS1 data
+/// is in GS1's character set, so every byte has a value; the error keeps a
+/// byte that had none a refusal rather than a panic.
+fn linear(symbology: Symbology, name: &'static str, items: &[Item], hri: String) -> Result<Symbol, BarcodeError> {
+    let modules = values(items).and_then(|v| modules(&v)).ok_or_else(|| BarcodeError::Invalid {
+        symbology: name,
+        rule: "only ASCII characters can be encoded".into(),
+    })?;
+    Ok(Symbol::Linear { symbology, modules, hri })
 }
 
 fn check_length(symbology: &'static str, n: usize) -> Result<(), BarcodeError> {
@@ -140,7 +166,7 @@ pub fn gs1_128(message: &Message) -> Result<Symbol, BarcodeError> {
     check_length("GS1-128", text.len())?;
     let mut items = vec![Item::Fnc1];
     items.extend(text.bytes().map(|b| if b == tracelot_gs1::GS { Item::Fnc1 } else { Item::Byte(b) }));
-    Ok(linear(Symbology::Gs1_128, &values(&items), message.hri()))
+    linear(Symbology::Gs1_128, "GS1-128", &items, message.hri())
 }
 
 /// A plain Code 128 symbol of ASCII text.
@@ -153,7 +179,7 @@ pub fn code128(text: &str) -> Result<Symbol, BarcodeError> {
     }
     check_length("Code 128", text.len())?;
     let items: Vec<Item> = text.bytes().map(Item::Byte).collect();
-    Ok(linear(Symbology::Code128, &values(&items), text.to_string()))
+    linear(Symbology::Code128, "Code 128", &items, text.to_string())
 }
 
 #[cfg(test)]
@@ -172,9 +198,9 @@ mod tests {
     fn digits_use_set_c_and_the_check_character_is_modulo_103() {
         let items: Vec<Item> = "1234".bytes().map(Item::Byte).collect();
         // Start C, 12, 34, check (105 + 12 + 2*34) % 103 = 82.
-        assert_eq!(values(&items), [START_C, 12, 34, 82]);
+        assert_eq!(values(&items), Some(vec![START_C, 12, 34, 82]));
         let items: Vec<Item> = "AB12".bytes().map(Item::Byte).collect();
-        assert_eq!(values(&items)[..5], [START_B, 33, 34, TO_C, 12]);
+        assert_eq!(values(&items).unwrap()[..5], [START_B, 33, 34, TO_C, 12]);
     }
 
     #[test]

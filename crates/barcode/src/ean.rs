@@ -17,26 +17,41 @@ fn bits(pattern: &str) -> impl Iterator<Item = bool> + '_ {
     pattern.bytes().map(|b| b == b'1')
 }
 
+/// The set A pattern and the parity pattern of an ASCII digit; None for any
+/// other byte.
+fn patterns(b: u8) -> Option<(&'static str, &'static str)> {
+    let digit = usize::from(b.checked_sub(b'0')?);
+    Some((SET_A.get(digit)?, PARITY.get(digit)?))
+}
+
 fn symbol(digits: &str, symbology: Symbology, name: &'static str, len: usize) -> Result<Symbol, BarcodeError> {
-    if digits.len() != len || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(BarcodeError::Invalid { symbology: name, rule: format!("needs exactly {len} digits") });
+    let wrong_length = || BarcodeError::Invalid { symbology: name, rule: format!("needs exactly {len} digits") };
+    if digits.len() != len {
+        return Err(wrong_length());
     }
+    // Thirteen digits (a UPC-A with a leading 0), each with its patterns.
+    let d: [(&str, &str); 13] = format!("{digits:0>13}")
+        .bytes()
+        .map(patterns)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(wrong_length)?;
     if !has_valid_gs1_check_digit(digits) {
         return Err(BarcodeError::Invalid { symbology: name, rule: "the check digit is wrong".into() });
     }
-    let d: Vec<usize> = format!("{digits:0>13}").bytes().map(|b| usize::from(b - b'0')).collect();
+    let (_, parity) = d[0];
     let mut m: Vec<bool> = bits("101").collect();
-    for (k, &digit) in d[1..7].iter().enumerate() {
-        let a: Vec<bool> = bits(SET_A[digit]).collect();
-        if PARITY[d[0]].as_bytes()[k] == b'1' {
+    for (&(set_a, _), set) in d[1..7].iter().zip(parity.bytes()) {
+        let a: Vec<bool> = bits(set_a).collect();
+        if set == b'1' {
             m.extend(a.iter().rev().map(|x| !x));
         } else {
             m.extend(a);
         }
     }
     m.extend(bits("01010"));
-    for &digit in &d[7..] {
-        m.extend(bits(SET_A[digit]).map(|x| !x));
+    for &(set_a, _) in &d[7..] {
+        m.extend(bits(set_a).map(|x| !x));
     }
     m.extend(bits("101"));
     Ok(Symbol::Linear { symbology, modules: m, hri: digits.to_string() })

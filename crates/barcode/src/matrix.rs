@@ -7,13 +7,16 @@ use tracelot_gs1::Message;
 
 use crate::{BarcodeError, Symbol, Symbology};
 
+/// The symbol's grid: `pixels` lists the dark modules row by row, so each
+/// cell in turn is dark when it is the next one listed.
 fn from_datamatrix(dm: datamatrix::DataMatrix, symbology: Symbology) -> Symbol {
     let bitmap = dm.bitmap();
     let (width, height) = (bitmap.width(), bitmap.height());
-    let mut modules = vec![false; width * height];
-    for (x, y) in bitmap.pixels() {
-        modules[y * width + x] = true;
-    }
+    let mut dark = bitmap.pixels().peekable();
+    let modules = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|cell| dark.next_if_eq(&cell).is_some())
+        .collect();
     Symbol::Matrix { symbology, width, height, modules }
 }
 

@@ -13,6 +13,17 @@ pub struct Bitmap {
     pub pixels: Vec<u8>,
 }
 
+/// One row of pixels: `modules` with `quiet` light modules either side,
+/// `scale` pixels per module.
+fn pixel_row(modules: impl Iterator<Item = bool>, quiet: usize, scale: usize) -> Vec<u8> {
+    let light = || std::iter::repeat_n(false, quiet);
+    light()
+        .chain(modules)
+        .chain(light())
+        .flat_map(|dark| std::iter::repeat_n(if dark { 0 } else { 255 }, scale))
+        .collect()
+}
+
 impl Symbol {
     /// Draws the symbol with `scale` pixels per module; linear symbols are
     /// `bar_height` pixels high. The quiet zone is included.
@@ -21,29 +32,19 @@ impl Symbol {
         let q = self.quiet_zone();
         match self {
             Symbol::Linear { modules, .. } => {
-                let width = (modules.len() + 2 * q) * scale;
-                let mut row = vec![255u8; width];
-                for (i, dark) in modules.iter().enumerate() {
-                    if *dark {
-                        row[(q + i) * scale..(q + i + 1) * scale].fill(0);
-                    }
-                }
+                let row = pixel_row(modules.iter().copied(), q, scale);
                 let height = bar_height.max(1);
-                Bitmap { width, height, pixels: row.repeat(height) }
+                Bitmap { width: row.len(), height, pixels: row.repeat(height) }
             }
             Symbol::Matrix { width: w, height: h, modules, .. } => {
-                let (width, height) = ((w + 2 * q) * scale, (h + 2 * q) * scale);
-                let mut pixels = vec![255u8; width * height];
-                for y in 0..*h {
-                    for x in 0..*w {
-                        if modules[y * w + x] {
-                            for py in (y + q) * scale..(y + q + 1) * scale {
-                                pixels[py * width + (x + q) * scale..py * width + (x + q + 1) * scale].fill(0);
-                            }
-                        }
-                    }
-                }
-                Bitmap { width, height, pixels }
+                // Each row exactly `w` modules wide, light where `modules` runs short.
+                let row = |r: &[bool]| pixel_row(r.iter().copied().chain(std::iter::repeat(false)).take(*w), q, scale);
+                let light = row(&[]);
+                let quiet = std::iter::repeat_n(light.clone(), q);
+                let rows = modules.chunks((*w).max(1)).map(row).chain(std::iter::repeat(light.clone())).take(*h);
+                let lines: Vec<Vec<u8>> =
+                    quiet.clone().chain(rows).chain(quiet).flat_map(|r| std::iter::repeat_n(r, scale)).collect();
+                Bitmap { width: light.len(), height: lines.len(), pixels: lines.concat() }
             }
         }
     }

@@ -5,7 +5,13 @@
 //! with `python3 -m pip install zxing-cpp pillow`.
 
 // A test: a failed expectation is the failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use std::process::Command;
 

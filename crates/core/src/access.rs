@@ -117,6 +117,8 @@ pub fn poster(account: &AccountName, token_id: &str) -> Result<UserName, ValueEr
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

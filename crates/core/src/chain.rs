@@ -121,6 +121,8 @@ pub fn to_hex(hash: &[u8; 32]) -> String {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -144,6 +144,8 @@ impl LotDetails {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -42,6 +42,8 @@ pub fn expand(spec: &str) -> Result<Vec<Serial>, ValueError> {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -86,6 +86,8 @@ pub fn add_months(date: jiff::civil::Date, months: i64) -> Option<jiff::civil::D
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use jiff::civil::date;

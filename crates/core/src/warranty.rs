@@ -30,6 +30,8 @@ pub fn warranty(months: Option<u32>, first_shipped: Option<Date>, today: Date) -
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

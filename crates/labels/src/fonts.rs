@@ -26,7 +26,8 @@ pub(crate) fn fonts() -> &'static [fontdue::Font; 2] {
 
 /// The font for a face.
 pub(crate) fn font(bold: bool) -> &'static fontdue::Font {
-    &fonts()[usize::from(bold)]
+    let [regular, bold_face] = fonts();
+    if bold { bold_face } else { regular }
 }
 
 /// Width of `text` at `size` (any unit: the result is in the same unit).

@@ -73,19 +73,13 @@ pub(crate) const MM_PER_PT: f64 = 25.4 / 72.0;
 
 /// Dark runs of a row of modules, as (start, length).
 pub(crate) fn runs(row: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut i = 0;
+    let mut cells = row.iter().enumerate().peekable();
     std::iter::from_fn(move || {
-        while i < row.len() && !row[i] {
-            i += 1;
-        }
-        if i >= row.len() {
-            return None;
-        }
-        let start = i;
-        while i < row.len() && row[i] {
-            i += 1;
-        }
-        Some((start, i - start))
+        // Past the light cells to the run's first dark one, then along it.
+        while cells.next_if(|(_, dark)| !**dark).is_some() {}
+        let &(start, _) = cells.peek()?;
+        let len = std::iter::from_fn(|| cells.next_if(|(_, dark)| **dark)).count();
+        Some((start, len))
     })
 }
 
@@ -94,9 +88,8 @@ fn fill(text: &str, data: &BTreeMap<String, String>, element: usize) -> Result<S
     let braces = || LabelError::Braces { element, text: text.to_string() };
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find(['{', '}']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
+    while let Some((before, tail)) = rest.find(['{', '}']).and_then(|i| rest.split_at_checked(i)) {
+        out.push_str(before);
         if let Some(t) = tail.strip_prefix("{{") {
             out.push('{');
             rest = t;
@@ -107,11 +100,9 @@ fn fill(text: &str, data: &BTreeMap<String, String>, element: usize) -> Result<S
             rest = t;
             continue;
         }
-        if tail.starts_with('}') {
-            return Err(braces());
-        }
-        let end = tail.find('}').ok_or_else(braces)?;
-        let inner = &tail[1..end];
+        // Not a doubled brace: a `}` here has no `{`, and a `{` needs its `}`.
+        let placeholder = tail.strip_prefix('{').ok_or_else(braces)?;
+        let (inner, after) = placeholder.split_once('}').ok_or_else(braces)?;
         let (key, format) = match inner.split_once(':') {
             Some((k, f)) => (k, Some(f)),
             None => (inner, None),
@@ -130,7 +121,7 @@ fn fill(text: &str, data: &BTreeMap<String, String>, element: usize) -> Result<S
                 out.push_str(&jiff::fmt::strtime::format(f, date).map_err(|_| not_date())?);
             }
         }
-        rest = &tail[end + 1..];
+        rest = after;
     }
     out.push_str(rest);
     Ok(out)

@@ -46,6 +46,21 @@ pub enum Sheet {
 
 const PT_PER_MM: f64 = 72.0 / 25.4;
 
+/// Object ids: 1 catalog, 2 pages, 3-5 regular font, 6-8 bold font, then a
+/// page and its content per page.
+const REGULAR_IDS: [usize; 3] = [3, 4, 5];
+const BOLD_IDS: [usize; 3] = [6, 7, 8];
+
+/// The ids of each page and its content stream, in page order.
+fn page_ids() -> impl Iterator<Item = (usize, usize)> {
+    (9..).step_by(2).zip((10..).step_by(2))
+}
+
+/// The resource name of a face.
+fn font_name(bold: bool) -> &'static str {
+    if bold { "/F2" } else { "/F1" }
+}
+
 /// PDF string literal: WinAnsi text, with `(`, `)` and `\` escaped and
 /// characters outside Latin-1 shown as `?`.
 fn literal(text: &str) -> String {
@@ -120,8 +135,8 @@ fn draw(out: &mut String, label: &Label, ox: f64, oy: f64, page_h: f64) {
             let baseline = py(*y) - f64::from(ascent);
             let _ = writeln!(
                 out,
-                "BT /F{} {size:.1} Tf {left:.2} {baseline:.2} Td {} Tj ET",
-                u8::from(*bold) + 1,
+                "BT {} {size:.1} Tf {left:.2} {baseline:.2} Td {} Tj ET",
+                font_name(*bold),
                 literal(text)
             );
         }
@@ -140,10 +155,14 @@ struct Writer {
 
 impl Writer {
     fn object(&mut self, id: usize, body: &[u8]) {
-        if self.offsets.len() <= id {
-            self.offsets.resize(id + 1, 0);
+        let offset = self.out.len();
+        match self.offsets.get_mut(id) {
+            Some(slot) => *slot = offset,
+            None => {
+                self.offsets.resize(id, 0);
+                self.offsets.push(offset);
+            }
         }
-        self.offsets[id] = self.out.len();
         self.out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
         self.out.extend_from_slice(body);
         self.out.extend_from_slice(b"\nendobj\n");
@@ -158,7 +177,7 @@ impl Writer {
 }
 
 /// Font objects: the font, its descriptor and the embedded TrueType file.
-fn font_objects(w: &mut Writer, first: usize, bytes: &[u8], bold: bool) {
+fn font_objects(w: &mut Writer, [first, descriptor, file]: [usize; 3], bytes: &[u8], bold: bool) {
     let name = if bold { "DejaVuSans-Bold" } else { "DejaVuSans" };
     let f = font(bold);
     let widths: Vec<String> =
@@ -167,30 +186,28 @@ fn font_objects(w: &mut Writer, first: usize, bytes: &[u8], bold: bool) {
         first,
         format!(
             "<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 32 /LastChar 255 /Widths [{}] \
-             /FontDescriptor {} 0 R /Encoding /WinAnsiEncoding >>",
-            widths.join(" "),
-            first + 1
+             /FontDescriptor {descriptor} 0 R /Encoding /WinAnsiEncoding >>",
+            widths.join(" ")
         )
         .as_bytes(),
     );
     w.object(
-        first + 1,
+        descriptor,
         format!(
             "<< /Type /FontDescriptor /FontName /{name} /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 \
-             /Ascent 928 /Descent -236 /CapHeight 729 /StemV {} /FontFile2 {} 0 R >>",
-            if bold { 120 } else { 80 },
-            first + 2
+             /Ascent 928 /Descent -236 /CapHeight 729 /StemV {} /FontFile2 {file} 0 R >>",
+            if bold { 120 } else { 80 }
         )
         .as_bytes(),
     );
-    w.stream(first + 2, &format!("/Length1 {}", bytes.len()), &deflate(bytes));
+    w.stream(file, &format!("/Length1 {}", bytes.len()), &deflate(bytes));
 }
 
 /// The labels as one PDF.
 pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
     let first = labels.first().ok_or_else(|| LabelError::Output("no labels to print".into()))?;
-    let (page_w, page_h, per_page, cols) = match sheet {
-        Sheet::PerPage => (first.width_mm, first.height_mm, 1usize, 1usize),
+    let (page_w, page_h, cols, rows) = match sheet {
+        Sheet::PerPage => (first.width_mm, first.height_mm, 1, 1),
         Sheet::Grid { paper, columns, rows } => {
             let (pw, ph) = paper.size_mm();
             if columns == 0 || rows == 0 {
@@ -202,15 +219,15 @@ pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
                     first.width_mm, first.height_mm
                 )));
             }
-            (pw, ph, (columns * rows) as usize, columns as usize)
+            (pw, ph, columns, rows)
         }
     };
+    let per_page = cols.checked_mul(rows).ok_or_else(|| {
+        LabelError::TooLarge(format!("a sheet holds at most {} labels ({cols} x {rows} is more)", u32::MAX))
+    })? as usize;
     let pages = labels.len().div_ceil(per_page);
-    // Objects: 1 catalog, 2 pages, 3-5 regular font, 6-8 bold font, then a
-    // page and its content per page.
     let mut w = Writer { out: b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec(), offsets: vec![0] };
-    let page_id = |p: usize| 9 + 2 * p;
-    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", page_id(p))).collect();
+    let kids: Vec<String> = page_ids().take(pages).map(|(page, _)| format!("{page} 0 R")).collect();
     w.object(1, b"<< /Type /Catalog /Pages 2 0 R >>");
     w.object(2, format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).as_bytes());
     // Only the faces the labels use are embedded.
@@ -218,44 +235,46 @@ pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
         labels.iter().flat_map(|l| &l.shapes).any(|s| matches!(s, Shape::Text { bold: b, .. } if *b == bold))
     };
     let mut fonts = String::new();
-    for (bold, bytes, id) in [(false, REGULAR, 3), (true, BOLD, 6)] {
+    for (bold, bytes, ids) in [(false, REGULAR, REGULAR_IDS), (true, BOLD, BOLD_IDS)] {
         if uses(bold) {
-            font_objects(&mut w, id, bytes, bold);
-            let _ = write!(fonts, "/F{} {id} 0 R ", u8::from(bold) + 1);
+            font_objects(&mut w, ids, bytes, bold);
+            let [id, ..] = ids;
+            let _ = write!(fonts, "{} {id} 0 R ", font_name(bold));
         }
     }
-    let (grid_w, grid_h) = (first.width_mm * cols as f64, first.height_mm * (per_page / cols) as f64);
+    let (grid_w, grid_h) = (first.width_mm * f64::from(cols), first.height_mm * f64::from(rows));
     let (margin_x, margin_y) = ((page_w - grid_w) / 2.0, (page_h - grid_h) / 2.0);
     let page_labels: Vec<&[Label]> = labels.chunks(per_page).collect();
     let contents = crate::render::parallel(&page_labels, |chunk| {
         let mut content = String::from("0 g\n");
-        for (i, label) in chunk.iter().enumerate() {
+        // Cells row by row; a page holds no more labels than cells.
+        let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (c, r)));
+        for (label, (c, r)) in chunk.iter().zip(cells) {
             let (ox, oy) = match sheet {
                 Sheet::PerPage => (0.0, 0.0),
                 Sheet::Grid { .. } => {
-                    (margin_x + (i % cols) as f64 * first.width_mm, margin_y + (i / cols) as f64 * first.height_mm)
+                    (margin_x + f64::from(c) * first.width_mm, margin_y + f64::from(r) * first.height_mm)
                 }
             };
             draw(&mut content, label, ox, oy, page_h);
         }
         Ok(deflate(content.as_bytes()))
     })?;
-    for (p, content) in contents.iter().enumerate() {
+    for ((page, content_id), content) in page_ids().zip(&contents) {
         w.object(
-            page_id(p),
+            page,
             format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.2} {:.2}] /Resources << /Font << {fonts}>> >> /Contents {} 0 R >>",
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.2} {:.2}] /Resources << /Font << {fonts}>> >> /Contents {content_id} 0 R >>",
                 page_w * PT_PER_MM,
-                page_h * PT_PER_MM,
-                page_id(p) + 1
+                page_h * PT_PER_MM
             )
             .as_bytes(),
         );
-        w.stream(page_id(p) + 1, "", content);
+        w.stream(content_id, "", content);
     }
     let xref = w.out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", w.offsets.len());
-    for off in &w.offsets[1..] {
+    for off in w.offsets.iter().skip(1) {
         // Ids of fonts the labels do not use stay free entries.
         match off {
             0 => tail.push_str("0000000000 65535 f \n"),

@@ -14,13 +14,20 @@ struct Canvas {
 }
 
 impl Canvas {
+    /// Row `y`; None below the canvas.
+    fn row(&mut self, y: usize) -> Option<&mut [u8]> {
+        self.pixels.chunks_exact_mut(self.width.max(1)).nth(y)
+    }
+
     /// Blackens the pixels from (x0, y0) up to (x1, y1), clipped.
     fn fill(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
         let clip = |v: f64, max: usize| (v.round().max(0.0) as usize).min(max);
         let (x0, x1) = (clip(x0, self.width), clip(x1, self.width));
         let (y0, y1) = (clip(y0, self.height), clip(y1, self.height));
         for y in y0..y1 {
-            self.pixels[y * self.width + x0..y * self.width + x1].fill(0);
+            if let Some(span) = self.row(y).and_then(|row| row.get_mut(x0..x1)) {
+                span.fill(0);
+            }
         }
     }
 
@@ -33,14 +40,17 @@ impl Canvas {
             let (m, coverage) = f.rasterize(c, px);
             let left = (pen + m.xmin as f32).round() as i64;
             let top = (baseline - m.height as f32 - m.ymin as f32).round() as i64;
-            for gy in 0..m.height {
-                for gx in 0..m.width {
-                    let (px_x, px_y) = (left + gx as i64, top + gy as i64);
-                    if px_x < 0 || px_y < 0 || px_x as usize >= self.width || px_y as usize >= self.height {
-                        continue;
+            // Glyph pixels off the canvas are clipped.
+            for (gy, glyph_row) in coverage.chunks_exact(m.width.max(1)).enumerate() {
+                let Some(row) = usize::try_from(top.saturating_add(gy as i64)).ok().and_then(|y| self.row(y)) else {
+                    continue;
+                };
+                for (gx, c) in glyph_row.iter().enumerate() {
+                    let x = usize::try_from(left.saturating_add(gx as i64)).ok();
+                    if let Some(pixel) = x.and_then(|x| row.get_mut(x)) {
+                        // Darker where the glyph covers more: 255 - coverage.
+                        *pixel = (*pixel).min(!c);
                     }
-                    let i = px_y as usize * self.width + px_x as usize;
-                    self.pixels[i] = self.pixels[i].min(255 - coverage[gy * m.width + gx]);
                 }
             }
             pen += m.advance_width;
@@ -52,7 +62,10 @@ impl Canvas {
 pub fn png(label: &Label, dpi: u32) -> Result<Vec<u8>, LabelError> {
     let s = f64::from(dpi) / 25.4;
     let (width, height) = ((label.width_mm * s).round() as usize, (label.height_mm * s).round() as usize);
-    let mut c = Canvas { width, height, pixels: vec![255; width * height] };
+    let dots = width.checked_mul(height).ok_or_else(|| {
+        LabelError::TooLarge(format!("a PNG of {width} x {height} pixels is over {} pixels", usize::MAX))
+    })?;
+    let mut c = Canvas { width, height, pixels: vec![255; dots] };
     for shape in &label.shapes {
         match shape {
             Shape::Rect { x, y, w, h } => c.fill(x * s, y * s, (x + w) * s, (y + h) * s),

@@ -71,17 +71,19 @@ pub fn render(
     format: Format,
     sheet: Sheet,
 ) -> Result<Vec<u8>, LabelError> {
+    let no_labels = || LabelError::Output("no labels to print".into());
     if data.is_empty() {
-        return Err(LabelError::Output("no labels to print".into()));
+        return Err(no_labels());
     }
     crate::limits::check_run(template, data.len(), sheet)?;
     if matches!(format, Format::Svg | Format::Png) && data.len() > 1 {
         return Err(LabelError::Output(format!("{} labels: SVG and PNG hold one label; use pdf or zpl", data.len())));
     }
     let labels = parallel(data, |d| template.layout(d))?;
+    let first = || labels.first().ok_or_else(no_labels);
     Ok(match format {
-        Format::Svg => svg(&labels[0]).into_bytes(),
-        Format::Png => png(&labels[0], template.dpi)?,
+        Format::Svg => svg(first()?).into_bytes(),
+        Format::Png => png(first()?, template.dpi)?,
         Format::Pdf => pdf(&labels, sheet)?,
         Format::Zpl => labels.iter().map(zpl).collect::<Result<String, _>>()?.into_bytes(),
     })

@@ -49,24 +49,30 @@ fn gs1_128_data(element_string: &str) -> Result<String, LabelError> {
     Ok(element_string.split(char::from(tracelot_gs1::GS)).map(field).collect::<Vec<_>>().join(">8"))
 }
 
-/// A symbol's modules as a `^GFA` graphic field.
+/// A byte's bits, first dot first.
+const BITS: [u8; 8] = [0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01];
+
+/// A row of modules as hex: `m` dots per module, eight dots to a byte.
+fn hex_row(row: &[bool], m: usize) -> String {
+    let dots: Vec<bool> = row.iter().flat_map(|&dark| std::iter::repeat_n(dark, m)).collect();
+    let mut hex = String::new();
+    for byte in dots.chunks(8) {
+        let b = byte.iter().zip(BITS).filter(|(dark, _)| **dark).fold(0, |b, (_, bit)| b | bit);
+        let _ = write!(hex, "{b:02X}");
+    }
+    hex
+}
+
+/// A symbol's modules as a `^GFA` graphic field, each module `module` dots
+/// square.
 fn graphic(symbol: &Symbol, module: i64) -> String {
     let Symbol::Matrix { width, height, modules, .. } = symbol else { return String::new() };
     let m = module.max(1) as usize;
-    let row_bytes = (width * m).div_ceil(8);
-    let mut hex = String::new();
-    for y in 0..height * m {
-        let mut row = vec![0u8; row_bytes];
-        for x in 0..width * m {
-            if modules[(y / m) * width + x / m] {
-                row[x / 8] |= 0x80 >> (x % 8);
-            }
-        }
-        for b in row {
-            let _ = write!(hex, "{b:02X}");
-        }
-    }
-    let total = row_bytes * height * m;
+    let rows: Vec<String> = modules.chunks((*width).max(1)).take(*height).map(|row| hex_row(row, m)).collect();
+    // Two hex digits a byte.
+    let row_bytes = rows.first().map_or(0, |row| row.len() / 2);
+    let hex = rows.iter().flat_map(|row| std::iter::repeat_n(row.as_str(), m)).collect::<String>();
+    let total = hex.len() / 2;
     format!("^GFA,{total},{total},{row_bytes},{hex}")
 }
 

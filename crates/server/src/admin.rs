@@ -217,7 +217,7 @@ pub async fn tokens(State(app): State<App>, caller: Caller, RawQuery(q): RawQuer
     let limit = paging::limit(p.limit.as_deref())?;
     let after = p.cursor.as_deref().map(paging::decode::<TokenKey>).transpose()?;
     // One more than the page, to know whether another follows.
-    let window = Window { after, limit: Some(limit + 1) };
+    let window = Window { after, limit: paging::one_more(limit) };
     let accounts = app.accounts.clone();
     let rows = blocking(move || accounts.tokens(account.as_ref(), &window)).await?;
     Ok(Json(paging::first(rows, limit, TokenRow::key)).into_response())
@@ -260,7 +260,7 @@ pub async fn add_token(
         )
         .at("expires_in_days"));
     }
-    let ttl = Some(SignedDuration::from_hours(24 * i64::from(days)));
+    let ttl = Some(SignedDuration::from_hours(i64::from(days).saturating_mul(24)));
     tracing::info!(by = %caller.account, account = %account, label = req.label, "token created");
     issue(&app, &account, &req.label, TokenKind::Api, ttl)
 }

@@ -229,7 +229,7 @@ impl LoginLimiter {
             .iter()
             .filter_map(|k| map.get(k)?.locked_until)
             .filter(|until| *until > now)
-            .map(|until| until - now)
+            .map(|until| until.saturating_duration_since(now))
             .max();
         match wait {
             Some(w) => {
@@ -258,11 +258,12 @@ impl LoginLimiter {
             if now.duration_since(f.first) >= window && f.locked_until.is_none_or(|u| u <= now) {
                 *f = Failures { count: 0, first: now, locked_until: None };
             }
-            f.count += 1;
+            f.count = f.count.saturating_add(1);
             if f.count >= self.policy.max_failures {
-                let doublings = (f.count - self.policy.max_failures).min(16);
-                let lock = Duration::from_secs(self.policy.lockout_seconds.saturating_mul(1 << doublings)).min(window);
-                f.locked_until = Some(now + lock);
+                let doublings = f.count.saturating_sub(self.policy.max_failures).min(16);
+                let factor = 1_u64.checked_shl(doublings).unwrap_or(u64::MAX);
+                let lock = Duration::from_secs(self.policy.lockout_seconds.saturating_mul(factor)).min(window);
+                f.locked_until = now.checked_add(lock);
             }
         }
     }
@@ -276,6 +277,8 @@ impl LoginLimiter {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use axum::http::HeaderMap;

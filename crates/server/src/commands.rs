@@ -271,6 +271,8 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -63,8 +63,7 @@ fn derived_id(caller: &Caller, key: &str) -> TxId {
     h.update([0]);
     h.update(key.as_bytes());
     let digest = h.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
+    let bytes = digest.first_chunk::<16>().copied().unwrap_or_default();
     TxId::from_bytes(*uuid::Uuid::new_v8(bytes).as_bytes())
 }
 

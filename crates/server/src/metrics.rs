@@ -46,24 +46,21 @@ impl HttpMetrics {
             routes.insert(route.to_owned(), Vec::new());
         }
         let Some(list) = routes.get_mut(route) else { return };
-        let i = match list.iter().position(|r| r.method == method) {
-            Some(i) => i,
-            None => {
-                list.push(RouteStats { method: method.to_owned(), ..Default::default() });
-                list.len() - 1
-            }
-        };
-        let r = &mut list[i];
+        if !list.iter().any(|r| r.method == method) {
+            list.push(RouteStats { method: method.to_owned(), ..Default::default() });
+        }
+        let Some(r) = list.iter_mut().find(|r| r.method == method) else { return };
         match r.statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, n)) => *n += 1,
+            Some((_, n)) => *n = n.saturating_add(1),
             None => r.statuses.push((status, 1)),
         }
         let l = &mut r.latency;
         let secs = took.as_secs_f64();
-        l.count += 1;
+        l.count = l.count.saturating_add(1);
         l.sum += secs;
-        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
-            l.buckets[i] += 1;
+        let bucket = LATENCY_BUCKETS.iter().position(|b| secs <= *b).and_then(|i| l.buckets.get_mut(i));
+        if let Some(n) = bucket {
+            *n = n.saturating_add(1);
         }
     }
 
@@ -97,7 +94,7 @@ impl HttpMetrics {
                 let labels = format!("method=\"{m}\",route=\"{}\"", esc(r));
                 let mut cumulative = 0;
                 for (b, n) in LATENCY_BUCKETS.iter().zip(l.buckets) {
-                    cumulative += n;
+                    cumulative = n.saturating_add(cumulative);
                     let _ = writeln!(
                         s,
                         "tracelot_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {cumulative}"

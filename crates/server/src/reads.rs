@@ -107,7 +107,7 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
         include_virtual: p.include_virtual.unwrap_or(false),
         after: p.cursor.as_deref().map(paging::decode::<StockKey>).transpose()?,
         // One more than the page, to know whether another follows.
-        limit: Some(limit + 1),
+        limit: paging::one_more(limit),
     };
     let rows = read(&app, move |s| s.stock(&query)).await?;
     Ok(Json(paging::first(rows, limit, tracelot_store::StockRow::key)).into_response())
@@ -161,7 +161,7 @@ pub async fn history(State(app): State<App>, caller: Caller, RawQuery(q): RawQue
         lot: opt("lot", p.lot.as_ref(), LotCode::parse)?,
         serial: opt("serial", p.serial.as_ref(), Serial::parse)?,
         after,
-        limit: Some(limit + 1),
+        limit: paging::one_more(limit),
     };
     let mut items = read(&app, move |s| s.history(&query)).await?;
     let more = items.len() > limit;
@@ -206,7 +206,7 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
     };
     let after = p.cursor.as_deref().map(paging::decode::<ExpiringKey>).transpose()?;
     // One more than the page, to know whether another follows.
-    let query = ExpiringQuery { until, window: Window { after, limit: Some(limit + 1) } };
+    let query = ExpiringQuery { until, window: Window { after, limit: paging::one_more(limit) } };
     let rows = read(&app, move |s| s.expiring(&query)).await?;
     Ok(Json(paging::first(rows, limit, ExpiringRow::key)).into_response())
 }

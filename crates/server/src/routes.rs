@@ -380,6 +380,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -14,6 +14,7 @@ use crate::rows::{instant, instant_opt, parsed};
 const ACCOUNT_COLS: &str = "name, role, created_at, disabled, password_hash IS NOT NULL, password_hash";
 const TOKEN_COLS: &str = "id, account, label, kind, created_at, expires_at, revoked_at";
 
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn account_row(r: &Row, at: usize) -> Result<AccountRow> {
     Ok(AccountRow {
         name: parsed(r, at)?,
@@ -24,6 +25,7 @@ fn account_row(r: &Row, at: usize) -> Result<AccountRow> {
     })
 }
 
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn token_row(r: &Row, at: usize) -> Result<TokenRow> {
     let kind: &str = r.try_get(at + 3)?;
     Ok(TokenRow {

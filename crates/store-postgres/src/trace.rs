@@ -134,6 +134,7 @@ fn query_frontier(c: &mut Conn, sql: &str, f: &Frontier) -> Result<Vec<Row>> {
 }
 
 /// A unit's ids as the trace counts it: one serial, else one lot, else the item.
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn ids_at(r: &Row, at: usize) -> Result<Ids> {
     Ok(Ids { item: r.try_get(at)?, lot: r.try_get(at + 1)?, serial: r.try_get(at + 2)? })
 }

@@ -92,8 +92,9 @@ impl Cache {
     /// balances, and serials' new places.
     pub(crate) fn written(&mut self, pend: &Pending) {
         for (k, (_, delta)) in &pend.balances {
+            // The rules kept every balance within 64 bits, so sums never saturate.
             if let Some(b) = self.balances.get_mut(k) {
-                *b += delta;
+                *b = b.saturating_add(*delta);
             }
         }
         for (key, s) in &pend.serials {
@@ -183,8 +184,11 @@ impl Pending {
         to: &LocationRecord,
         qty: i64,
     ) {
-        for (loc, internal, delta) in [(from.id, from.kind.is_internal(), -qty), (to.id, to.kind.is_internal(), qty)] {
-            self.balances.entry((item, lot, serial, loc)).or_insert((internal, 0)).1 += delta;
+        let leaving = qty.saturating_neg();
+        for (loc, internal, delta) in [(from.id, from.kind.is_internal(), leaving), (to.id, to.kind.is_internal(), qty)]
+        {
+            let pending = &mut self.balances.entry((item, lot, serial, loc)).or_insert((internal, 0)).1;
+            *pending = pending.saturating_add(delta);
         }
         if let Some(number) = number {
             // An internal destination was at zero (never negative), so it
@@ -382,7 +386,8 @@ impl WriteView<'_> {
         }
         for (&(i, l, serial, loc), &(_, delta)) in &self.pend.balances {
             if (i, l, serial) == (item, lot, s.id) {
-                *held.entry(loc).or_insert(0) += delta;
+                let here = held.entry(loc).or_insert(0);
+                *here = here.saturating_add(delta);
             }
         }
         Ok(held.into_iter().find(|(_, q)| *q > 0).map(|(loc, _)| loc))
@@ -686,7 +691,7 @@ impl WriteView<'_> {
                 &[&items, &lots, &serials, &locations],
             )
             .map_err(view_err)?;
-        if self.cache.balances.len() + rows.len() >= MAX_ENTRIES {
+        if self.cache.balances.len().saturating_add(rows.len()) >= MAX_ENTRIES {
             self.cache.balances.clear();
         }
         for r in rows {

@@ -11,12 +11,10 @@ use std::sync::mpsc::Receiver;
 
 use tracelot_core::chain;
 use tracelot_core::command::{Command, ReceiveUnits, Units};
-use tracelot_core::rules::{
-    Effect, LedgerView, LotRecord, LotRef, MovementRecord, Plan, PlannedMove, SerialRef, TxRecord,
-};
+use tracelot_core::rules::{Effect, LedgerView, LotRecord, MovementRecord, Plan, PlannedMove, SerialRef, TxRecord};
 use tracelot_core::time::ClockPolicy;
 use tracelot_core::{DomainError, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
-use tracelot_store::writing::{self, Head, Job, Stamp};
+use tracelot_store::writing::{self, Head, Job, Stamp, lot_id, serial_id};
 use tracelot_store::{Posted, SubmitError, WriterMetrics};
 
 use crate::db::{Conn, Error, WRITE_LOCK};
@@ -126,8 +124,9 @@ impl Writer {
             self.cache.clear();
             self.head = head;
         }
-        self.next_serial = r.try_get::<_, i64>(3)? + 1;
-        self.next_lot = r.try_get::<_, i64>(4)? + 1;
+        // Ids are positive 64-bit numbers; running out of them is refused by the CHECK.
+        self.next_serial = r.try_get::<_, i64>(3)?.saturating_add(1);
+        self.next_lot = r.try_get::<_, i64>(4)?.saturating_add(1);
         self.prefetch(txs)?;
         self.stored = None;
         if read_ids {
@@ -421,11 +420,6 @@ impl Writer {
         let mut new_lots: Vec<i64> = Vec::new();
         let mut new_serials: Vec<i64> = Vec::new();
         let mut movements = Vec::new();
-        let lot_id = |l: &Option<LotRef>, new_lots: &[i64]| match l {
-            Some(LotRef::Existing(l)) => l.id,
-            Some(LotRef::New(i, _)) => new_lots[*i],
-            None => 0,
-        };
         let mut line = 0i64;
         let mut events = 0i64;
         for effect in &plan.effects {
@@ -495,7 +489,7 @@ impl Writer {
                 }
                 Effect::CreateLot { item_id, code, details, status } => {
                     let id = self.next_lot;
-                    self.next_lot += 1;
+                    self.next_lot = id.saturating_add(1);
                     let l = &mut self.pend.new_lot_rows;
                     l.id.push(id);
                     l.item.push(*item_id);
@@ -519,10 +513,12 @@ impl Writer {
                     self.pend.new_lots.insert(id);
                 }
                 Effect::SetLotStatus { lot_id, status } => {
-                    match self.pend.new_lot_rows.id.iter().position(|id| id == lot_id) {
+                    let rows = &mut self.pend.new_lot_rows;
+                    let created = rows.id.iter().position(|id| id == lot_id).and_then(|i| rows.status.get_mut(i));
+                    match created {
                         // A lot this batch created: change the row before it is written.
-                        Some(i) => {
-                            self.pend.new_lot_rows.status[i] = status.as_str();
+                        Some(row_status) => {
+                            *row_status = status.as_str();
                             let lot = self.view().lot_by_id(*lot_id).map_err(storage)?;
                             self.cache.keep_lot(LotRecord { status: *status, ..(*lot).clone() });
                         }
@@ -537,8 +533,8 @@ impl Writer {
                 }
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let id = self.next_serial;
-                    self.next_serial += 1;
-                    let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
+                    self.next_serial = id.saturating_add(1);
+                    let lot = Some(lot_id(lot, &new_lots)?).filter(|l| *l != 0);
                     let s = &mut self.pend.new_serials;
                     s.id.push(id);
                     s.item.push(*item_id);
@@ -558,12 +554,8 @@ impl Writer {
                         .map_err(storage)?;
                 }
                 Effect::Move(m) => {
-                    let lot = lot_id(&m.lot, &new_lots);
-                    let serial = match &m.serial {
-                        Some(SerialRef::Existing(id, _)) => *id,
-                        Some(SerialRef::New(i, _)) => new_serials[*i],
-                        None => 0,
-                    };
+                    let lot = lot_id(&m.lot, &new_lots)?;
+                    let (serial, _) = serial_id(&m.serial, &new_serials)?;
                     self.add_move(seq, line, occurred_at, m, lot, serial);
                     let nz = |v: i64| (v != 0).then_some(v);
                     movements.push(MovementRecord {
@@ -574,7 +566,7 @@ impl Writer {
                         to_id: m.to.id,
                         qty: m.qty,
                     });
-                    line += 1;
+                    line = line.saturating_add(1);
                 }
                 Effect::Assembly { parent_item, parent_serial, component_item, component_serial, installed } => {
                     self.conn
@@ -584,7 +576,7 @@ impl Writer {
                             &[&seq, &events, parent_item, parent_serial, component_item, component_serial, installed],
                         )
                         .map_err(storage)?;
-                    events += 1;
+                    events = events.saturating_add(1);
                 }
             }
         }

@@ -2,7 +2,13 @@
 //! test (created on the server `TRACELOT_TEST_POSTGRES` names, dropped after).
 
 // A test: a failed expectation is the failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::arithmetic_side_effects)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use std::sync::Arc;
 

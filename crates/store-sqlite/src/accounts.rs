@@ -14,6 +14,7 @@ use crate::rows::{instant, parsed};
 const ACCOUNT_COLS: &str = "name, role, created_at, disabled, password_hash IS NOT NULL, password_hash";
 const TOKEN_COLS: &str = "id, account, label, kind, created_at, expires_at, revoked_at";
 
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn account_row(r: &Row, at: usize) -> rusqlite::Result<AccountRow> {
     Ok(AccountRow {
         name: parsed(r, at)?,
@@ -24,6 +25,7 @@ fn account_row(r: &Row, at: usize) -> rusqlite::Result<AccountRow> {
     })
 }
 
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn token_row(r: &Row, at: usize) -> rusqlite::Result<TokenRow> {
     let kind: String = r.get(at + 3)?;
     let opt_instant = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
@@ -205,6 +207,8 @@ impl Accounts for SqliteStore {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::SqliteOptions;

@@ -87,8 +87,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             "schema version {version} is newer than this tracelot ({known})"
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let n = i as i64 + 1;
+    for (n, sql) in (1_i64..).zip(MIGRATIONS).skip(version as usize) {
         let batch = format!(
             "BEGIN IMMEDIATE; {sql}; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {n}; COMMIT;"
         );
@@ -101,6 +100,8 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

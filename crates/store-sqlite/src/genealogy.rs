@@ -47,11 +47,13 @@ impl<T> Dense<T> {
 
     fn put(&mut self, id: i64, value: T) {
         match usize::try_from(id) {
-            Ok(i) if i < self.dense.len() + DENSE_SLACK => {
+            Ok(i) if i < self.dense.len().saturating_add(DENSE_SLACK) => {
                 if self.dense.len() <= i {
-                    self.dense.resize_with(i + 1, || None);
+                    self.dense.resize_with(i.saturating_add(1), || None);
                 }
-                self.dense[i] = Some(value);
+                if let Some(slot) = self.dense.get_mut(i) {
+                    *slot = Some(value);
+                }
             }
             _ => {
                 self.sparse.insert(id, value);
@@ -212,16 +214,18 @@ impl Genealogy {
                 let run = match self.run_by_seq.get(&seq) {
                     Some(r) => *r,
                     None => {
+                        let run = self.runs.len();
                         self.runs.push(Run { kind: "produce", seq, inputs: Vec::new(), outputs: Vec::new() });
-                        self.run_by_seq.insert(seq, self.runs.len() - 1);
-                        self.runs.len() - 1
+                        self.run_by_seq.insert(seq, run);
+                        run
                     }
                 };
+                let Some(lines) = self.runs.get_mut(run) else { continue };
                 if to_kind == Some(LocationKind::Production) {
-                    self.runs[run].inputs.push((unit, qty));
+                    lines.inputs.push((unit, qty));
                     push_once(self.consumed_in.entry(unit).or_default(), run);
                 } else if from_kind == Some(LocationKind::Production) {
-                    self.runs[run].outputs.push((unit, qty));
+                    lines.outputs.push((unit, qty));
                     push_once(self.made_by.entry(unit).or_default(), run);
                 }
             }
@@ -231,8 +235,9 @@ impl Genealogy {
                 _ => continue,
             };
             let Some(occurred_at) = self.txs.get(seq).map(|t| t.occurred_at) else { continue };
-            self.moves.push(Move { occurred_at, seq, line, unit, partner, units: qty * sign });
-            self.moves_of.entry(unit).or_default().push(self.moves.len() - 1);
+            let units = if sign < 0 { qty.saturating_neg() } else { qty };
+            self.moves_of.entry(unit).or_default().push(self.moves.len());
+            self.moves.push(Move { occurred_at, seq, line, unit, partner, units });
         }
         drop(rows);
         let mut stmt = c.prepare(
@@ -246,8 +251,8 @@ impl Genealogy {
             let seq: i64 = r.get(0)?;
             let component: Ids = (r.get(1)?, r.get(2)?, r.get(3)?);
             let parent: Ids = (r.get(4)?, r.get(5)?, r.get(6)?);
+            let run = self.runs.len();
             self.runs.push(Run { kind: "assemble", seq, inputs: vec![(component, 1)], outputs: vec![(parent, 1)] });
-            let run = self.runs.len() - 1;
             self.consumed_in.entry(component).or_default().push(run);
             self.made_by.entry(parent).or_default().push(run);
         }
@@ -314,14 +319,18 @@ impl Genealogy {
             Direction::Forward => &self.consumed_in,
             Direction::Backward => &self.made_by,
         };
-        let mut runs: Vec<usize> = matched.iter().filter_map(|u| index.get(u)).flatten().copied().collect();
-        runs.sort_unstable_by_key(|r| (self.runs[*r].seq, *r));
-        runs.dedup();
+        let mut runs: Vec<(i64, usize, &Run)> = matched
+            .iter()
+            .filter_map(|u| index.get(u))
+            .flatten()
+            .filter_map(|r| self.runs.get(*r).map(|run| (run.seq, *r, run)))
+            .collect();
+        runs.sort_unstable_by_key(|(seq, r, _)| (*seq, *r));
+        runs.dedup_by_key(|(_, r, _)| *r);
         let mut produce = Vec::new();
         let mut assemble = Vec::new();
         let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
-        for r in runs {
-            let run = &self.runs[r];
+        for (_, r, run) in runs {
             if run.kind == "produce" && self.reversed.contains(&run.seq) {
                 continue;
             }
@@ -353,7 +362,7 @@ impl Genealogy {
     }
 
     fn link(&self, l: &IdLink, names: &mut Names) -> Option<Link> {
-        let run = &self.runs[l.run];
+        let run = self.runs.get(l.run)?;
         let tx = self.txs.get(run.seq)?;
         Some(Link {
             kind: run.kind,
@@ -380,7 +389,7 @@ impl Genealogy {
     /// The partner movements of matched units, oldest first, each once.
     fn id_moves(&self, matched: &HashSet<Ids>) -> Vec<&Move> {
         let mut found: Vec<&Move> =
-            matched.iter().filter_map(|u| self.moves_of.get(u)).flatten().map(|m| &self.moves[*m]).collect();
+            matched.iter().filter_map(|u| self.moves_of.get(u)).flatten().filter_map(|m| self.moves.get(*m)).collect();
         found.sort_unstable_by_key(|m| (m.occurred_at, m.seq, m.line));
         found.dedup_by_key(|m| (m.seq, m.line));
         found
@@ -428,9 +437,9 @@ impl Genealogy {
         let mut all = HashSet::default();
         self.matched_into(start_ids, &mut all);
         let mut frontier = all.clone();
-        let mut depth = 0;
+        let mut depth = 0_u32;
         while !frontier.is_empty() {
-            depth += 1;
+            depth = depth.saturating_add(1);
             let mut next = HashSet::default();
             for l in self.id_links(&frontier, direction) {
                 let unit = match direction {
@@ -441,7 +450,8 @@ impl Genealogy {
                     reached.push((unit, depth));
                     self.matched_into(unit, &mut next);
                 }
-                if link_keys.insert((l.seq, self.runs[l.run].kind, l.input, l.output)) {
+                let kind = self.runs.get(l.run).map_or("", |r| r.kind);
+                if link_keys.insert((l.seq, kind, l.input, l.output)) {
                     links.push(l);
                 }
             }
@@ -467,7 +477,7 @@ fn sum_lines(lines: &[(Ids, i64)], only: Option<&HashSet<Ids>>, out: &mut Vec<(I
     out.sort_unstable_by_key(|(u, _)| *u);
     out.dedup_by(|next, kept| {
         if next.0 == kept.0 {
-            kept.1 += next.1;
+            kept.1 = kept.1.saturating_add(next.1);
             true
         } else {
             false
@@ -502,6 +512,8 @@ impl Names {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::Dense;
 

@@ -132,14 +132,15 @@ pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<Stoc
         sql.push_str(&format!(" AND (l.path = ?{n} OR substr(l.path, 1, length(?{n}) + 1) = ?{n} || '/')"));
     }
     if let Some(k) = &q.after {
-        let n = args.len();
-        args.extend([&k.0, &k.1, &k.2, &k.3].map(|v| Value::Text(v.clone())));
+        let marks: Vec<String> = [&k.0, &k.1, &k.2, &k.3]
+            .map(|v| {
+                args.push(Value::Text(v.clone()));
+                format!("?{}", args.len())
+            })
+            .into();
         sql.push_str(&format!(
-            " AND (l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')) > (?{}, ?{}, ?{}, ?{})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4
+            " AND (l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')) > ({})",
+            marks.join(", ")
         ));
     }
     sql.push_str(" ORDER BY l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')");

@@ -137,6 +137,7 @@ fn frontier(c: &Connection, units: &[Unit]) -> rusqlite::Result<(String, Vec<Ids
 }
 
 /// A unit's ids as the trace counts it: one serial, else one lot, else the item.
+#[expect(clippy::arithmetic_side_effects, reason = "column offsets: a few columns past a small `at`")]
 fn ids_at(r: &Row, at: usize) -> rusqlite::Result<Ids> {
     Ok(Ids { item: r.get(at)?, lot: r.get(at + 1)?, serial: r.get(at + 2)? })
 }

@@ -63,9 +63,11 @@ impl Cache {
         qty: i64,
         created: Option<i64>,
     ) {
-        for (loc, delta) in [(from.id, -qty), (to.id, qty)] {
+        // The rules refused any move that would leave the 64-bit range, so
+        // these sums never saturate.
+        for (loc, delta) in [(from.id, qty.saturating_neg()), (to.id, qty)] {
             if let Some(b) = self.balances.get_mut(&(item, lot, serial, loc)) {
-                *b += delta;
+                *b = b.saturating_add(delta);
             }
         }
         let Some(number) = number else { return };
@@ -293,7 +295,7 @@ impl LedgerView for WriteView<'_> {
         const CHUNK: usize = 500;
         let mut found = HashMap::new();
         for chunk in serials.chunks(CHUNK) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+            let marks: Vec<String> = (2..).take(chunk.len()).map(|i| format!("?{i}")).collect();
             let sql = format!(
                 "SELECT s.serial, s.id, s.lot_id,
                         (SELECT b.location_id FROM balances b
@@ -301,7 +303,7 @@ impl LedgerView for WriteView<'_> {
                  FROM serials s WHERE s.item_id = ?1 AND s.serial IN ({})",
                 marks.join(", ")
             );
-            let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(CHUNK + 1);
             args.push(&item_id);
             let texts: Vec<&str> = chunk.iter().map(Serial::as_str).collect();
             args.extend(texts.iter().map(|t| t as &dyn rusqlite::ToSql));

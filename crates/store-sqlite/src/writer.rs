@@ -9,10 +9,10 @@ use std::sync::mpsc::Receiver;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use tracelot_core::chain;
 use tracelot_core::command::{Command, ReceiveUnits};
-use tracelot_core::rules::{self, Effect, LedgerView, LotRef, Plan, PlannedMove, SerialRef};
+use tracelot_core::rules::{self, Effect, LedgerView, Plan, PlannedMove, SerialRef};
 use tracelot_core::time::{ClockPolicy, from_micros};
 use tracelot_core::{DomainError, Request, Rule, Transaction};
-use tracelot_store::writing::{self, Head, Job, Stamp};
+use tracelot_store::writing::{self, Head, Job, Stamp, lot_id, serial_id};
 use tracelot_store::{Posted, SubmitError, WriterMetrics};
 
 use crate::view::{Cache, WriteView};
@@ -286,11 +286,6 @@ impl<'c> Writer<'c> {
     fn write_effects(&mut self, seq: i64, occurred_at: i64, plan: &Plan) -> Result<(), SubmitError> {
         let mut new_lots: Vec<i64> = Vec::new();
         let mut new_serials: Vec<i64> = Vec::new();
-        let lot_id = |l: &Option<LotRef>, new_lots: &[i64]| match l {
-            Some(LotRef::Existing(l)) => l.id,
-            Some(LotRef::New(i, _)) => new_lots[*i],
-            None => 0,
-        };
         let mut line = 0i64;
         let mut events = 0i64;
         for effect in &plan.effects {
@@ -394,7 +389,7 @@ impl<'c> Writer<'c> {
                     self.cache.forget_lot(*lot_id);
                 }
                 Effect::CreateSerial { item_id, serial, lot } => {
-                    let lot = Some(lot_id(lot, &new_lots)).filter(|l| *l != 0);
+                    let lot = Some(lot_id(lot, &new_lots)?).filter(|l| *l != 0);
                     let id: i64 = self
                         .hot
                         .insert_serial
@@ -414,14 +409,10 @@ impl<'c> Writer<'c> {
                         .map_err(storage)?;
                 }
                 Effect::Move(m) => {
-                    let lot = lot_id(&m.lot, &new_lots);
-                    let (serial, fresh) = match &m.serial {
-                        Some(SerialRef::Existing(id, _)) => (*id, false),
-                        Some(SerialRef::New(i, _)) => (new_serials[*i], true),
-                        None => (0, false),
-                    };
+                    let lot = lot_id(&m.lot, &new_lots)?;
+                    let (serial, fresh) = serial_id(&m.serial, &new_serials)?;
                     self.write_move(seq, line, occurred_at, m, lot, (serial, fresh))?;
-                    line += 1;
+                    line = line.saturating_add(1);
                 }
                 Effect::Assembly { parent_item, parent_serial, component_item, component_serial, installed } => {
                     self.conn
@@ -433,7 +424,7 @@ impl<'c> Writer<'c> {
                             s.execute(params![seq, events, parent_item, parent_serial, component_item, component_serial, installed])
                         })
                         .map_err(storage)?;
-                    events += 1;
+                    events = events.saturating_add(1);
                 }
             }
         }
@@ -473,7 +464,7 @@ impl<'c> Writer<'c> {
             if fresh { Ok(0) } else { self.hot.take_from.execute(params![from.0, from.1, from.2, from.3, m.qty]) };
         let upsert = &mut self.hot.add_to;
         let out = match out {
-            Ok(0) => upsert.execute(params![from.0, from.1, from.2, from.3, from.4, -m.qty]),
+            Ok(0) => upsert.execute(params![from.0, from.1, from.2, from.3, from.4, m.qty.saturating_neg()]),
             other => other,
         };
         let into =

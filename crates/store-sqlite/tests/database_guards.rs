@@ -3,7 +3,13 @@
 //! tracelot's back.
 
 // A test: a failed expectation is the failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::arithmetic_side_effects)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use rusqlite::Connection;
 use tracelot_core::command::{Amount, ReceiveLine, ReceiveUnits};

@@ -93,6 +93,8 @@ pub struct WriterStats {
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

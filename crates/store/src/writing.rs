@@ -93,6 +93,32 @@ impl Chained {
     }
 }
 
+/// The database id of a plan's lot: a stored lot's own, or the id written
+/// for the `i`th lot this plan creates (0 for no lot).
+pub fn lot_id(lot: &Option<rules::LotRef>, new_lots: &[i64]) -> Result<i64, SubmitError> {
+    match lot {
+        Some(rules::LotRef::Existing(l)) => Ok(l.id),
+        Some(rules::LotRef::New(i, _)) => created(new_lots, *i, "lot"),
+        None => Ok(0),
+    }
+}
+
+/// The database id of a movement's serial (0 for none), and whether the
+/// plan created it.
+pub fn serial_id(serial: &Option<rules::SerialRef>, new_serials: &[i64]) -> Result<(i64, bool), SubmitError> {
+    match serial {
+        Some(rules::SerialRef::Existing(id, _)) => Ok((*id, false)),
+        Some(rules::SerialRef::New(i, _)) => Ok((created(new_serials, *i, "serial")?, true)),
+        None => Ok((0, false)),
+    }
+}
+
+/// The id written for the `i`th row of a kind the plan creates; a plan that
+/// names a row it did not create is a defect, refused as such.
+fn created(ids: &[i64], i: usize, what: &str) -> Result<i64, SubmitError> {
+    ids.get(i).copied().ok_or_else(|| SubmitError::Storage(format!("the plan names a {what} it did not create")))
+}
+
 /// The movements of a plan, in line order.
 pub fn moves(plan: &Plan) -> impl Iterator<Item = &PlannedMove> {
     plan.effects.iter().filter_map(|e| match e {
@@ -323,6 +349,8 @@ pub fn serve(rx: Receiver<Job>, max_batch: usize, metrics: &WriterMetrics, write
 }
 
 #[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use std::sync::mpsc;
