@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use tracelot_core::{DomainError, LocationPath, LotCode, Rule, TxId};
-use tracelot_labels::{Format, LabelError, Paper, Sheet, Template};
+use tracelot_labels::{Deadline, Format, LabelError, Paper, Sheet, Template};
 
 use crate::args::{Cli, LabelOutput, LabelVerb};
 use crate::output::Out;
@@ -60,7 +60,7 @@ fn at_dpi(t: Template, dpi: Option<u32>) -> anyhow::Result<Template> {
 fn run(out: Out, o: &LabelOutput, default: &str, data: Vec<BTreeMap<String, String>>) -> anyhow::Result<ExitCode> {
     let t = at_dpi(template(o.template.as_deref().unwrap_or(default))?, o.dpi)?;
     let format = Format::parse(&o.format).map_err(refused)?;
-    let bytes = tracelot_labels::render(&t, &data, format, sheet(o)?).map_err(refused)?;
+    let bytes = tracelot_labels::render(&t, &data, format, sheet(o)?, Deadline::none()).map_err(refused)?;
     write(out, &o.out, &bytes, data.len())
 }
 
@@ -87,7 +87,8 @@ pub fn label(cli: &Cli, verb: &LabelVerb, out: Out) -> anyhow::Result<ExitCode> 
             let t = at_dpi(template(name)?, *dpi)?;
             let format = Format::parse(format).map_err(refused)?;
             let labels = vec![values; (*copies).max(1) as usize];
-            let bytes = tracelot_labels::render(&t, &labels, format, Sheet::PerPage).map_err(refused)?;
+            let bytes =
+                tracelot_labels::render(&t, &labels, format, Sheet::PerPage, Deadline::none()).map_err(refused)?;
             write(out, path, &bytes, labels.len())
         }
         LabelVerb::Receipt { tx, output } => {

@@ -226,6 +226,32 @@ fn label_requests_are_bounded_before_rendering() {
     still_works(&s);
 }
 
+/// A print run that would take longer than `label_render_ms` stops at the
+/// next label or page and is refused naming the limit; the next request,
+/// which fits, is rendered.
+#[test]
+fn a_render_past_its_time_is_stopped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("tracelot.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlabel_render_ms = 20\n").expect("config");
+    let db = dir.path().join("api.db");
+    let s = Server::start_on(dir, db, &["--config", config.to_str().expect("utf-8")]);
+    let c = Server::client();
+    let qr =
+        "[[element]]\ntype = \"barcode\"\nsymbology = \"qr\"\nx_mm = 5\ny_mm = 5\nmodule_mm = 0.3\ndata = \"{n}\"\n";
+    // 10,000 labels, each with ten QR codes: seconds of work, far past 20 ms.
+    let data: Vec<Value> = (0..10_000).map(|n| json!({ "n": format!("LOT-{n:05}-{}", "X".repeat(20)) })).collect();
+    let heavy = json!({"template_toml": template(100, 100, 300, &qr.repeat(10)), "format": "pdf", "data": data});
+    let (got, doc) = s.post(&c, "/api/v1/labels", "viewer", &heavy);
+    assert_eq!(got, 413, "{doc}");
+    assert!(doc["detail"].as_str().unwrap_or_default().contains("limit of 20 ms"), "{doc}");
+    let fine = json!({"template_toml": template(50, 30, 300, &boxes(3)), "format": "svg", "data": [{}]});
+    let answer = s.req(&c, "POST", "/api/v1/labels", Some("viewer")).json(&fine).send().expect("send");
+    assert_eq!(answer.status().as_u16(), 200);
+    s.standard();
+    still_works(&s);
+}
+
 /// Behind a trusted proxy, a guesser locks out its own address, not
 /// everyone whose requests the proxy forwards.
 #[test]

@@ -190,16 +190,18 @@ impl Template {
                         Symbol::Matrix { width, height, .. } => (*width, *height),
                     };
                     let quiet = symbol.quiet_zone() as f64 * module;
-                    let needed = columns as f64 * module + 2.0 * quiet;
-                    let fits_x =
-                        x_mm - quiet >= -1e-9 && x_mm + columns as f64 * module + quiet <= self.width_mm + 1e-9;
-                    let fits_y = y_mm + rows as f64 * module <= self.height_mm + 1e-9;
-                    if !fits_x || !fits_y {
+                    let (left, right) = (x_mm - quiet, x_mm + columns as f64 * module + quiet);
+                    let bottom = y_mm + rows as f64 * module;
+                    let fits_x = left >= -1e-9 && right <= self.width_mm + 1e-9;
+                    if !fits_x || bottom > self.height_mm + 1e-9 {
                         return Err(LabelError::DoesNotFit {
                             element: i,
-                            x_mm: *x_mm,
-                            needed_mm: needed,
-                            label_mm: self.width_mm,
+                            left_mm: left,
+                            right_mm: right,
+                            top_mm: *y_mm,
+                            bottom_mm: bottom,
+                            width_mm: self.width_mm,
+                            height_mm: self.height_mm,
                         });
                     }
                     let (height, hri_text) = match &symbol {

@@ -18,6 +18,7 @@ mod template;
 mod zpl;
 
 pub use layout::{Label, Shape};
+pub use limits::Deadline;
 pub use pdf::{Paper, Sheet, pdf};
 pub use png::png;
 pub use render::{Format, render};
@@ -77,17 +78,23 @@ pub enum LabelError {
     },
     /// The symbol (with its quiet zones) does not fit on the label.
     #[error(
-        "element {element}: the symbol needs {needed_mm:.1} mm from x = {x_mm} mm (quiet zones included); the label is {label_mm} mm wide"
+        "element {element}: the symbol with its quiet zones spans x = {left_mm:.1} to {right_mm:.1} mm and y = {top_mm:.1} to {bottom_mm:.1} mm, past the {width_mm} × {height_mm} mm label; move it or make its modules smaller"
     )]
     DoesNotFit {
         /// Element index.
         element: usize,
-        /// Where the symbol starts.
-        x_mm: f64,
-        /// Its width with quiet zones.
-        needed_mm: f64,
+        /// The left edge of its quiet zone.
+        left_mm: f64,
+        /// The right edge of its quiet zone.
+        right_mm: f64,
+        /// Its top.
+        top_mm: f64,
+        /// Its bottom (a linear symbol's bars grow to fit).
+        bottom_mm: f64,
         /// The label's width.
-        label_mm: f64,
+        width_mm: f64,
+        /// The label's height.
+        height_mm: f64,
     },
     /// The output could not be written.
     #[error("{0}")]

@@ -4,6 +4,8 @@
 //! bounds leave room for that at any printer resolution and refuse what
 //! only an attacker or a typo asks for.
 
+use std::time::{Duration, Instant};
+
 use crate::{LabelError, Sheet, Template};
 
 /// The longest side of a label.
@@ -33,6 +35,39 @@ pub const MAX_SHEET_CELLS: u32 = 50;
 
 /// Copies of one label in a request.
 pub const MAX_COPIES: u32 = MAX_LABELS as u32;
+
+/// How long one render may run. It is checked before each label is laid
+/// out and each page is written, so a run past its time stops there and is
+/// refused instead of holding a render worker; one PNG label, bounded by
+/// [`MAX_DOTS`], is the longest stretch between checks.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Option<Instant>,
+    limit: Duration,
+}
+
+impl Deadline {
+    /// No limit: the CLI renders on the operator's own machine.
+    pub fn none() -> Self {
+        Deadline { at: None, limit: Duration::ZERO }
+    }
+
+    /// `limit` from now.
+    pub fn after(limit: Duration) -> Self {
+        Deadline { at: Instant::now().checked_add(limit), limit }
+    }
+
+    /// Refuses the render once the time is up.
+    pub(crate) fn check(&self) -> Result<(), LabelError> {
+        match self.at {
+            Some(at) if Instant::now() > at => Err(LabelError::TooLarge(format!(
+                "rendering ran past its limit of {} ms; print fewer labels per request",
+                self.limit.as_millis()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
 
 fn refuse(rule: String) -> LabelError {
     LabelError::Template(rule)

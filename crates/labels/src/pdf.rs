@@ -8,6 +8,7 @@ use tracelot_barcode::Symbol;
 
 use crate::fonts::{BOLD, REGULAR, font};
 use crate::layout::runs;
+use crate::limits::Deadline;
 use crate::{Label, LabelError, Shape};
 
 /// Paper for sheets.
@@ -203,8 +204,8 @@ fn font_objects(w: &mut Writer, [first, descriptor, file]: [usize; 3], bytes: &[
     w.stream(file, &format!("/Length1 {}", bytes.len()), &deflate(bytes));
 }
 
-/// The labels as one PDF.
-pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
+/// The labels as one PDF, refused once `deadline` has passed.
+pub fn pdf(labels: &[Label], sheet: Sheet, deadline: Deadline) -> Result<Vec<u8>, LabelError> {
     let first = labels.first().ok_or_else(|| LabelError::Output("no labels to print".into()))?;
     let (page_w, page_h, cols, rows) = match sheet {
         Sheet::PerPage => (first.width_mm, first.height_mm, 1, 1),
@@ -245,7 +246,7 @@ pub fn pdf(labels: &[Label], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
     let (grid_w, grid_h) = (first.width_mm * f64::from(cols), first.height_mm * f64::from(rows));
     let (margin_x, margin_y) = ((page_w - grid_w) / 2.0, (page_h - grid_h) / 2.0);
     let page_labels: Vec<&[Label]> = labels.chunks(per_page).collect();
-    let contents = crate::render::parallel(&page_labels, |chunk| {
+    let contents = crate::render::parallel(&page_labels, deadline, |chunk| {
         let mut content = String::from("0 g\n");
         // Cells row by row; a page holds no more labels than cells.
         let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (c, r)));

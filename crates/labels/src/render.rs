@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::limits::Deadline;
 use crate::{LabelError, Sheet, Template, pdf, png, svg, zpl};
 
 /// An output format.
@@ -45,8 +46,13 @@ impl Format {
 /// of thousands of labels spend most of their time encoding symbols.
 pub(crate) fn parallel<T: Sync, U: Send>(
     items: &[T],
-    f: impl Fn(&T) -> Result<U, LabelError> + Sync,
+    deadline: Deadline,
+    work: impl Fn(&T) -> Result<U, LabelError> + Sync,
 ) -> Result<Vec<U>, LabelError> {
+    let f = |item: &T| {
+        deadline.check()?;
+        work(item)
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     if threads == 1 || items.len() < 64 {
         return items.iter().map(&f).collect();
@@ -64,12 +70,14 @@ pub(crate) fn parallel<T: Sync, U: Send>(
 }
 
 /// Lays out one label per data map and writes them all in `format`. SVG
-/// and PNG hold one label; PDF and ZPL any number.
+/// and PNG hold one label; PDF and ZPL any number. Past `deadline` the
+/// render stops and is refused.
 pub fn render(
     template: &Template,
     data: &[BTreeMap<String, String>],
     format: Format,
     sheet: Sheet,
+    deadline: Deadline,
 ) -> Result<Vec<u8>, LabelError> {
     let no_labels = || LabelError::Output("no labels to print".into());
     if data.is_empty() {
@@ -79,12 +87,12 @@ pub fn render(
     if matches!(format, Format::Svg | Format::Png) && data.len() > 1 {
         return Err(LabelError::Output(format!("{} labels: SVG and PNG hold one label; use pdf or zpl", data.len())));
     }
-    let labels = parallel(data, |d| template.layout(d))?;
+    let labels = parallel(data, deadline, |d| template.layout(d))?;
     let first = || labels.first().ok_or_else(no_labels);
     Ok(match format {
         Format::Svg => svg(first()?).into_bytes(),
         Format::Png => png(first()?, template.dpi)?,
-        Format::Pdf => pdf(&labels, sheet)?,
-        Format::Zpl => labels.iter().map(zpl).collect::<Result<String, _>>()?.into_bytes(),
+        Format::Pdf => pdf(&labels, sheet, deadline)?,
+        Format::Zpl => parallel(&labels, deadline, zpl)?.concat().into_bytes(),
     })
 }

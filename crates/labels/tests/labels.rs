@@ -18,7 +18,7 @@ use proptest::prelude::Rng as _;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
 use tracelot_gs1::{Gtin, Message, Options};
-use tracelot_labels::{LabelError, Shape, builtin, builtin_names, svg, zpl};
+use tracelot_labels::{Deadline, LabelError, Shape, builtin, builtin_names, svg, zpl};
 
 fn data(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -231,8 +231,11 @@ fn pdf_pages_sizes_text_and_barcodes() {
 
     // One label per page: three pages of 100 x 60 mm.
     let path = dir.path().join("pages.pdf");
-    std::fs::write(&path, tracelot_labels::pdf(&vec![label.clone(); 3], tracelot_labels::Sheet::PerPage).unwrap())
-        .unwrap();
+    std::fs::write(
+        &path,
+        tracelot_labels::pdf(&vec![label.clone(); 3], tracelot_labels::Sheet::PerPage, Deadline::none()).unwrap(),
+    )
+    .unwrap();
     let doc = python(&[script.as_ref(), path.as_os_str()]);
     let pages = doc["pages"].as_array().expect("pages");
     assert_eq!(pages.len(), 3);
@@ -255,7 +258,7 @@ fn pdf_pages_sizes_text_and_barcodes() {
         (0..31).map(|i| small.layout(&data(&[("location.path", format!("MAIN/A/{i:02}"))])).unwrap()).collect();
     let sheet = tracelot_labels::Sheet::Grid { paper: tracelot_labels::Paper::A4, columns: 3, rows: 10 };
     let path = dir.path().join("sheet.pdf");
-    std::fs::write(&path, tracelot_labels::pdf(&labels, sheet).unwrap()).unwrap();
+    std::fs::write(&path, tracelot_labels::pdf(&labels, sheet, Deadline::none()).unwrap()).unwrap();
     let doc = python(&[script.as_ref(), path.as_os_str()]);
     let pages = doc["pages"].as_array().expect("pages");
     assert_eq!(pages.len(), 2);
@@ -265,7 +268,7 @@ fn pdf_pages_sizes_text_and_barcodes() {
     assert_eq!(pages[1]["barcodes"], serde_json::json!([["]C0", "TL:LOC:MAIN/A/30"]]));
     // Labels that do not fit the paper are refused.
     let wide = tracelot_labels::Sheet::Grid { paper: tracelot_labels::Paper::A4, columns: 4, rows: 10 };
-    assert!(tracelot_labels::pdf(&labels, wide).is_err());
+    assert!(tracelot_labels::pdf(&labels, wide, Deadline::none()).is_err());
 }
 
 /// SVG draws one rectangle per dark run of bars, besides the background,

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Sku, TxId};
-use tracelot_labels::{Format, LabelError, Paper, Sheet, Template};
+use tracelot_labels::{Deadline, Format, LabelError, Paper, Sheet, Template};
 
 use crate::auth::Caller;
 use crate::body;
@@ -111,6 +111,7 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
         .await
         .map_err(|_| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", "the server is shutting down"))?;
     let store = app.store.clone();
+    let limit = std::time::Duration::from_millis(app.config.label_render_ms);
     let file = blocking(move || -> Result<Vec<u8>, Problem> {
         let data = if let Some(tx) = &req.receipt {
             tracelot_reports::labels::receipt(store.as_ref(), tx)?
@@ -121,7 +122,9 @@ pub async fn render(State(app): State<App>, caller: Caller, headers: HeaderMap, 
         } else {
             req.data.unwrap_or_default()
         };
-        tracelot_labels::render(&template, &data, format, sheet).map_err(|e| match e {
+        // The time counts from here: reading the ledger is not rendering.
+        let deadline = Deadline::after(limit);
+        tracelot_labels::render(&template, &data, format, sheet, deadline).map_err(|e| match e {
             LabelError::TooLarge(rule) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", rule),
             other => invalid("label", other.to_string()),
         })

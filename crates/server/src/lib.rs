@@ -68,6 +68,9 @@ pub struct Config {
     pub log_level: String,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// How long one label render may run before it is stopped and refused
+    /// (413), so that no request holds a render worker for longer.
+    pub label_render_ms: u64,
     /// How long a password login's session token lasts.
     pub session_hours: u32,
     /// The longest lifetime of a script's token, and its default.
@@ -94,6 +97,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             body_limit_bytes: 1 << 20,
+            label_render_ms: 10_000,
             session_hours: 12,
             max_token_days: tracelot_auth::DEFAULT_MAX_TOKEN_DAYS,
             checkpoints: None,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use clap::Parser;
-use tracelot_labels::{Format, Sheet, builtin, render};
+use tracelot_labels::{Deadline, Format, Sheet, builtin, render};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -37,14 +37,14 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let template = builtin("serial")?;
     let start = Instant::now();
-    let pdf = render(&template, &data, Format::Pdf, Sheet::PerPage)?;
+    let pdf = render(&template, &data, Format::Pdf, Sheet::PerPage, Deadline::none())?;
     let pdf_time = start.elapsed();
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&args.out, &pdf)?;
     let start = Instant::now();
-    let zpl = render(&template, &data, Format::Zpl, Sheet::PerPage)?;
+    let zpl = render(&template, &data, Format::Zpl, Sheet::PerPage, Deadline::none())?;
     let zpl_time = start.elapsed();
     println!(
         "{} serial labels into one PDF: {:.2} s, {:.1} MiB ({}); target under 5 s: {}",

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use tracelot_labels::{Format, Paper, Sheet, Template, render};
+use tracelot_labels::{Deadline, Format, Paper, Sheet, Template, render};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -25,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     for format in [Format::Svg, Format::Zpl, Format::Pdf, Format::Png] {
-        let _ = render(&template, std::slice::from_ref(&values), format, Sheet::PerPage);
+        let _ = render(&template, std::slice::from_ref(&values), format, Sheet::PerPage, Deadline::none());
     }
     let grid = Sheet::Grid { paper: Paper::A4, columns: 3, rows: 10 };
-    let _ = render(&template, &[values.clone(), values], Format::Pdf, grid);
+    let _ = render(&template, &[values.clone(), values], Format::Pdf, grid, Deadline::none());
 });
