@@ -19,7 +19,7 @@ pub fn verify(store: &dyn Backend, a: &VerifyArgs) -> anyhow::Result<VerifyRepor
     }
     let mut report = store.verify()?;
     if !a.skip_replay {
-        report.problems.extend(replayed(store)?);
+        report.problems.extend(tracelot_store_sqlite::SqliteStore::replay_problems_of(store)?);
     }
     if let (Some(dir), Some(key)) = (&a.checkpoints, &a.trusted_key) {
         let (heads, problems) =
@@ -32,20 +32,6 @@ pub fn verify(store: &dyn Backend, a: &VerifyArgs) -> anyhow::Result<VerifyRepor
     }
     report.problems.extend(checkpoints::missing_heads(store, &expected)?);
     Ok(report)
-}
-
-/// Replays the chain into a scratch SQLite file and names every stored row
-/// outside the ledger tables that the chain does not make as stored.
-fn replayed(store: &dyn Backend) -> anyhow::Result<Vec<String>> {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("tracelot-verify-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let options = tracelot_store_sqlite::SqliteOptions { genealogy_index: false, ..Default::default() };
-    let checked = tracelot_store_sqlite::SqliteStore::create_empty(&dir.join("replica.db"), options)
-        .map_err(anyhow::Error::from)
-        .and_then(|replica| Ok(tracelot_store::replay::replay_problems(store, &replica)?));
-    let _ = std::fs::remove_dir_all(&dir);
-    checked
 }
 
 /// Signs the current head with the key file (made first with `--new-key`).

@@ -130,6 +130,8 @@ fn serve<S: Store + Accounts + 'static>(store: Arc<S>, c: Config, name: &str) ->
             tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("listening on {}", c.listen))?;
         let addr = listener.local_addr()?;
         let app = App::new(store.clone(), c)?;
+        let replay: tracelot_server::Replay = Arc::new(SqliteStore::replay_problems_of);
+        let _ = app.replay.set(replay);
         // Scripts and tests read the bound address from this first line.
         println!("listening on http://{addr}");
         tracing::info!(%addr, database = %name, "serving");

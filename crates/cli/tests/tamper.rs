@@ -185,6 +185,27 @@ fn the_server_writes_checkpoints_an_auditor_can_check() {
     assert_eq!(got, want, "the collector got the head the ledger holds");
 }
 
+/// `GET /api/v1/verify` replays the chain as the CLI does: a lot's expiry
+/// moved in the file is named, and only the replay sees it.
+#[test]
+fn the_api_verify_replays_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("api.db");
+    ledger(&db);
+    let s = support::Server::start_on(dir, db.clone(), &[]);
+    let c = support::Server::client();
+    let (status, intact) = s.get(&c, "/api/v1/verify", "manager");
+    assert_eq!((status, &intact["problems"]), (200, &serde_json::json!([])), "{intact}");
+    let file = rusqlite::Connection::open(&db).expect("open");
+    drop_triggers(&file);
+    file.execute_batch("UPDATE lots SET expires_on = '2099-12-31'").expect("edit");
+    drop(file);
+    let (_, doc) = s.get(&c, "/api/v1/verify", "manager");
+    assert!(doc["problems"].to_string().contains("lot SALT lot L1 is stored as"), "{doc}");
+    let (_, chain_only) = s.get(&c, "/api/v1/verify?replay=false", "manager");
+    assert_eq!(chain_only["problems"], serde_json::json!([]), "the chain and balances are intact: {chain_only}");
+}
+
 /// The independent verifier's verdict (tools/verify-chain.py, Python's
 /// standard library only) on a ledger read by `source` arguments.
 fn independent(source: &[&str]) -> Value {

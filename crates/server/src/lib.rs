@@ -152,7 +152,15 @@ pub struct AppState {
     /// all the memory the label bounds allow, so they queue instead of
     /// adding up.
     pub renders: tokio::sync::Semaphore,
+    /// How `GET /api/v1/verify` replays the chain to check the rows kept
+    /// beside the ledger; set by whoever knows where a scratch replica can
+    /// live (the binary), absent in servers that only check the chain.
+    pub replay: std::sync::OnceLock<Replay>,
 }
+
+/// Replays a store's chain into a scratch replica and names every stored
+/// row the chain does not make as stored.
+pub type Replay = Arc<dyn Fn(&dyn Store) -> Result<Vec<String>, tracelot_store::StoreError> + Send + Sync>;
 
 /// Cheaply clonable handle on [`AppState`].
 #[derive(Clone)]
@@ -187,6 +195,7 @@ impl App {
             stopping: AtomicBool::new(false),
             decoy_hash: tracelot_auth::hash_password(&decoy)?,
             renders: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            replay: std::sync::OnceLock::new(),
         })))
     }
 }

@@ -211,9 +211,26 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
     Ok(Json(paging::first(rows, limit, ExpiringRow::key)).into_response())
 }
 
-/// `GET /api/v1/verify`: recomputes the chain and balances (manager).
-pub async fn verify(State(app): State<App>, caller: Caller) -> Result<Response, Problem> {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyParams {
+    replay: Option<bool>,
+}
+
+/// `GET /api/v1/verify`: recomputes the chain and balances and, unless
+/// `replay=false`, replays the chain to check every row kept beside it
+/// (manager).
+pub async fn verify(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Manage)?;
-    let report = read(&app, |s| s.verify()).await?;
+    let p: VerifyParams = body::query(q.as_deref())?;
+    let replay = app.replay.get().cloned().filter(|_| p.replay.unwrap_or(true));
+    let report = read(&app, move |s| {
+        let mut report = s.verify()?;
+        if let Some(replay) = replay {
+            report.problems.extend(replay(s)?);
+        }
+        Ok(report)
+    })
+    .await?;
     Ok(Json(report).into_response())
 }

@@ -254,7 +254,15 @@ pub const ROUTES: &[Route] = &[
     r("get", "/api/v1/expiring", "expiring", "queries", "Lots on hand that expire soon.", READ)
         .query(&["until", "within_days", "cursor", "limit"])
         .returns(200, "Page"),
-    r("get", "/api/v1/verify", "verify", "queries", "Recompute the hash chain and balances.", MANAGE),
+    r(
+        "get",
+        "/api/v1/verify",
+        "verify",
+        "queries",
+        "Recompute the hash chain and balances, and replay the chain to check every row kept beside it (skip with replay=false).",
+        MANAGE,
+    )
+    .query(&["replay"]),
     r("get", "/api/v1/accounts", "accounts", "admin", "List accounts.", ADMIN).query(PAGE).returns(200, "Page"),
     r("post", "/api/v1/accounts", "add_account", "admin", "Create an account.", ADMIN)
         .body("NewAccount")

@@ -75,6 +75,21 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Replays `source`'s chain into a scratch SQLite file (removed after)
+    /// and names every stored row outside the ledger tables that the chain
+    /// does not make as stored: `verify`'s check of lots, serials and the
+    /// other rows kept beside the ledger, for either backend.
+    pub fn replay_problems_of(source: &dyn Store) -> Result<Vec<String>, StoreError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("tracelot-verify-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Storage(format!("creating {}: {e}", dir.display())))?;
+        let options = SqliteOptions { genealogy_index: false, ..Default::default() };
+        let checked = SqliteStore::create_empty(&dir.join("replica.db"), options)
+            .and_then(|replica| tracelot_store::replay::replay_problems(source, &replica));
+        let _ = std::fs::remove_dir_all(&dir);
+        checked
+    }
+
     /// Creates an empty database (schema only, no default locations), the
     /// target of `migrate-store`, which copies the source's ledger into it.
     pub fn create_empty(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
