@@ -7,7 +7,7 @@ use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PartnerRow, StatusChange, StockQuery, StockRow, WhereRow, Window,
+    PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::db::{Conn, Error, Result};
@@ -130,49 +130,76 @@ impl Sql {
     }
 }
 
+/// One page of stock, in the order of [`StockKey`]. The current stock reads
+/// the cursor's location from the cursor on, then the locations after it;
+/// each location's rows come from `balances_by_location` (location, item,
+/// lot, serial), at most a page of them, so a page costs about its own
+/// rows wherever it starts. Stock as of an instant is summed from the
+/// movements and sorted whole.
 pub(crate) fn stock(c: &mut Conn, q: &StockQuery) -> Result<Vec<StockRow>> {
+    tracelot_store::stock_in_stretches(q, |part, limit| stock_stretch(c, q, part, limit))
+}
+
+fn stock_stretch(c: &mut Conn, q: &StockQuery, part: Stretch, limit: usize) -> Result<Vec<StockRow>> {
     let mut sql = Sql::default();
-    let source = match q.as_of {
+    let limit = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    // Conditions on the location, then on its balances.
+    let mut on_location = String::new();
+    if !q.include_virtual {
+        on_location.push_str(" AND l.kind IN ('internal', 'quarantine')");
+    }
+    if let Some(p) = &q.location {
+        let (exact, under) = (sql.bind(p.to_string()), sql.bind(format!("{p}/")));
+        on_location.push_str(&format!(" AND (l.path = {exact} OR starts_with(l.path, {under}))"));
+    }
+    let mut on_balance = String::from(" AND b.qty <> 0");
+    let mut by_id = |column: &str, subquery: &str, value: Option<String>| {
+        if let Some(v) = value {
+            let mark = sql.bind(v);
+            on_balance.push_str(&format!(" AND b.{column} IN ({})", subquery.replace('?', &mark)));
+        }
+    };
+    by_id("item_id", "SELECT id FROM items WHERE sku = ?", q.sku.as_ref().map(|s| s.to_string()));
+    by_id("lot_id", "SELECT id FROM lots WHERE code = ?", q.lot.as_ref().map(|s| s.to_string()));
+    by_id("serial_id", "SELECT id FROM serials WHERE serial = ?", q.serial.as_ref().map(|s| s.to_string()));
+    match part {
+        Stretch::Within(k) => {
+            let path = sql.bind(k.0.clone());
+            let (item, lot, serial) = (sql.bind(k.1), sql.bind(k.2), sql.bind(k.3));
+            on_location.push_str(&format!(" AND l.path = {path}"));
+            on_balance.push_str(&format!(" AND (b.item_id, b.lot_id, b.serial_id) > ({item}, {lot}, {serial})"));
+        }
+        Stretch::After(Some(p)) => {
+            let path = sql.bind(p.to_owned());
+            on_location.push_str(&format!(" AND l.path COLLATE \"C\" > {path}::text COLLATE \"C\""));
+        }
+        Stretch::After(None) => {}
+    }
+    let from = match q.as_of {
+        // Each location's first rows in index order, never the whole location.
+        None => format!(
+            "(SELECT l.id, l.path, l.kind FROM locations l WHERE true{on_location}) l
+             CROSS JOIN LATERAL (SELECT b.item_id, b.lot_id, b.serial_id, b.qty FROM balances b
+                 WHERE b.location_id = l.id{on_balance} ORDER BY b.item_id, b.lot_id, b.serial_id LIMIT {limit}) b"
+        ),
         // Stock at an instant: replay every movement that had occurred by then.
         Some(t) => {
             let at = sql.bind(to_micros(t));
             format!(
-                "(SELECT item_id, lot_id, serial_id, location_id, sum(qty)::bigint AS qty FROM (
+                "locations l JOIN (SELECT item_id, lot_id, serial_id, location_id, sum(qty)::bigint AS qty FROM (
                     SELECT item_id, lot_id, serial_id, to_id AS location_id, qty FROM movements WHERE occurred_at <= {at}
                     UNION ALL
                     SELECT item_id, lot_id, serial_id, from_id, -qty FROM movements WHERE occurred_at <= {at}) m
-                  GROUP BY item_id, lot_id, serial_id, location_id)"
+                  GROUP BY item_id, lot_id, serial_id, location_id) b ON b.location_id = l.id{on_location}{on_balance}"
             )
         }
-        None => "balances".to_owned(),
     };
     sql.text = format!(
-        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom
-         FROM {source} b JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id
+        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom, b.item_id, b.lot_id, b.serial_id
+         FROM {from} JOIN items i ON i.id = b.item_id
          LEFT JOIN lots lo ON lo.id = b.lot_id LEFT JOIN serials s ON s.id = b.serial_id
-         WHERE b.qty <> 0"
+         ORDER BY l.path COLLATE \"C\", b.item_id, b.lot_id, b.serial_id LIMIT {limit}"
     );
-    if !q.include_virtual {
-        sql.text.push_str(" AND l.kind IN ('internal', 'quarantine')");
-    }
-    sql.filter("i.sku = ?", q.sku.as_ref().map(|s| s.to_string()));
-    sql.filter("lo.code = ?", q.lot.as_ref().map(|s| s.to_string()));
-    sql.filter("s.serial = ?", q.serial.as_ref().map(|s| s.to_string()));
-    if let Some(p) = &q.location {
-        let (exact, under) = (sql.bind(p.to_string()), sql.bind(format!("{p}/")));
-        sql.text.push_str(&format!(" AND (l.path = {exact} OR starts_with(l.path, {under}))"));
-    }
-    let order = "l.path COLLATE \"C\", i.sku COLLATE \"C\", coalesce(lo.code, '') COLLATE \"C\", \
-                 coalesce(s.serial, '') COLLATE \"C\"";
-    if let Some(k) = &q.after {
-        let marks = [&k.0, &k.1, &k.2, &k.3].map(|v| format!("{}::text COLLATE \"C\"", sql.bind(v.clone())));
-        sql.text.push_str(&format!(" AND ({order}) > ({})", marks.join(", ")));
-    }
-    sql.text.push_str(&format!(" ORDER BY {order}"));
-    if let Some(limit) = q.limit {
-        let mark = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        sql.text.push_str(&format!(" LIMIT {mark}"));
-    }
     sql.run(c)?
         .iter()
         .map(|r| {
@@ -186,6 +213,7 @@ pub(crate) fn stock(c: &mut Conn, q: &StockQuery) -> Result<Vec<StockRow>> {
                 units,
                 quantity: scale(r, 6)?.format(units),
                 uom: r.try_get(7)?,
+                ids: (r.try_get(8)?, r.try_get(9)?, r.try_get(10)?),
             })
         })
         .collect()

@@ -8,7 +8,7 @@ use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PartnerRow, StatusChange, StockQuery, StockRow, WhereRow, Window,
+    PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
@@ -100,7 +100,16 @@ fn filter(sql: &mut String, args: &mut Vec<Value>, clause: &str, value: Option<S
     }
 }
 
+/// One page of stock, in the order of [`StockKey`]. The current stock reads
+/// the cursor's location from the cursor on, then the locations after it,
+/// each walked in `balances_by_location` (location, item, lot, serial), so
+/// a page costs about its own rows wherever it starts. Stock as of an
+/// instant is summed from the movements and sorted whole.
 pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<StockRow>> {
+    tracelot_store::stock_in_stretches(q, |part, limit| stock_stretch(c, q, part, limit))
+}
+
+fn stock_stretch(c: &Connection, q: &StockQuery, part: Stretch, limit: usize) -> rusqlite::Result<Vec<StockRow>> {
     let mut args: Vec<Value> = Vec::new();
     let source = match q.as_of {
         // Stock at an instant: replay every movement that had occurred by then.
@@ -114,41 +123,47 @@ pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<Stoc
         }
         None => "balances",
     };
+    // CROSS JOIN keeps locations the outer loop, so path order comes from
+    // their index and each location's rows from the balances index.
     let mut sql = format!(
-        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom
-         FROM {source} b JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id
+        "SELECT l.path, l.kind, i.sku, lo.code, s.serial, b.qty, i.scale, i.uom, b.item_id, b.lot_id, b.serial_id
+         FROM locations l CROSS JOIN {source} b ON b.location_id = l.id JOIN items i ON i.id = b.item_id
          LEFT JOIN lots lo ON lo.id = b.lot_id LEFT JOIN serials s ON s.id = b.serial_id
          WHERE b.qty <> 0"
     );
     if !q.include_virtual {
         sql.push_str(" AND l.kind IN ('internal', 'quarantine')");
     }
-    filter(&mut sql, &mut args, "i.sku = ?", q.sku.as_ref().map(|s| s.to_string()));
-    filter(&mut sql, &mut args, "lo.code = ?", q.lot.as_ref().map(|s| s.to_string()));
-    filter(&mut sql, &mut args, "s.serial = ?", q.serial.as_ref().map(|s| s.to_string()));
+    let ids = |table: &str, column: &str| format!("(SELECT id FROM {table} WHERE {column} = ?)");
+    filter(&mut sql, &mut args, &format!("b.item_id = {}", ids("items", "sku")), q.sku.as_ref().map(|s| s.to_string()));
+    filter(&mut sql, &mut args, &format!("b.lot_id IN {}", ids("lots", "code")), q.lot.as_ref().map(|s| s.to_string()));
+    let serial = q.serial.as_ref().map(|s| s.to_string());
+    filter(&mut sql, &mut args, &format!("b.serial_id IN {}", ids("serials", "serial")), serial);
     if let Some(p) = &q.location {
         args.push(Value::Text(p.to_string()));
         let n = args.len();
         sql.push_str(&format!(" AND (l.path = ?{n} OR substr(l.path, 1, length(?{n}) + 1) = ?{n} || '/')"));
     }
-    if let Some(k) = &q.after {
-        let marks: Vec<String> = [&k.0, &k.1, &k.2, &k.3]
-            .map(|v| {
-                args.push(Value::Text(v.clone()));
-                format!("?{}", args.len())
-            })
-            .into();
-        sql.push_str(&format!(
-            " AND (l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')) > ({})",
-            marks.join(", ")
-        ));
+    match part {
+        Stretch::Within(k) => {
+            args.extend([Value::Text(k.0.clone()), Value::Integer(k.1), Value::Integer(k.2), Value::Integer(k.3)]);
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND l.path = ?{} AND (b.item_id, b.lot_id, b.serial_id) > (?{}, ?{}, ?{n})",
+                n.saturating_sub(3),
+                n.saturating_sub(2),
+                n.saturating_sub(1)
+            ));
+        }
+        Stretch::After(Some(path)) => {
+            args.push(Value::Text(path.to_owned()));
+            sql.push_str(&format!(" AND l.path > ?{}", args.len()));
+        }
+        Stretch::After(None) => {}
     }
-    sql.push_str(" ORDER BY l.path, i.sku, coalesce(lo.code, ''), coalesce(s.serial, '')");
-    if let Some(limit) = q.limit {
-        args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-        sql.push_str(&format!(" LIMIT ?{}", args.len()));
-    }
-    let mut stmt = c.prepare(&sql)?;
+    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    sql.push_str(&format!(" ORDER BY l.path, b.item_id, b.lot_id, b.serial_id LIMIT ?{}", args.len()));
+    let mut stmt = c.prepare_cached(&sql)?;
     stmt.query_map(params_from_iter(args), |r| {
         let units: i64 = r.get(5)?;
         Ok(StockRow {
@@ -160,6 +175,7 @@ pub(crate) fn stock(c: &Connection, q: &StockQuery) -> rusqlite::Result<Vec<Stoc
             units,
             quantity: scale(r, 6)?.format(units),
             uom: r.get(7)?,
+            ids: (r.get(8)?, r.get(9)?, r.get(10)?),
         })
     })?
     .collect()

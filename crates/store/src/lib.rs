@@ -172,22 +172,47 @@ pub struct StockQuery {
     pub limit: Option<usize>,
 }
 
-/// Where a stock row sorts: by location path, SKU, lot code and serial,
-/// byte by byte, with "" for no lot or serial (codes are never empty).
+/// Where a stock row sorts: by location path (byte order), then by the
+/// database ids of its item, lot and serial (0 for none), which is the
+/// order of the balances index inside one location, so a page is read by
+/// seeking in that index instead of sorting every row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct StockKey(pub String, pub String, pub String, pub String);
+pub struct StockKey(pub String, pub i64, pub i64, pub i64);
 
 impl StockRow {
     /// The row's place in the order [`Store::stock`] returns rows in.
     pub fn key(&self) -> StockKey {
-        let text = |v: Option<String>| v.unwrap_or_default();
-        StockKey(
-            self.location.to_string(),
-            self.sku.to_string(),
-            text(self.lot.as_ref().map(|l| l.to_string())),
-            text(self.serial.as_ref().map(|s| s.to_string())),
-        )
+        let (item, lot, serial) = self.ids;
+        StockKey(self.location.to_string(), item, lot, serial)
     }
+}
+
+/// Which stretch of the stock order one statement of a backend reads.
+pub enum Stretch<'a> {
+    /// The cursor's own location, after the cursor's ids.
+    Within(&'a StockKey),
+    /// The locations after this path (all of them for `None`).
+    After(Option<&'a str>),
+}
+
+/// One page of stock read in at most two stretches: the cursor's own
+/// location from the cursor on, then the locations after it. Each stretch
+/// is one index walk in a backend (`read` gets it and the rows still
+/// wanted), so a page costs about its own rows wherever it starts.
+pub fn stock_in_stretches<E>(
+    q: &StockQuery,
+    mut read: impl FnMut(Stretch<'_>, usize) -> Result<Vec<StockRow>, E>,
+) -> Result<Vec<StockRow>, E> {
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let mut rows = match &q.after {
+        Some(k) => read(Stretch::Within(k), limit)?,
+        None => Vec::new(),
+    };
+    if rows.len() < limit {
+        let after = q.after.as_ref().map(|k| k.0.as_str());
+        rows.extend(read(Stretch::After(after), limit.saturating_sub(rows.len()))?);
+    }
+    Ok(rows)
 }
 
 /// One non-zero balance.
@@ -209,6 +234,10 @@ pub struct StockRow {
     pub quantity: String,
     /// Unit of measure.
     pub uom: String,
+    /// The database ids of its item, lot and serial: the rest of its
+    /// [`StockKey`], never shown.
+    #[serde(skip)]
+    pub ids: (i64, i64, i64),
 }
 
 /// Where one serial is now.
