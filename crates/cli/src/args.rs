@@ -762,14 +762,13 @@ pub struct RecallArgs {
     #[arg(long)]
     pub reason: Option<String>,
     /// Only print the report; change nothing.
-    #[arg(long, conflicts_with = "close")]
+    #[arg(long, conflicts_with = "decision")]
     pub report_only: bool,
-    /// Close the recall: set the lot's status to --status (default rejected).
-    #[arg(long)]
-    pub close: bool,
-    /// The status a closed recall leaves the lot in.
-    #[arg(long, default_value = "rejected", requires = "close")]
-    pub status: String,
+    /// Close the recall with a manager's decision, which becomes the status
+    /// of every lot it still holds: destroyed or returned_to_supplier (the
+    /// lots become rejected) or released (after investigation).
+    #[arg(long = "close", value_name = "DECISION")]
+    pub decision: Option<String>,
     /// Also write the report as CSV to this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,

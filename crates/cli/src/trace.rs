@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use tracelot_core::{LotCode, LotStatus, Serial, TxId};
+use tracelot_core::{LotCode, RecallDecision, Serial, TxId};
+use tracelot_reports::recall::RecallStep;
 use tracelot_store::{Direction, Unit};
 
 use crate::args::{RecallArgs, TraceArgs};
@@ -51,20 +52,19 @@ pub fn recall(cli: &Cli, a: &RecallArgs, out: Out) -> anyhow::Result<ExitCode> {
     let lot = rq::field("lot", &a.lot, LotCode::parse)?;
     let store = open(cli)?;
     if !a.report_only {
-        let status =
-            if a.close { rq::field("--status", &a.status, str::parse::<LotStatus>)? } else { LotStatus::Recalled };
-        if a.close && status == LotStatus::Recalled {
-            bail!("--close needs another status than recalled");
-        }
+        let step = match &a.decision {
+            Some(d) => RecallStep::Close(rq::field("--decision", d, str::parse::<RecallDecision>)?),
+            None => RecallStep::Start,
+        };
         if a.reason.is_none() {
             bail!("a recall and its closure need --reason");
         }
         let first_id = a.id.as_deref().map(|id| rq::field("--id", id, TxId::parse)).transpose()?;
-        let changed = tracelot_reports::recall::set_statuses(
+        let changed = tracelot_reports::recall::run_recall(
             store.as_ref(),
             &sku,
             &lot,
-            status,
+            step,
             a.reason.clone(),
             first_id,
             &user(cli)?,

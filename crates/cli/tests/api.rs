@@ -658,7 +658,7 @@ fn a_recall_over_http_blocks_products_and_reports_customers() {
         &c,
         "/api/v1/recalls/SAUCE/S-1/closure",
         "manager",
-        &json!({"reason": "relabelled", "status": "released"}),
+        &json!({"reason": "relabelled", "decision": "released"}),
     );
     assert_eq!(st, 200, "{closed}");
     assert_eq!(closed["lot"]["status"], "released");

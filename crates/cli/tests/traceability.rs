@@ -123,7 +123,7 @@ fn a_multi_level_recall_names_exactly_the_affected_customers_and_blocks_shipment
     assert_eq!(d.ok(&["lot", "show", "KETCHUP", "K2"])["status"], "released");
 
     // Closing the recall is recorded too.
-    d.ok(&["recall", "TOMATO", "T1", "--close", "--status", "rejected", "--reason", "destroyed under supervision"]);
+    d.ok(&["recall", "TOMATO", "T1", "--close", "destroyed", "--reason", "destroyed under supervision"]);
     let history = d.ok(&["lot", "show", "KETCHUP", "K1"])["status_history"].clone();
     let statuses: Vec<(&str, &str)> = history
         .as_array()

@@ -105,6 +105,7 @@ impl Command {
             | Command::DefinePartner { .. }
             | Command::DefineLot { .. }
             | Command::SetLotStatus { .. }
+            | Command::CloseRecall { .. }
             | Command::Reverse { .. } => Permission::Manage,
         }
     }

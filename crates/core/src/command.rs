@@ -8,7 +8,7 @@ use crate::error::ValueError;
 use crate::ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
 use crate::item::ItemSpec;
 use crate::location::LocationKind;
-use crate::lot::{LotDetails, LotStatus};
+use crate::lot::{LotDetails, LotStatus, RecallDecision};
 use crate::quantity::{Qty, Scale};
 
 /// A non-negative decimal quantity as the user wrote it (`"1.5"`), kept as
@@ -182,6 +182,16 @@ pub enum Command {
         #[serde(default)]
         status: Option<LotStatus>,
     },
+    /// Close the recall of a lot with a decision (needs a reason): the
+    /// only way a recalled lot's status changes.
+    CloseRecall {
+        /// The item.
+        sku: Sku,
+        /// The lot.
+        lot: LotCode,
+        /// What was decided; it becomes the lot's status.
+        decision: RecallDecision,
+    },
     /// Change a lot's status (needs a reason).
     SetLotStatus {
         /// The item.
@@ -310,6 +320,7 @@ impl Command {
             Command::DefinePartner { .. } => "define_partner",
             Command::DefineLot { .. } => "define_lot",
             Command::SetLotStatus { .. } => "set_lot_status",
+            Command::CloseRecall { .. } => "close_recall",
             Command::Receive { .. } => "receive",
             Command::Transfer { .. } => "transfer",
             Command::Ship { .. } => "ship",

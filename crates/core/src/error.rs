@@ -65,8 +65,13 @@ pub enum Rule {
     ClockPolicy,
     /// More units were returned than the customer holds.
     ReturnExceedsShipped,
-    /// A recalled lot may only move into quarantine or scrap.
+    /// A recalled lot changes status only by the recall's closure.
     LotRecalled,
+    /// Held, recalled or rejected stock may move only into quarantine,
+    /// scrap, its supplier or a write-off.
+    LotBlocked,
+    /// A recall closure names a lot that is not under recall.
+    NotRecalled,
     /// The lot has fewer days left than the customer requires.
     ShelfLifeTooShort,
     /// A scan is not valid GS1 data or a tracelot code.
@@ -108,6 +113,8 @@ impl Rule {
             Rule::ClockPolicy => "clock_policy",
             Rule::ReturnExceedsShipped => "return_exceeds_shipped",
             Rule::LotRecalled => "lot_recalled",
+            Rule::LotBlocked => "lot_blocked",
+            Rule::NotRecalled => "not_recalled",
             Rule::ShelfLifeTooShort => "shelf_life_too_short",
             Rule::InvalidScan => "invalid_scan",
             Rule::UnknownGtin => "unknown_gtin",

@@ -27,5 +27,5 @@ pub use error::{DomainError, Rule, ValueError};
 pub use ids::{AccountName, LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId, UserName};
 pub use item::{ItemSpec, SerialKind, SerialPattern, Tracking};
 pub use location::LocationKind;
-pub use lot::{LotDetails, LotStatus};
+pub use lot::{LotDetails, LotStatus, RecallDecision};
 pub use quantity::{Qty, Scale};

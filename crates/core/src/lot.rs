@@ -56,6 +56,64 @@ impl FromStr for LotStatus {
     }
 }
 
+impl LotStatus {
+    /// Whether stock of the lot is blocked: held, recalled or rejected
+    /// stock may go only where it cannot be sold (quarantine, scrap, back
+    /// to the supplier, or written off), whatever the command.
+    pub fn is_blocked(self) -> bool {
+        matches!(self, LotStatus::OnHold | LotStatus::Recalled | LotStatus::Rejected)
+    }
+}
+
+/// How a recall ends, decided by a manager: the decision becomes the lot's
+/// status, so nothing of a recalled lot is released without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecallDecision {
+    /// The stock is destroyed: the lot becomes `rejected` and may go only to scrap.
+    Destroyed,
+    /// The stock goes back to the supplier: the lot becomes `rejected`.
+    ReturnedToSupplier,
+    /// The investigation cleared it: the lot is `released` again.
+    Released,
+}
+
+impl RecallDecision {
+    /// The lot status the decision leaves.
+    pub fn status(self) -> LotStatus {
+        match self {
+            RecallDecision::Destroyed | RecallDecision::ReturnedToSupplier => LotStatus::Rejected,
+            RecallDecision::Released => LotStatus::Released,
+        }
+    }
+
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecallDecision::Destroyed => "destroyed",
+            RecallDecision::ReturnedToSupplier => "returned_to_supplier",
+            RecallDecision::Released => "released",
+        }
+    }
+}
+
+impl FromStr for RecallDecision {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "destroyed" => RecallDecision::Destroyed,
+            "returned_to_supplier" => RecallDecision::ReturnedToSupplier,
+            "released" => RecallDecision::Released,
+            _ => {
+                return Err(ValueError::new(
+                    "decision",
+                    format!("a recall closes as destroyed, returned_to_supplier or released, not {s:?}"),
+                ));
+            }
+        })
+    }
+}
+
 /// The properties a lot's units share. All optional: a receipt names what
 /// it knows, and a lot created without an expiry takes one from the item's
 /// shelf life.

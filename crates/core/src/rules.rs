@@ -17,7 +17,7 @@ use crate::error::{DomainError, Rule};
 use crate::ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId};
 use crate::item::ItemSpec;
 use crate::location::LocationKind;
-use crate::lot::{LotDetails, LotStatus};
+use crate::lot::{LotDetails, LotStatus, RecallDecision};
 use crate::time::ClockPolicy;
 
 /// The most units one transaction may name by serial.
@@ -505,14 +505,25 @@ struct Planner<'a> {
     overridden: HashSet<i64>,
 }
 
-/// A recalled lot's stock may leave our locations only for quarantine or scrap.
-fn check_recall(lot: &LotRecord, from: &LocationRecord, to: &LocationRecord, field: At<'_>) -> PResult<()> {
-    let allowed = matches!(to.kind, LocationKind::Quarantine | LocationKind::Scrap);
-    if lot.status == LotStatus::Recalled && from.kind.is_internal() && !allowed {
+/// Stock of a held, recalled or rejected lot may go only where it cannot
+/// be sold: quarantine, scrap, a supplier, or a write-off. Checked on every
+/// planned move of a stored lot, so no command (return, transfer, count,
+/// assembly removal, production) can bring it back into saleable stock.
+fn check_blocked(lot: &LotRecord, to: &LocationRecord, field: &str) -> PResult<()> {
+    let allowed = matches!(
+        to.kind,
+        LocationKind::Quarantine | LocationKind::Scrap | LocationKind::Supplier | LocationKind::Adjustment
+    );
+    if lot.status.is_blocked() && !allowed {
         return err(
-            Rule::LotRecalled,
-            field.to_string(),
-            format!("lot {} is recalled; it may only move into quarantine or scrap, not to {}", lot.code, to.path),
+            Rule::LotBlocked,
+            field,
+            format!(
+                "lot {} is {}; its stock may go only into quarantine, scrap, back to the supplier or written off, not to {}",
+                lot.code,
+                lot.status.as_str(),
+                to.path
+            ),
         );
     }
     Ok(())
@@ -583,6 +594,7 @@ impl Planner<'_> {
             }
             Command::DefineLot { sku, lot, details, status } => self.define_lot(sku, lot, details, *status),
             Command::SetLotStatus { sku, lot, status } => self.set_lot_status(sku, lot, *status),
+            Command::CloseRecall { sku, lot, decision } => self.close_recall(sku, lot, *decision),
             Command::Receive { from, to, lines } => self.receive(from.as_ref(), to, lines),
             Command::Transfer { from, to, lines } => {
                 let from = self.place(from, "from")?;
@@ -970,7 +982,37 @@ impl Planner<'_> {
         let Some(lot) = self.view.lot(item.id, code)? else {
             return err(Rule::NotFound, "lot", format!("unknown lot {code} of {sku}"));
         };
+        if lot.status == LotStatus::Recalled && status != LotStatus::Recalled {
+            return err(
+                Rule::LotRecalled,
+                "status",
+                format!(
+                    "lot {code} of {sku} is under recall; only closing the recall with a decision changes its status (recall --close --decision destroyed|returned_to_supplier|released)"
+                ),
+            );
+        }
         self.plan.effects.push(Effect::SetLotStatus { lot_id: lot.id, status });
+        Ok(())
+    }
+
+    /// A recall's closure: the decision becomes the recalled lot's status.
+    fn close_recall(&mut self, sku: &Sku, code: &LotCode, decision: RecallDecision) -> PResult<()> {
+        self.reason("reason")?;
+        let item = self.item(sku, "sku")?;
+        let Some(lot) = self.view.lot(item.id, code)? else {
+            return err(Rule::NotFound, "lot", format!("unknown lot {code} of {sku}"));
+        };
+        if lot.status != LotStatus::Recalled {
+            return err(
+                Rule::NotRecalled,
+                "lot",
+                format!(
+                    "lot {code} of {sku} is {}, not under recall; there is no recall to close",
+                    lot.status.as_str()
+                ),
+            );
+        }
+        self.plan.effects.push(Effect::SetLotStatus { lot_id: lot.id, status: decision.status() });
         Ok(())
     }
 
@@ -1096,7 +1138,10 @@ impl Planner<'_> {
         (from, to): (&Arc<LocationRecord>, &Arc<LocationRecord>),
         qty: i64,
         field: Arc<str>,
-    ) {
+    ) -> PResult<()> {
+        if let Some(LotRef::Existing(l)) = &lot {
+            check_blocked(l, to, &field)?;
+        }
         self.plan.effects.push(Effect::Move(PlannedMove {
             item: item.clone(),
             lot,
@@ -1106,6 +1151,7 @@ impl Planner<'_> {
             qty,
             field,
         }));
+        Ok(())
     }
 
     fn receive(&mut self, from: Option<&PlaceRef>, to: &PlaceRef, lines: &[ReceiveLine]) -> PResult<()> {
@@ -1158,7 +1204,7 @@ impl Planner<'_> {
                 let qty = a
                     .to_qty(item.spec.scale)
                     .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
-                self.push_move(&item, lot, None, (from, to), qty.units(), field.into());
+                self.push_move(&item, lot, None, (from, to), qty.units(), field.into())?;
             }
             ReceiveUnits::Serials(serials) => {
                 let base = format!("{field}.units.serials");
@@ -1168,7 +1214,7 @@ impl Planner<'_> {
                 for (j, s) in serials.iter().enumerate() {
                     let rec = known.remove(s);
                     let r = self.arriving_serial(&item, s, lot.as_ref(), rec, At { base: &base, index: Some(j) })?;
-                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone())?;
                 }
             }
             ReceiveUnits::Generate(n) => {
@@ -1194,7 +1240,7 @@ impl Planner<'_> {
                         continue;
                     }
                     let r = self.arriving_serial(&item, &s, lot.as_ref(), None, At { base: &f, index: None })?;
-                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone());
+                    self.push_move(&item, lot.clone(), Some(r), (from, to), 1, shared.clone())?;
                     self.plan.generated.push(s);
                     made = made.saturating_add(1);
                 }
@@ -1297,7 +1343,6 @@ impl Planner<'_> {
                     None => None,
                 };
                 if let Some(l) = &lot {
-                    check_recall(l, from, to, At { base: field, index: None })?;
                     self.check_leaving(l, leaving, At { base: field, index: None })?;
                 }
                 if leaving == Leaving::Return {
@@ -1321,7 +1366,7 @@ impl Planner<'_> {
                         );
                     }
                 }
-                self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.into());
+                self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.into())?;
             }
             Units::Serials(serials) => {
                 let base = format!("{field}.units.serials");
@@ -1339,10 +1384,9 @@ impl Planner<'_> {
                     }
                     let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, f)?;
                     if let Some(l) = &lot {
-                        check_recall(l, from, to, f)?;
                         self.check_leaving(l, leaving, f)?;
                     }
-                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone());
+                    self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone())?;
                 }
             }
         }
@@ -1392,6 +1436,14 @@ impl Planner<'_> {
     }
 
     fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {
+        let outgoing = matches!(leaving, Leaving::Consumption | Leaving::Shipment { .. });
+        if outgoing && lot.status == LotStatus::Recalled {
+            return err(
+                Rule::LotRecalled,
+                field.to_string(),
+                format!("lot {} is under recall; it can neither ship nor go into production", lot.code),
+            );
+        }
         if leaving == Leaving::Consumption && lot.status != LotStatus::Released {
             return err(
                 Rule::LotNotReleased,
@@ -1497,11 +1549,11 @@ impl Planner<'_> {
                         None => None,
                     };
                     let found = SerialRef::Existing(r.id, s.clone());
-                    self.push_move(&item, lot, Some(found), (adj, at), 1, shared.clone());
+                    self.push_move(&item, lot, Some(found), (adj, at), 1, shared.clone())?;
                     continue;
                 }
                 let r = self.arriving_serial(&item, s, lot.as_ref(), rec, field)?;
-                self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, shared.clone());
+                self.push_move(&item, lot.clone(), Some(r), (adj, at), 1, shared.clone())?;
             }
         }
         Ok(())
@@ -1531,9 +1583,9 @@ impl Planner<'_> {
                 let lot = lot.map(LotRef::Existing);
                 // Both are within 0..=i64::MAX, so each difference fits.
                 if units > booked {
-                    self.push_move(&item, lot, None, (&adj, &at), units.saturating_sub(booked), "counted".into());
+                    self.push_move(&item, lot, None, (&adj, &at), units.saturating_sub(booked), "counted".into())?;
                 } else if units < booked {
-                    self.push_move(&item, lot, None, (&at, &adj), booked.saturating_sub(units), "counted".into());
+                    self.push_move(&item, lot, None, (&at, &adj), booked.saturating_sub(units), "counted".into())?;
                 }
             }
             Counted::Serials(found) => {
@@ -1565,7 +1617,7 @@ impl Planner<'_> {
                         (&at, &adj),
                         1,
                         shared.clone(),
-                    );
+                    )?;
                 }
                 for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
                     let f = At { base: "counted.serials", index: Some(j) };
@@ -1585,12 +1637,12 @@ impl Planner<'_> {
                                 (&elsewhere, &at),
                                 1,
                                 shared.clone(),
-                            );
+                            )?;
                         }
                         other => {
                             let lot = lot.clone().map(LotRef::Existing);
                             let r = self.arriving_serial(&item, s, lot.as_ref(), other, f)?;
-                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, shared.clone());
+                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, shared.clone())?;
                         }
                     }
                 }
@@ -1659,7 +1711,7 @@ impl Planner<'_> {
                     );
                 }
             }
-            self.push_move(&item, lot, serial, (&from, &to), m.qty, shared.clone());
+            self.push_move(&item, lot, serial, (&from, &to), m.qty, shared.clone())?;
         }
         Ok(())
     }

@@ -3,7 +3,9 @@
 //! and documents; and what is still on hand, per location.
 
 use serde::Serialize;
-use tracelot_core::{Command, LocationKind, LotCode, LotStatus, Request, Sku, Transaction, TxId, UserName};
+use tracelot_core::{
+    Command, LocationKind, LotCode, LotStatus, RecallDecision, Request, Sku, Transaction, TxId, UserName,
+};
 use tracelot_store::{Direction, LotRow, PartnerMove, StockQuery, StockRow, Store, SubmitError, Unit};
 
 use crate::ReportError;
@@ -48,33 +50,58 @@ pub fn affected_lots(
     Ok(out)
 }
 
-/// Gives the lot and every lot made from it `status` (a recall), or gives
-/// the recalled ones their final status (a closure). Each change is its own
-/// ledger transaction with the reason, all in one group commit; the trace
-/// is repeated until it reaches no lot left to change, so a production run
-/// that committed in between is caught too. `first_id` makes the change of
-/// the named lot itself retry-safe.
-pub fn set_statuses(
+/// What a recall run does to each lot it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecallStep {
+    /// Start: every reached lot not yet recalled becomes `recalled`.
+    Start,
+    /// Close with a decision: every reached lot still recalled takes the
+    /// decision's status (the named lot must be under recall).
+    Close(RecallDecision),
+}
+
+impl RecallStep {
+    /// The command for one reached lot, or `None` when it needs none.
+    fn command(self, sku: &Sku, lot: &LotCode, status: LotStatus, named: bool) -> Option<Command> {
+        let (sku, lot) = (sku.clone(), lot.clone());
+        match self {
+            RecallStep::Start => (status != LotStatus::Recalled).then_some(Command::SetLotStatus {
+                sku,
+                lot,
+                status: LotStatus::Recalled,
+            }),
+            // The named lot always gets the closure, so that closing a lot
+            // that is not under recall is refused, not silently ignored.
+            RecallStep::Close(decision) => {
+                (status == LotStatus::Recalled || named).then_some(Command::CloseRecall { sku, lot, decision })
+            }
+        }
+    }
+}
+
+/// Starts or closes the recall of `sku` lot `lot` and of every lot made
+/// from it. Each change is its own ledger transaction with the reason, all
+/// in one group commit; the trace is repeated until it reaches no lot left
+/// to change, so a production run that committed in between is caught too.
+/// `first_id` makes the change of the named lot itself retry-safe.
+pub fn run_recall(
     store: &dyn Store,
     sku: &Sku,
     lot: &LotCode,
-    status: LotStatus,
+    step: RecallStep,
     reason: Option<String>,
     first_id: Option<TxId>,
     user: &UserName,
 ) -> Result<usize, ReportError> {
-    let closing = status != LotStatus::Recalled;
     let mut changed = 0;
     let mut first_id = first_id;
+    let mut named_done = false;
     loop {
-        let todo: Vec<_> = affected_lots(store, sku, lot)?
+        let todo: Vec<(bool, Command)> = affected_lots(store, sku, lot)?
             .into_iter()
-            .filter(|(s, l, st)| {
-                if closing {
-                    *st == LotStatus::Recalled || (s == sku && l == lot && *st != status)
-                } else {
-                    *st != status
-                }
+            .filter_map(|(s, l, status)| {
+                let named = &s == sku && &l == lot && !named_done;
+                step.command(&s, &l, status, named).map(|c| (named, c))
             })
             .collect();
         if todo.is_empty() {
@@ -82,12 +109,13 @@ pub fn set_statuses(
         }
         let txs: Vec<Transaction> = todo
             .into_iter()
-            .map(|(s, l, _)| {
-                let id = if &s == sku && &l == lot { first_id.take() } else { None };
+            .map(|(named, command)| {
+                let id = if named { first_id.take() } else { None };
+                named_done |= named;
                 Transaction {
                     request: Request {
                         id: id.unwrap_or_else(TxId::generate),
-                        command: Command::SetLotStatus { sku: s, lot: l, status },
+                        command,
                         occurred_at: None,
                         reference: None,
                         reason: reason.clone(),

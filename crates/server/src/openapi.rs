@@ -174,7 +174,12 @@ fn schemas() -> Value {
                 "sheet": obj(&["paper"], json!({ "paper": { "enum": ["a4", "letter"] }, "columns": { "type": "integer" }, "rows": { "type": "integer" } }))
             }
         },
-        "RecallClosure": obj(&["reason"], json!({ "reason": { "type": "string" }, "status": refs("LotStatusName") })),
+        "RecallClosure": obj(&["reason", "decision"], json!({
+            "reason": { "type": "string" },
+            "decision": { "type": "string", "enum": ["destroyed", "returned_to_supplier", "released"],
+                          "description": "Becomes the status of every lot the recall still holds: destroyed and returned_to_supplier leave them rejected; released releases them." },
+            "id": { "type": "string", "description": "Client-chosen id of the named lot's closure, for a safe retry." }
+        })),
         "Produce": posting(&["at", "consume", "output"], json!({
             "at": place, "consume": lines(),
             "output": { "type": "array", "items": refs("ReceiveLine") }

@@ -91,9 +91,23 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::NotReversible
         | Rule::ReturnExceedsShipped
         | Rule::LotRecalled
+        | Rule::LotBlocked
+        | Rule::NotRecalled
         | Rule::ShelfLifeTooShort
         | Rule::QuantityOutOfRange => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        // Named one by one, so that a new rule needs a decision here.
+        Rule::InvalidValue
+        | Rule::NotFound
+        | Rule::SerialRequired
+        | Rule::SerialNotTracked
+        | Rule::LotRequired
+        | Rule::LotNotTracked
+        | Rule::WrongLocationKind
+        | Rule::ReasonRequired
+        | Rule::ClockPolicy
+        | Rule::InvalidScan
+        | Rule::UnknownGtin
+        | Rule::DuplicateScan => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracelot_core::command::Amount;
-use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, Permission, Serial, Sku, TxId};
+use tracelot_core::{LocationPath, LotCode, PartnerCode, Permission, RecallDecision, Serial, Sku, TxId};
+use tracelot_reports::recall::RecallStep;
 use tracelot_store::{Direction, Unit};
 
 use crate::auth::Caller;
@@ -96,11 +97,11 @@ pub async fn start_recall(
     let user = caller.poster()?;
     let store = app.store.clone();
     let report = blocking(move || {
-        tracelot_reports::recall::set_statuses(
+        tracelot_reports::recall::run_recall(
             store.as_ref(),
             &r.sku,
             &r.lot,
-            LotStatus::Recalled,
+            RecallStep::Start,
             Some(r.reason),
             r.id,
             &user,
@@ -116,11 +117,14 @@ pub async fn start_recall(
 #[serde(deny_unknown_fields)]
 struct ClosureBody {
     reason: String,
+    decision: RecallDecision,
     #[serde(default)]
-    status: Option<LotStatus>,
+    id: Option<TxId>,
 }
 
-/// `POST /api/v1/recalls/{sku}/{lot}/closure`: the recalled lots get their final status.
+/// `POST /api/v1/recalls/{sku}/{lot}/closure`: a manager's decision
+/// (destroyed, returned to supplier, or released) becomes the status of
+/// every lot the recall still holds.
 pub async fn close_recall(
     State(app): State<App>,
     caller: Caller,
@@ -133,19 +137,11 @@ pub async fn close_recall(
     let lot = params.value("lot", LotCode::parse)?;
     let bytes = body::bytes(&headers, b, app.config.body_limit_bytes).await?;
     let c: ClosureBody = body::parse(&bytes)?;
-    let status = c.status.unwrap_or(LotStatus::Rejected);
-    if status == LotStatus::Recalled {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            "a closure leaves the lots in another status than recalled",
-        )
-        .at("status"));
-    }
     let user = caller.poster()?;
     let store = app.store.clone();
     let report = blocking(move || {
-        tracelot_reports::recall::set_statuses(store.as_ref(), &sku, &lot, status, Some(c.reason), None, &user)?;
+        let step = RecallStep::Close(c.decision);
+        tracelot_reports::recall::run_recall(store.as_ref(), &sku, &lot, step, Some(c.reason), c.id, &user)?;
         tracelot_reports::recall_report(store.as_ref(), &sku, &lot)
     })
     .await?;

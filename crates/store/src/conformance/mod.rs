@@ -826,8 +826,15 @@ pub fn serials_in_lots(factory: &Factory) {
         None,
         Rule::LotConflict,
     );
-    c.ok(Command::Transfer { from: place("WH/A"), to: place("WH/B"), lines: vec![serial_line("LS", &["P2"])] });
-    assert_eq!(c.on_hand("WH/B", "LS", Some("B7")), 1);
+    // A held lot's serial may not go to another saleable bin, only aside.
+    let to = |place_path: &str| Command::Transfer {
+        from: place("WH/A"),
+        to: place(place_path),
+        lines: vec![serial_line("LS", &["P2"])],
+    };
+    c.refused(to("WH/B"), None, Rule::LotBlocked);
+    c.ok(to("QUARANTINE"));
+    assert_eq!(c.on_hand("QUARANTINE", "LS", Some("B7")), 1);
 }
 
 /// Many threads ship the same serial at once: exactly one wins.
