@@ -47,9 +47,10 @@ impl LocationKind {
         LocationKind::Assembly,
     ];
 
-    /// Whether this holds our own stock, whose balances stay at or above zero.
+    /// Whether this holds our own stock, whose balances stay at or above
+    /// zero: bins, quarantine, and stock on its way between our sites.
     pub fn is_internal(self) -> bool {
-        matches!(self, LocationKind::Internal | LocationKind::Quarantine)
+        matches!(self, LocationKind::Internal | LocationKind::Quarantine | LocationKind::Transit)
     }
 
     /// The stored and printed name.

@@ -1139,7 +1139,11 @@ impl Planner<'_> {
         qty: i64,
         field: Arc<str>,
     ) -> PResult<()> {
-        if let Some(LotRef::Existing(l)) = &lot {
+        // A reversal only undoes a record (the stock never moved), so it
+        // may put a now-held lot back where the original took it from.
+        if let Some(LotRef::Existing(l)) = &lot
+            && self.plan.reverses.is_none()
+        {
             check_blocked(l, to, &field)?;
         }
         self.plan.effects.push(Effect::Move(PlannedMove {

@@ -146,7 +146,7 @@ fn stock_stretch(c: &mut Conn, q: &StockQuery, part: Stretch, limit: usize) -> R
     // Conditions on the location, then on its balances.
     let mut on_location = String::new();
     if !q.include_virtual {
-        on_location.push_str(" AND l.kind IN ('internal', 'quarantine')");
+        on_location.push_str(" AND l.kind IN ('internal', 'quarantine', 'transit')");
     }
     if let Some(p) = &q.location {
         let (exact, under) = (sql.bind(p.to_string()), sql.bind(format!("{p}/")));

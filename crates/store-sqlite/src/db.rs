@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_accounts.sql"),
     include_str!("../migrations/0003_quarantine_assembly_shelf_life.sql"),
     include_str!("../migrations/0004_writer_only_columns.sql"),
+    include_str!("../migrations/0005_transit_is_stock.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -132,7 +132,7 @@ fn stock_stretch(c: &Connection, q: &StockQuery, part: Stretch, limit: usize) ->
          WHERE b.qty <> 0"
     );
     if !q.include_virtual {
-        sql.push_str(" AND l.kind IN ('internal', 'quarantine')");
+        sql.push_str(" AND l.kind IN ('internal', 'quarantine', 'transit')");
     }
     let ids = |table: &str, column: &str| format!("(SELECT id FROM {table} WHERE {column} = ?)");
     filter(&mut sql, &mut args, &format!("b.item_id = {}", ids("items", "sku")), q.sku.as_ref().map(|s| s.to_string()));

@@ -102,9 +102,9 @@ fn balance_checks(c: &Connection, problems: &mut Vec<String>) -> rusqlite::Resul
         // No internal balance is negative, and the internal flag is right.
         format!(
             "SELECT 'balance of ' || {KEY_NAME} || ' at ' || l.path || ' is ' || k.qty
-                    || CASE WHEN k.internal <> (l.kind IN ('internal', 'quarantine')) THEN ' and its internal flag is wrong' ELSE ', below zero' END
+                    || CASE WHEN k.internal <> (l.kind IN ('internal', 'quarantine', 'transit')) THEN ' and its internal flag is wrong' ELSE ', below zero' END
              FROM balances k JOIN locations l ON l.id = k.location_id
-             WHERE (k.internal = 1 AND k.qty < 0) OR k.internal <> (l.kind IN ('internal', 'quarantine')) LIMIT {MAX_PROBLEMS}"
+             WHERE (k.internal = 1 AND k.qty < 0) OR k.internal <> (l.kind IN ('internal', 'quarantine', 'transit')) LIMIT {MAX_PROBLEMS}"
         ),
         // A serial is held in one place at most.
         format!(

@@ -127,6 +127,11 @@ impl Model {
         lot.as_ref().is_none_or(|l| self.released.get(l).copied().unwrap_or(true))
     }
 
+    /// A stored lot on hold, whose stock may not come into a bin.
+    fn held(&self, item: usize, lot: &Option<String>) -> bool {
+        lot.as_ref().is_some_and(|l| self.lots.contains(&(ITEMS[item], l.clone())) && !self.shippable(&Some(l.clone())))
+    }
+
     /// Whether the moves, applied in order, keep every constraint.
     fn allows(&self, moves: &[Mv]) -> bool {
         let mut next = self.balances.clone();
@@ -193,7 +198,7 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
             Some(Step {
                 command: cmd,
                 reason: None,
-                expect: Some(mv(&u, SUPPLIER, INTERNAL[to], qty)),
+                expect: (!m.held(item, &u.1)).then(|| mv(&u, SUPPLIER, INTERNAL[to], qty)),
                 creates_lot: creates,
                 status: None,
             })
@@ -219,7 +224,7 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
         }
         Op::TransferQty { item, lot, qty, from, to } => {
             let u = qty_unit(item, lot);
-            let ok = from != to && m.lot_ok(item, &u.1) && m.bal(&u, INTERNAL[from]) >= qty;
+            let ok = from != to && m.lot_ok(item, &u.1) && !m.held(item, &u.1) && m.bal(&u, INTERNAL[from]) >= qty;
             let cmd = Command::Transfer {
                 from: place(INTERNAL[from]),
                 to: place(INTERNAL[to]),
@@ -251,7 +256,7 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
         }
         Op::ReturnQty { item, lot, qty, cust, to } => {
             let u = qty_unit(item, lot);
-            let ok = m.lot_ok(item, &u.1) && m.bal(&u, &cust_path(cust)) >= qty;
+            let ok = m.lot_ok(item, &u.1) && !m.held(item, &u.1) && m.bal(&u, &cust_path(cust)) >= qty;
             let cmd = Command::Return {
                 from: place(CUSTOMERS[cust]),
                 to: place(INTERNAL[to]),
@@ -276,7 +281,8 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
             } else {
                 (Direction::Out, INTERNAL[at], "ADJUSTMENT")
             };
-            let ok = m.lot_ok(item, &u.1) && (inward || m.bal(&u, INTERNAL[at]) >= qty);
+            let ok =
+                m.lot_ok(item, &u.1) && (if inward { !m.held(item, &u.1) } else { m.bal(&u, INTERNAL[at]) >= qty });
             let cmd = Command::Adjust {
                 at: place(INTERNAL[at]),
                 direction: dir,
@@ -313,7 +319,8 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
                 lot: u.1.as_deref().map(super::lot),
                 counted: Counted::Quantity(amount(&counted.to_string())),
             };
-            step(cmd, None, m.lot_ok(item, &u.1).then_some(moves))
+            let ok = m.lot_ok(item, &u.1) && (diff <= 0 || !m.held(item, &u.1));
+            step(cmd, None, ok.then_some(moves))
         }
         Op::SetStatus { lot: l, released } => {
             let code = ["L1", "L2"][l];
