@@ -233,3 +233,28 @@ fn an_expired_lot_ships_by_scan_only_with_the_override_and_a_reason() {
     ]);
     assert_eq!(posted["overrides"][0]["rule"], "lot_expired", "{posted}");
 }
+
+/// A scanned weight is booked in the item's own unit, converted exactly:
+/// 25.00 lb into a kg item is 11.340 kg, not 1.000 kg. A variable-measure
+/// GTIN without its weight is refused, and a lookup says why.
+#[test]
+fn a_scanned_weight_is_converted_or_refused() {
+    let db = Db::new();
+    for args in [
+        vec!["location", "add", "MAIN/DOCK"],
+        vec!["item", "add", "BEEF", "--tracking", "lot", "--uom", "kg", "--scale", "3", "--gtin", "99506000134355"],
+    ] {
+        db.ok(&args);
+    }
+    db.ok(&["receive-scans", "--to", "MAIN/DOCK", "(01)99506000134355(3202)002500(10)C1(17)270101"]);
+    db.ok(&["receive-scans", "--to", "MAIN/DOCK", "(01)99506000134355(3103)001250(10)C1(17)270101"]);
+    let rows = stock(&db, "BEEF");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["quantity"], "12.590", "11.340 kg from 25.00 lb, plus 1.250 kg: {rows:?}");
+    let refused =
+        db.refused(&["receive-scans", "--to", "MAIN/DOCK", "(01)99506000134355(10)C1(17)270101"], "invalid_scan");
+    assert!(refused["detail"].as_str().unwrap_or("").contains("counted in kg"), "{refused}");
+    let lookup = db.ok(&["scan", "(01)99506000134355(10)C1"]);
+    assert!(lookup.get("quantity").is_none(), "{lookup}");
+    assert!(lookup["warnings"].to_string().contains("counted in kg"), "{lookup}");
+}

@@ -292,8 +292,11 @@ fn resolve(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<(Re
     if let Some(row) = &row
         && r.location.is_none()
     {
-        let units = units_of(&r, row, field)?;
-        r.quantity = Some(format!("{} {}", row.spec.scale.format(units), row.spec.uom));
+        // A lookup shows what a posting would book, or says why it would not.
+        match units_of(&r, row, field) {
+            Ok(units) => r.quantity = Some(format!("{} {}", row.spec.scale.format(units), row.spec.uom)),
+            Err(e) => r.warnings.push(e.to_string()),
+        }
     }
     let lot = r.lot.as_deref().and_then(|l| LotCode::parse(l).ok());
     let stored = match (&row, lot) {
@@ -535,16 +538,92 @@ fn merge(into: &mut LotDetails, from: &LotDetails) -> Option<(&'static str, Date
     None
 }
 
-/// The quantity one scan stands for, in the item's smallest units: a net
-/// measure in the item's own unit (variable-measure goods), else the count
-/// of AI (30)/(37), else one.
+/// What a unit of measure measures, and its size in that dimension's base
+/// unit (kg, l, m) as an exact fraction: numerator over 10^exponent.
+fn measure_unit(unit: &str) -> Option<(&'static str, i128, u32)> {
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "kg" => ("mass", 1, 0),
+        "g" => ("mass", 1, 3),
+        "lb" => ("mass", 45_359_237, 8),
+        "t" => ("mass", 1000, 0),
+        "l" => ("volume", 1, 0),
+        "ml" => ("volume", 1, 3),
+        "m³" | "m3" => ("volume", 1000, 0),
+        "m" => ("length", 1, 0),
+        "cm" => ("length", 1, 2),
+        "mm" => ("length", 1, 3),
+        "in" => ("length", 254, 4),
+        "ft" => ("length", 3048, 4),
+        "yd" => ("length", 9144, 4),
+        _ => return None,
+    })
+}
+
+/// `value` (a decimal in `from`) in smallest units of `to` at `scale`
+/// decimals, rounded to the nearest smallest unit, halves away from zero;
+/// `None` when the units measure different things or the number is too large.
+fn convert(value: &str, from: &str, to: &str, scale: u32) -> Option<i64> {
+    let ((dim_from, num_from, exp_from), (dim_to, num_to, exp_to)) = (measure_unit(from)?, measure_unit(to)?);
+    if dim_from != dim_to {
+        return None;
+    }
+    let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
+    let digits: i128 = format!("{whole}{frac}").parse().ok()?;
+    let places = u32::try_from(frac.len()).ok()?;
+    // digits / 10^places from-units = digits * num_from / 10^(places + exp_from) base units,
+    // and one to-unit is num_to / 10^exp_to base units.
+    let numerator = digits.checked_mul(num_from)?.checked_mul(10_i128.checked_pow(exp_to.checked_add(scale)?)?)?;
+    let denominator = num_to.checked_mul(10_i128.checked_pow(places.checked_add(exp_from)?)?)?;
+    let (quotient, remainder) = (numerator.checked_div(denominator)?, numerator.checked_rem(denominator)?);
+    let rounded = if remainder.checked_mul(2)? >= denominator { quotient.checked_add(1)? } else { quotient };
+    i64::try_from(rounded).ok()
+}
+
+/// Whether a GTIN-14 is a variable-measure trade item (indicator digit 9),
+/// which is meaningless without its measure.
+fn variable_measure(gtin: Option<&str>) -> bool {
+    gtin.is_some_and(|g| g.len() == 14 && g.starts_with('9'))
+}
+
+/// The quantity one scan stands for, in the item's smallest units. An item
+/// counted in a measure (kg, l, m ...) books the scan's net measure,
+/// converted exactly from its unit (lb to kg, for example) and rounded to
+/// the item's smallest unit, halves away from zero; a scan without such a
+/// measure is refused, as is a variable-measure GTIN without its measure.
+/// Other items book the count of AI (30)/(37), else one.
 fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, ReportError> {
-    let scale = row.spec.scale;
-    let text = match reading.measures.iter().find(|m| m.unit == row.spec.uom) {
-        Some(m) => m.value.clone(),
-        None => reading.count.unwrap_or(1).to_string(),
-    };
-    scale.parse_signed(&text).map_err(|e| invalid(field, format!("{text} {}: {e}", row.spec.uom)))
+    let (scale, uom) = (row.spec.scale, row.spec.uom.as_str());
+    if let Some(m) = reading.measures.iter().find(|m| m.unit.eq_ignore_ascii_case(uom)) {
+        return scale.parse_signed(&m.value).map_err(|e| invalid(field, format!("{} {uom}: {e}", m.value)));
+    }
+    if let Some((dimension, _, _)) = measure_unit(uom) {
+        let same = |m: &&MeasureValue| measure_unit(&m.unit).is_some_and(|(d, _, _)| d == dimension);
+        let measured = reading.measures.iter().filter(same).min_by_key(|m| !m.what.starts_with("NET"));
+        let Some(m) = measured else {
+            return Err(invalid(
+                field,
+                format!(
+                    "{} is counted in {uom}; this scan carries no {dimension} to book (a net measure such as AI 310n in kg or 320n in lb)",
+                    row.spec.sku
+                ),
+            ));
+        };
+        let places = u32::from(scale.places());
+        return convert(&m.value, &m.unit, uom, places).ok_or_else(|| {
+            invalid(field, format!("{} {} cannot be booked in {uom}: the number is too large", m.value, m.unit))
+        });
+    }
+    if reading.measures.is_empty() && variable_measure(reading.gtin.as_deref()) {
+        return Err(invalid(
+            field,
+            format!(
+                "GTIN {} is a variable-measure item; its scan must carry the measure",
+                reading.gtin.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    let text = reading.count.unwrap_or(1).to_string();
+    scale.parse_signed(&text).map_err(|e| invalid(field, format!("{text} {uom}: {e}")))
 }
 
 fn build(
@@ -602,5 +681,24 @@ fn build(
                 allow_short_shelf_life: ends.allow_short_shelf_life,
             })
         }
+    }
+}
+
+#[cfg(test)]
+// Tests: an overflow or a panic is a failed test.
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_convert_exactly_and_round_halves_away_from_zero() {
+        assert_eq!(convert("25.00", "lb", "kg", 3), Some(11_340), "11.33980925 kg");
+        assert_eq!(convert("1", "lb", "g", 0), Some(454), "453.59237 g");
+        assert_eq!(convert("0.5", "kg", "lb", 2), Some(110), "1.1023 lb");
+        assert_eq!(convert("1.25", "kg", "KG", 3), Some(1_250));
+        assert_eq!(convert("0.0005", "kg", "g", 0), Some(1), "0.5 g rounds up");
+        assert_eq!(convert("2", "ft", "in", 0), Some(24));
+        assert_eq!(convert("1", "l", "kg", 3), None, "volume is not mass");
+        assert_eq!(convert("1", "parsec", "m", 0), None);
     }
 }
