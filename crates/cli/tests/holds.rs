@@ -110,3 +110,56 @@ fn a_held_lot_stays_out_of_saleable_stock_over_http() {
     assert_eq!(st, 201, "released stock moves again: {doc}");
     s.verify_ok();
 }
+
+/// A serialized parent that holds a recalled component does not ship until
+/// the component is replaced; the recall report names shipped parents by
+/// serial, with their customers.
+#[test]
+fn a_parent_holding_a_recalled_component_does_not_ship() {
+    let d = Db::new();
+    plant(&d);
+    for args in [
+        vec!["receive", "LAPTOP", "--to", "PLANT/FG", "--serial", "L2"],
+        vec!["receive", "BATTERY", "--to", "PLANT/PARTS", "--lot", "AB-7", "--serial", "B2"],
+        vec!["receive", "BATTERY", "--to", "PLANT/PARTS", "--lot", "AB-8", "--serial", "B3"],
+        vec!["assemble", "LAPTOP", "L2", "--install", "BATTERY#B2", "--from", "PLANT/PARTS"],
+        vec!["ship", "LAPTOP", "--from", "PLANT/FG", "--to", "SHOP", "--serial", "L2", "--ref", "SO-9"],
+    ] {
+        d.ok(&args);
+    }
+    d.ok(&["recall", "BATTERY", "AB-7", "--reason", "swelling cells"]);
+    let ship = ["ship", "LAPTOP", "--from", "PLANT/FG", "--to", "SHOP", "--serial", "L1"];
+    let doc = d.refused(&ship, "lot_recalled");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("LAPTOP L1 holds BATTERY B1 of lot AB-7"), "{doc}");
+    let swap = [
+        "assemble",
+        "LAPTOP",
+        "L1",
+        "--remove",
+        "BATTERY#B1",
+        "--to",
+        "QUARANTINE",
+        "--install",
+        "BATTERY#B3",
+        "--from",
+        "PLANT/PARTS",
+        "--reason",
+        "recall AB-7",
+    ];
+    d.ok(&swap);
+    d.ok(&ship);
+    let report = d.ok(&["recall", "BATTERY", "AB-7", "--report-only"]);
+    let l2 = json!({"sku": "LAPTOP", "serial": "L2"});
+    let got = report["customers"].as_array().and_then(|c| c.iter().find(|e| e["unit"] == l2)).cloned();
+    assert_eq!(
+        got.map(|e| (e["customer"].clone(), e["documents"].clone())),
+        Some((json!("CUSTOMERS/SHOP"), json!(["SO-9"])))
+    );
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--db", d.db.to_str().expect("utf-8"), "recall", "BATTERY", "AB-7", "--report-only"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("CUSTOMERS/SHOP got LAPTOP #L2"), "the shipped parent is named by serial: {text}");
+    d.ok(&["verify"]);
+}

@@ -179,6 +179,8 @@ pub trait LedgerView {
     fn serial_counter(&mut self, item_id: i64) -> ViewResult<u64>;
     /// The parent (item id, serial id) a component serial is installed in.
     fn installed_in(&mut self, item_id: i64, serial_id: i64) -> ViewResult<Option<(i64, i64)>>;
+    /// The component serials (item id, serial id) installed in a parent now.
+    fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -1390,6 +1392,9 @@ impl Planner<'_> {
                     if let Some(l) = &lot {
                         self.check_leaving(l, leaving, f)?;
                     }
+                    if let (Leaving::Shipment { .. }, SerialRef::Existing(id, _)) = (leaving, &sref) {
+                        self.check_components(&item, *id, s, f)?;
+                    }
                     self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone())?;
                 }
             }
@@ -1437,6 +1442,42 @@ impl Planner<'_> {
             return err(Rule::LotConflict, field.to_string(), format!("serial {s} of {sku} is not in lot {code}"));
         }
         Ok((SerialRef::Existing(rec.id, s.clone()), lot_rec))
+    }
+
+    /// A serialized unit ships only if nothing installed in it, at any
+    /// depth, belongs to a held, recalled or rejected lot.
+    fn check_components(&mut self, item: &ItemRecord, serial_id: i64, serial: &Serial, field: At<'_>) -> PResult<()> {
+        let mut todo = vec![(item.id, serial_id)];
+        let mut seen = HashSet::new();
+        while let Some((parent_item, parent_serial)) = todo.pop() {
+            if !seen.insert((parent_item, parent_serial)) {
+                continue;
+            }
+            for (component_item, component_serial) in self.view.components_in(parent_item, parent_serial)? {
+                todo.push((component_item, component_serial));
+                let number = self.view.serial_by_id(component_serial)?;
+                let Some(lot_id) = self.view.serial(component_item, &number)?.and_then(|r| r.lot_id) else {
+                    continue;
+                };
+                let lot = self.view.lot_by_id(lot_id)?;
+                if lot.status.is_blocked() {
+                    let rule = if lot.status == LotStatus::Recalled { Rule::LotRecalled } else { Rule::LotBlocked };
+                    let component = self.view.item_by_id(component_item)?;
+                    return err(
+                        rule,
+                        field.to_string(),
+                        format!(
+                            "{} {serial} holds {} {number} of lot {}, which is {}; replace that component before the unit ships",
+                            item.spec.sku,
+                            component.spec.sku,
+                            lot.code,
+                            lot.status.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {

@@ -46,6 +46,9 @@ pub(crate) struct Cache {
     balances: FxHashMap<BalanceId, i64>,
     /// Serials by (item, number): id, lot and the location holding it.
     serials: FxHashMap<(i64, Serial), SerialEntry>,
+    /// Whether any unit of an item has ever had a component installed, so
+    /// that shipping units of other items costs no assembly query.
+    pub(crate) parents: FxHashMap<i64, bool>,
 }
 
 impl Cache {
@@ -634,6 +637,36 @@ impl LedgerView for WriteView<'_> {
             |r| Ok((r.try_get::<_, i64>(0)?, r.try_get::<_, i64>(1)?, r.try_get::<_, bool>(2)?)),
         )?;
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
+    }
+
+    fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
+        let is_parent = match self.cache.parents.get(&parent_item) {
+            Some(known) => *known,
+            None => {
+                let found = self
+                    .one("SELECT 1 FROM assembly_events WHERE parent_item = $1 LIMIT 1", &[&parent_item], |_| Ok(()))?
+                    .is_some();
+                self.cache.parents.insert(parent_item, found);
+                found
+            }
+        };
+        if !is_parent {
+            return Ok(Vec::new());
+        }
+        self.conn
+            .query(
+                "SELECT e.component_item, e.component_serial FROM assembly_events e
+                 WHERE e.parent_item = $1 AND e.parent_serial = $2 AND e.installed 
+                   AND NOT EXISTS (SELECT 1 FROM assembly_events later
+                                   WHERE later.component_item = e.component_item
+                                     AND later.component_serial = e.component_serial
+                                     AND (later.seq, later.line) > (e.seq, e.line))",
+                &[&parent_item, &parent_serial],
+            )
+            .map_err(view_err)?
+            .iter()
+            .map(|r| Ok((r.try_get(0).map_err(pg_err)?, r.try_get(1).map_err(pg_err)?)))
+            .collect()
     }
 }
 

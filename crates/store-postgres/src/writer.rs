@@ -576,6 +576,7 @@ impl Writer {
                             &[&seq, &events, parent_item, parent_serial, component_item, component_serial, installed],
                         )
                         .map_err(storage)?;
+                    self.cache.parents.insert(*parent_item, true);
                     events = events.saturating_add(1);
                 }
             }

@@ -431,4 +431,18 @@ impl LedgerView for WriteView<'_> {
             .map_err(view_err)?;
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
+
+    fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT e.component_item, e.component_serial FROM assembly_events e
+                 WHERE e.parent_item = ?1 AND e.parent_serial = ?2 AND e.installed = 1
+                   AND NOT EXISTS (SELECT 1 FROM assembly_events later
+                                   WHERE later.component_item = e.component_item
+                                     AND later.component_serial = e.component_serial
+                                     AND (later.seq, later.line) > (e.seq, e.line))",
+            )
+            .and_then(|mut s| s.query_map([parent_item, parent_serial], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(view_err)
+    }
 }

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             stock_pages_in_the_database,
             lists_page_in_the_database,
             one_batch_changes_a_lot_twice,
+            a_parent_with_a_held_component_does_not_ship,
             extreme_values_never_fail_the_writer,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
@@ -720,6 +721,36 @@ pub fn one_batch_changes_a_lot_twice(factory: &Factory) {
     assert_eq!(row.status, LotStatus::OnHold);
     assert_eq!(row.status_history.len(), 4, "released at receipt, then three changes: {:?}", row.status_history);
     assert_eq!(c.store.writer_stats().redone_batches, redone_before, "the batch committed as it was");
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A serialized parent whose installed component (at any depth) belongs
+/// to a held lot does not ship; once the component is removed, it does.
+pub fn a_parent_with_a_held_component_does_not_ship(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let units = |s: &[&str]| ReceiveUnits::Serials(s.iter().map(|x| serial(x)).collect());
+    c.ok(receive("WH/A", "SER", None, LotDetails::default(), units(&["CAR1"])));
+    c.ok(receive("WH/A", "LS", Some("AB7"), LotDetails::default(), units(&["BAG1"])));
+    let assemble = |install: Vec<Line>, remove: Vec<Line>| Command::Assemble {
+        parent_sku: sku("SER"),
+        parent_serial: serial("CAR1"),
+        install,
+        remove,
+        from: Some(place("WH/A")),
+        to: Some(place("QUARANTINE")),
+    };
+    c.ok(assemble(vec![serial_line("LS", &["BAG1"])], Vec::new()));
+    c.post_with(
+        Command::SetLotStatus { sku: sku("LS"), lot: lot("AB7"), status: LotStatus::OnHold },
+        Some("airbag inflator"),
+        None,
+    )
+    .expect("hold");
+    c.refused(ship("WH/A", "C1", serial_line("SER", &["CAR1"])), None, Rule::LotBlocked);
+    c.post_with(assemble(Vec::new(), vec![serial_line("LS", &["BAG1"])]), Some("recall AB7"), None).expect("remove");
+    c.ok(ship("WH/A", "C1", serial_line("SER", &["CAR1"])));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
