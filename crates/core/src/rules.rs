@@ -789,13 +789,51 @@ impl Planner<'_> {
         if output.is_empty() {
             return err(Rule::InvalidValue, "output", "a production run makes at least one output");
         }
+        let before = self.plan.effects.len();
         for (i, line) in consume.iter().enumerate() {
             self.line(line, &format!("consume[{i}]"), &at, &production, Leaving::Consumption)?;
         }
+        let earliest_input = self.earliest_expiry(before);
         for (i, line) in output.iter().enumerate() {
-            self.receive_line(line, &production, &at, &format!("output[{i}]"))?;
+            let line = ReceiveLine { details: self.output_details(line, earliest_input)?, ..line.clone() };
+            self.receive_line(&line, &production, &at, &format!("output[{i}]"))?;
         }
         Ok(())
+    }
+
+    /// The earliest expiry among the lots consumed by the moves planned
+    /// since `before`.
+    fn earliest_expiry(&self, before: usize) -> Option<Date> {
+        let effects = self.plan.effects.get(before..).unwrap_or_default();
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Move(PlannedMove { lot: Some(LotRef::Existing(l)), .. }) => l.details.expires_on,
+                _ => None,
+            })
+            .min()
+    }
+
+    /// A new output lot's details: made today unless told otherwise, and,
+    /// without an explicit expiry, expiring at the earlier of its shelf
+    /// life and its inputs' earliest expiry, so reworked stock never
+    /// outlives what it was made from. A lot that exists keeps its own.
+    fn output_details(&mut self, line: &ReceiveLine, earliest_input: Option<Date>) -> PResult<LotDetails> {
+        let Some(code) = &line.lot else { return Ok(line.details.clone()) };
+        let Some(item) = self.view.item(&line.sku)? else { return Ok(line.details.clone()) };
+        if self.new_lots.contains_key(&(item.id, code.clone())) || self.view.lot(item.id, code)?.is_some() {
+            return Ok(line.details.clone());
+        }
+        let mut details = line.details.clone();
+        let made = *details.produced_on.get_or_insert(self.today);
+        if details.expires_on.is_none() {
+            let by_shelf_life = item.spec.shelf_life_days.and_then(|days| crate::time::add_days(made, i64::from(days)));
+            details.expires_on = match (by_shelf_life, earliest_input) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(details)
     }
 
     fn reason(&self, field: &str) -> PResult<&str> {

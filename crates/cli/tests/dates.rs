@@ -1,0 +1,38 @@
+//! Dates a lot is given, not made up: a produced lot records the day it was
+//! made, and without an explicit expiry it expires at the earlier of its
+//! shelf life and its inputs' earliest expiry. Through the real binary.
+
+mod support;
+
+use support::Db;
+
+fn today_plus(days: i64) -> String {
+    let d = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    d.checked_add(jiff::Span::new().days(days)).expect("date").to_string()
+}
+
+#[test]
+fn produced_lots_record_their_day_and_never_outlive_their_inputs() {
+    let d = Db::new();
+    let milk_expiry = today_plus(10);
+    for args in [
+        vec!["location", "add", "PLANT"],
+        vec!["item", "add", "MILK", "--tracking", "lot", "--uom", "l"],
+        vec!["item", "add", "YOGURT", "--tracking", "lot", "--shelf-life-days", "30"],
+        vec!["item", "add", "CHEESE", "--tracking", "lot", "--shelf-life-days", "5"],
+        vec!["receive", "MILK", "--to", "PLANT", "--lot", "M1", "--qty", "100", "--expires-on", &milk_expiry],
+        vec!["produce", "--at", "PLANT", "--consume", "MILK:M1:50", "--output", "YOGURT:Y1:100"],
+        vec!["produce", "--at", "PLANT", "--consume", "MILK:M1:10", "--output", "CHEESE:C1:2"],
+        // Rework: an old yogurt lot reprocessed keeps the old lot's expiry.
+        vec!["produce", "--at", "PLANT", "--consume", "YOGURT:Y1:20", "--output", "YOGURT:Y1R:20"],
+    ] {
+        d.ok(&args);
+    }
+    let details = |sku: &str, lot: &str| d.ok(&["lot", "show", sku, lot]);
+    let yogurt = details("YOGURT", "Y1");
+    assert_eq!(yogurt["produced_on"], today_plus(0), "{yogurt}");
+    assert_eq!(yogurt["expires_on"], milk_expiry, "30 days of shelf life, capped by the milk's expiry: {yogurt}");
+    assert_eq!(details("CHEESE", "C1")["expires_on"], today_plus(5), "its own shelf life is shorter");
+    assert_eq!(details("YOGURT", "Y1R")["expires_on"], milk_expiry, "rework does not restart the clock");
+    d.ok(&["verify"]);
+}
