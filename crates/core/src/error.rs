@@ -72,6 +72,8 @@ pub enum Rule {
     LotBlocked,
     /// A recall closure names a lot that is not under recall.
     NotRecalled,
+    /// A receipt names a lot that another supplier delivered.
+    LotOtherSupplier,
     /// The lot has fewer days left than the customer requires.
     ShelfLifeTooShort,
     /// A scan is not valid GS1 data or a tracelot code.
@@ -115,6 +117,7 @@ impl Rule {
             Rule::LotRecalled => "lot_recalled",
             Rule::LotBlocked => "lot_blocked",
             Rule::NotRecalled => "not_recalled",
+            Rule::LotOtherSupplier => "lot_other_supplier",
             Rule::ShelfLifeTooShort => "shelf_life_too_short",
             Rule::InvalidScan => "invalid_scan",
             Rule::UnknownGtin => "unknown_gtin",

@@ -181,6 +181,8 @@ pub trait LedgerView {
     fn installed_in(&mut self, item_id: i64, serial_id: i64) -> ViewResult<Option<(i64, i64)>>;
     /// The component serials (item id, serial id) installed in a parent now.
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>>;
+    /// The supplier location a lot was first received from, if any.
+    fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -1233,7 +1235,13 @@ impl Planner<'_> {
         self.check_units(&item, by_serial, field)?;
         self.check_lot_presence(&item, line.lot.as_ref(), false, field)?;
         let lot = match &line.lot {
-            Some(code) => Some(self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"))?),
+            Some(code) => {
+                let lot = self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"))?;
+                if let LotRef::Existing(l) = &lot {
+                    self.check_supplier(&item, l, from, field)?;
+                }
+                Some(lot)
+            }
             None if !line.details.is_empty() || line.status.is_some() => {
                 return err(
                     Rule::LotNotTracked,
@@ -1480,6 +1488,35 @@ impl Planner<'_> {
             return err(Rule::LotConflict, field.to_string(), format!("serial {s} of {sku} is not in lot {code}"));
         }
         Ok((SerialRef::Existing(rec.id, s.clone()), lot_rec))
+    }
+
+    /// A lot is one supplier's: receiving its code from another supplier
+    /// would merge two suppliers' goods into one lot and make every trace
+    /// name both, so it is refused; the other supplier's lot gets a code of
+    /// its own (with theirs kept as `supplier_lot`).
+    fn check_supplier(
+        &mut self,
+        item: &ItemRecord,
+        lot: &LotRecord,
+        from: &LocationRecord,
+        field: &str,
+    ) -> PResult<()> {
+        if from.kind != LocationKind::Supplier {
+            return Ok(());
+        }
+        let Some(first) = self.view.lot_supplier(item.id, lot.id)? else { return Ok(()) };
+        if first == from.id {
+            return Ok(());
+        }
+        let first = self.view.location_by_id(first)?;
+        err(
+            Rule::LotOtherSupplier,
+            format!("{field}.lot"),
+            format!(
+                "lot {} of {} came from {}, not {}; receive this delivery under a lot code of its own and keep the supplier's code as supplier_lot",
+                lot.code, item.spec.sku, first.path, from.path
+            ),
+        )
     }
 
     /// A serialized unit ships only if nothing installed in it, at any

@@ -93,6 +93,7 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::LotRecalled
         | Rule::LotBlocked
         | Rule::NotRecalled
+        | Rule::LotOtherSupplier
         | Rule::ShelfLifeTooShort
         | Rule::QuantityOutOfRange => StatusCode::CONFLICT,
         // Named one by one, so that a new rule needs a decision here.

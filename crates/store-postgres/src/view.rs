@@ -639,6 +639,30 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
+        let stored = self.one(
+            "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id
+                 WHERE m.item_id = $1 AND m.lot_id = $2 AND l.kind = 'supplier' ORDER BY m.tx_seq, m.line LIMIT 1",
+            &[&item_id, &lot_id],
+            |r| Ok(r.try_get::<_, i64>(0)?),
+        )?;
+        if stored.is_some() {
+            return Ok(stored);
+        }
+        // The open batch's receipts come after everything stored, in order.
+        let m = &self.pend.moves;
+        let pending: Vec<i64> = (0..m.lot.len())
+            .filter(|&i| m.lot.get(i) == Some(&lot_id) && m.item.get(i) == Some(&item_id))
+            .filter_map(|i| m.from.get(i).copied())
+            .collect();
+        for from in pending {
+            if self.location_by_id(from)?.kind == tracelot_core::LocationKind::Supplier {
+                return Ok(Some(from));
+            }
+        }
+        Ok(None)
+    }
+
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
         let is_parent = match self.cache.parents.get(&parent_item) {
             Some(known) => *known,

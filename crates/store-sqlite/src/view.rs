@@ -432,6 +432,16 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
+        self.conn
+            .prepare_cached(
+                "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id
+                 WHERE m.item_id = ?1 AND m.lot_id = ?2 AND l.kind = 'supplier' ORDER BY m.tx_seq, m.line LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([item_id, lot_id], |r| r.get(0)).optional())
+            .map_err(view_err)
+    }
+
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
         self.conn
             .prepare_cached(

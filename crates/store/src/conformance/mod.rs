@@ -74,6 +74,7 @@ macro_rules! conformance_tests {
             lists_page_in_the_database,
             one_batch_changes_a_lot_twice,
             a_parent_with_a_held_component_does_not_ship,
+            a_lot_is_one_suppliers,
             extreme_values_never_fail_the_writer,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
@@ -751,6 +752,41 @@ pub fn a_parent_with_a_held_component_does_not_ship(factory: &Factory) {
     c.refused(ship("WH/A", "C1", serial_line("SER", &["CAR1"])), None, Rule::LotBlocked);
     c.post_with(assemble(Vec::new(), vec![serial_line("LS", &["BAG1"])]), Some("recall AB7"), None).expect("remove");
     c.ok(ship("WH/A", "C1", serial_line("SER", &["CAR1"])));
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A lot code received from one supplier cannot be received from another,
+/// in later transactions or later in the same batch; production and the
+/// first supplier may add to it.
+pub fn a_lot_is_one_suppliers(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    c.ok(Command::DefinePartner {
+        code: PartnerCode::parse("SUP2").expect("code"),
+        name: "Second farm".into(),
+        kind: LocationKind::Supplier,
+        min_shelf_life_days: None,
+    });
+    let from = |supplier: &str, l: &str| {
+        let mut cmd = receive("WH/A", "LOTTED", Some(l), LotDetails::default(), ReceiveUnits::Quantity(amount("5")));
+        if let Command::Receive { from, .. } = &mut cmd {
+            *from = Some(place(supplier));
+        }
+        cmd
+    };
+    c.ok(from("SUP", "001"));
+    c.ok(from("SUP", "001"));
+    c.refused(from("SUP2", "001"), None, Rule::LotOtherSupplier);
+    let results = c.store.submit_batch(vec![
+        c.tx(Request::new(from("SUP2", "002"))),
+        c.tx(Request::new(from("SUP", "002"))),
+        c.tx(Request::new(from("SUP2", "002"))),
+    ]);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::LotOtherSupplier), "{results:?}");
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("001")), 10);
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("002")), 10);
     assert!(c.store.verify().expect("verify").is_ok());
 }
 

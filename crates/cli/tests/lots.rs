@@ -1,6 +1,6 @@
-//! Dates a lot is given, not made up: a produced lot records the day it was
-//! made, and without an explicit expiry it expires at the earlier of its
-//! shelf life and its inputs' earliest expiry. Through the real binary.
+//! Lots as suppliers send them: one supplier's lot code is not merged with
+//! another's, and a produced lot records the day it was made and never
+//! outlives its inputs. Through the real binary.
 
 mod support;
 
@@ -34,5 +34,41 @@ fn produced_lots_record_their_day_and_never_outlive_their_inputs() {
     assert_eq!(yogurt["expires_on"], milk_expiry, "30 days of shelf life, capped by the milk's expiry: {yogurt}");
     assert_eq!(details("CHEESE", "C1")["expires_on"], today_plus(5), "its own shelf life is shorter");
     assert_eq!(details("YOGURT", "Y1R")["expires_on"], milk_expiry, "rework does not restart the clock");
+    d.ok(&["verify"]);
+}
+
+#[test]
+fn two_suppliers_lots_with_one_code_stay_apart() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "PLANT"],
+        vec!["partner", "add", "FARM1", "--kind", "supplier"],
+        vec!["partner", "add", "FARM2", "--kind", "supplier"],
+        vec!["item", "add", "TOMATO", "--tracking", "lot", "--uom", "kg"],
+        vec!["receive", "TOMATO", "--from", "FARM1", "--to", "PLANT", "--lot", "001", "--qty", "100"],
+    ] {
+        d.ok(&args);
+    }
+    let second = ["receive", "TOMATO", "--from", "FARM2", "--to", "PLANT", "--lot", "001", "--qty", "50"];
+    let doc = d.refused(&second, "lot_other_supplier");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("came from SUPPLIERS/FARM1"), "{doc}");
+    let own_code = [
+        "receive",
+        "TOMATO",
+        "--from",
+        "FARM2",
+        "--to",
+        "PLANT",
+        "--lot",
+        "F2-001",
+        "--supplier-lot",
+        "001",
+        "--qty",
+        "50",
+    ];
+    d.ok(&own_code);
+    let back = d.ok(&["trace", "backward", "TOMATO", "--lot", "001"]);
+    let text = back.to_string();
+    assert!(text.contains("FARM1") && !text.contains("FARM2"), "only the first farm supplied lot 001: {text}");
     d.ok(&["verify"]);
 }
