@@ -468,6 +468,10 @@ pub struct CountArgs {
     /// Each serial found; repeat (ranges allowed).
     #[arg(long = "serial")]
     pub serials: Vec<String>,
+    /// LOT=QTY found, one per lot on the shelf; repeat. Every lot booked
+    /// at the location and not named counts as zero.
+    #[arg(long = "lot-counted", value_name = "LOT=QTY")]
+    pub lot_counts: Vec<String>,
     #[command(flatten)]
     pub posting: Posting,
 }

@@ -207,6 +207,24 @@ pub fn adjust(a: &AdjustArgs) -> Result<Command, DomainError> {
 /// A count. `serial_item` says whether the item counts by serial, so that
 /// `--counted 0` means "no serials here" for serial-tracked items.
 pub fn count(c: &CountArgs, serial_item: bool) -> Result<Command, DomainError> {
+    if !c.lot_counts.is_empty() {
+        if c.counted.is_some() || !c.serials.is_empty() {
+            return Err(DomainError::at(Rule::InvalidValue, "--lot-counted", "give --lot-counted alone, per lot"));
+        }
+        let mut by_lot = std::collections::BTreeMap::new();
+        for text in &c.lot_counts {
+            let (l, q) = text.split_once('=').ok_or_else(|| {
+                DomainError::at(Rule::InvalidValue, "--lot-counted", format!("{text:?} is not LOT=QTY"))
+            })?;
+            by_lot.insert(field("--lot-counted", l, LotCode::parse)?, field("--lot-counted", q, Amount::parse)?);
+        }
+        return Ok(Command::Count {
+            at: place("--at", &c.at)?,
+            sku: sku(&c.sku)?,
+            lot: opt("--lot", c.lot.as_ref(), LotCode::parse)?,
+            counted: Counted::Lots(by_lot),
+        });
+    }
     let counted = match (&c.counted, c.serials.is_empty()) {
         (None, false) => Counted::Serials(serials(&c.serials)?),
         (Some(q), true)

@@ -72,3 +72,31 @@ fn two_suppliers_lots_with_one_code_stay_apart() {
     assert!(text.contains("FARM1") && !text.contains("FARM2"), "only the first farm supplied lot 001: {text}");
     d.ok(&["verify"]);
 }
+
+/// A count of a bin where the wrong lot sits: by lot, it shows both sides
+/// (Y1 missing, Y3 found) in one transaction, and needs a reason.
+#[test]
+fn a_count_of_the_wrong_lot_keeps_the_truth() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "DC/A"],
+        vec!["item", "add", "YOGURT", "--tracking", "lot"],
+        vec!["receive", "YOGURT", "--to", "DC/A", "--lot", "Y1", "--qty", "100"],
+        vec!["lot", "add", "YOGURT", "Y3"],
+    ] {
+        d.ok(&args);
+    }
+    d.refused(&["count", "YOGURT", "--at", "DC/A", "--lot", "Y3", "--counted", "100"], "reason_required");
+    let by_lot = ["count", "YOGURT", "--at", "DC/A", "--lot-counted", "Y3=100", "--reason", "wrong lot on shelf"];
+    let posted = d.ok(&by_lot);
+    assert_eq!(posted["movements"], 2, "{posted}");
+    let stock = d.ok(&["stock", "--item", "YOGURT"]);
+    let lots: Vec<(&str, &str)> = stock
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["lot"].as_str().unwrap_or(""), r["quantity"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(lots, [("Y3", "100")], "Y1 went out, Y3 came in: {stock}");
+    d.ok(&["verify"]);
+}

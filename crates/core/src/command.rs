@@ -138,6 +138,9 @@ pub enum Counted {
     Quantity(Amount),
     /// Exactly these serials are on the shelf.
     Serials(Vec<Serial>),
+    /// The quantity of each lot on the shelf: every lot booked there and
+    /// not listed counts as zero, so a wrong-lot finding shows both sides.
+    Lots(std::collections::BTreeMap<LotCode, Amount>),
 }
 
 fn is_false(b: &bool) -> bool {

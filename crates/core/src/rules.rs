@@ -183,6 +183,8 @@ pub trait LedgerView {
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>>;
     /// The supplier location a lot was first received from, if any.
     fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>>;
+    /// The lots (by id) of an item with a non-zero balance at a location.
+    fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -1679,7 +1681,83 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// A count: every difference is posted against adjustment, and needs
+    /// a reason.
     fn count(&mut self, at: &PlaceRef, sku: &Sku, lot: Option<&LotCode>, counted: &Counted) -> PResult<()> {
+        let before = self.plan.effects.len();
+        match counted {
+            Counted::Lots(by_lot) => self.count_lots(at, sku, lot, by_lot)?,
+            _ => self.count_one(at, sku, lot, counted)?,
+        }
+        if self.plan.effects.len() > before {
+            self.reason("reason")?;
+        }
+        Ok(())
+    }
+
+    /// Posts a counted quantity of one lot (or of an item without lots).
+    fn count_quantity(
+        &mut self,
+        item: &Arc<ItemRecord>,
+        lot: Option<Arc<LotRecord>>,
+        (at, adj): (&Arc<LocationRecord>, &Arc<LocationRecord>),
+        units: i64,
+        field: &str,
+    ) -> PResult<()> {
+        let key =
+            BalanceKey { item_id: item.id, lot_id: lot.as_ref().map(|l| l.id), serial_id: None, location_id: at.id };
+        let booked = self.view.balance(key)?;
+        let lot = lot.map(LotRef::Existing);
+        // Both are within 0..=i64::MAX, so each difference fits.
+        if units > booked {
+            self.push_move(item, lot, None, (adj, at), units.saturating_sub(booked), field.into())?;
+        } else if units < booked {
+            self.push_move(item, lot, None, (at, adj), booked.saturating_sub(units), field.into())?;
+        }
+        Ok(())
+    }
+
+    /// A count of every lot of an item at a location: listed lots as found,
+    /// booked lots not listed as zero.
+    fn count_lots(
+        &mut self,
+        at: &PlaceRef,
+        sku: &Sku,
+        lot: Option<&LotCode>,
+        by_lot: &std::collections::BTreeMap<LotCode, crate::command::Amount>,
+    ) -> PResult<()> {
+        let at = self.internal(at, "at")?;
+        let adj = self.root(LocationKind::Adjustment)?;
+        let item = self.item(sku, "sku")?;
+        if lot.is_some() {
+            return err(Rule::InvalidValue, "lot", "a count by lot lists its lots; give no lot besides");
+        }
+        if item.spec.tracking != crate::item::Tracking::Lot {
+            return err(
+                Rule::InvalidValue,
+                "counted.lots",
+                format!("{sku} is not counted by lot; count its quantity or serials"),
+            );
+        }
+        let mut listed = HashSet::new();
+        for (code, amount) in by_lot {
+            let field = format!("counted.lots.{code}");
+            let l = self.existing_lot(&item, code, &field)?;
+            let units = amount.to_units(item.spec.scale).map_err(|e| DomainError::invalid(field.clone(), e))?;
+            listed.insert(l.id);
+            self.count_quantity(&item, Some(l), (&at, &adj), units, &field)?;
+        }
+        for lot_id in self.view.lots_at(item.id, at.id)? {
+            if !listed.contains(&lot_id) {
+                let l = self.view.lot_by_id(lot_id)?;
+                let field = format!("counted.lots.{}", l.code);
+                self.count_quantity(&item, Some(l), (&at, &adj), 0, &field)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn count_one(&mut self, at: &PlaceRef, sku: &Sku, lot: Option<&LotCode>, counted: &Counted) -> PResult<()> {
         let at = self.internal(at, "at")?;
         let adj = self.root(LocationKind::Adjustment)?;
         let item = self.item(sku, "sku")?;
@@ -1693,21 +1771,9 @@ impl Planner<'_> {
         match counted {
             Counted::Quantity(a) => {
                 let units = a.to_units(item.spec.scale).map_err(|e| DomainError::invalid("counted.quantity", e))?;
-                let key = BalanceKey {
-                    item_id: item.id,
-                    lot_id: lot.as_ref().map(|l| l.id),
-                    serial_id: None,
-                    location_id: at.id,
-                };
-                let booked = self.view.balance(key)?;
-                let lot = lot.map(LotRef::Existing);
-                // Both are within 0..=i64::MAX, so each difference fits.
-                if units > booked {
-                    self.push_move(&item, lot, None, (&adj, &at), units.saturating_sub(booked), "counted".into())?;
-                } else if units < booked {
-                    self.push_move(&item, lot, None, (&at, &adj), booked.saturating_sub(units), "counted".into())?;
-                }
+                self.count_quantity(&item, lot, (&at, &adj), units, "counted")?;
             }
+            Counted::Lots(_) => return err(Rule::InvalidValue, "counted", "a count by lot is planned by count_lots"),
             Counted::Serials(found) => {
                 if found.len() > MAX_SERIALS_PER_TRANSACTION {
                     return err(

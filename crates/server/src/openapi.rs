@@ -192,7 +192,9 @@ fn schemas() -> Value {
             "at": place, "sku": sku, "lot": lot,
             "counted": { "oneOf": [
                 obj(&["quantity"], json!({ "quantity": amount })),
-                obj(&["serials"], json!({ "serials": serials }))
+                obj(&["serials"], json!({ "serials": serials })),
+                obj(&["lots"], json!({ "lots": { "type": "object", "additionalProperties": amount,
+                    "description": "Quantity per lot code; every lot booked at the location and not named counts as zero." } }))
             ] }
         })),
         "Scrap": posting(&["at", "lines"], json!({ "at": place, "lines": lines() })),

@@ -639,6 +639,37 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>> {
+        let rows = self
+            .conn
+            .query(
+                "SELECT lot_id FROM balances
+                 WHERE item_id = $1 AND location_id = $2 AND serial_id = 0 AND lot_id <> 0 AND qty <> 0",
+                &[&item_id, &location_id],
+            )
+            .map_err(view_err)?;
+        let mut lots: FxHashSet<i64> = rows.iter().map(|r| r.try_get(0).map_err(pg_err)).collect::<ViewResult<_>>()?;
+        // The open batch's changes: a lot may arrive here or leave entirely.
+        let touched: Vec<BalanceId> = self
+            .pend
+            .balances
+            .keys()
+            .filter(|k| k.0 == item_id && k.3 == location_id && k.2 == 0 && k.1 != 0)
+            .copied()
+            .collect();
+        for k in touched {
+            let key = BalanceKey { item_id, lot_id: Some(k.1), serial_id: None, location_id };
+            if self.balance(key)? != 0 {
+                lots.insert(k.1);
+            } else {
+                lots.remove(&k.1);
+            }
+        }
+        let mut lots: Vec<i64> = lots.into_iter().collect();
+        lots.sort_unstable();
+        Ok(lots)
+    }
+
     fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
         let stored = self.one(
             "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id

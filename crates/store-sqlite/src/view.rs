@@ -36,6 +36,12 @@ pub(crate) struct Cache {
     /// Serials by (item, number): id, lot and the location holding it. Made
     /// from reads, or by the writer for a serial it has just created.
     serials: HashMap<(i64, Serial), SerialEntry>,
+    /// Whether any unit of an item has ever had a component installed, so
+    /// that shipping units of other items costs no assembly query.
+    pub(crate) parents: HashMap<i64, bool>,
+    /// The supplier each lot was first received from (once known it never
+    /// changes: movements are never removed).
+    lot_suppliers: HashMap<i64, i64>,
 }
 
 /// A cached serial: its id, its lot and the location holding it.
@@ -432,17 +438,50 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
-    fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
+    fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>> {
         self.conn
+            .prepare_cached(
+                "SELECT lot_id FROM balances
+                 WHERE item_id = ?1 AND location_id = ?2 AND serial_id = 0 AND lot_id <> 0 AND qty <> 0",
+            )
+            .and_then(|mut s| s.query_map([item_id, location_id], |r| r.get(0))?.collect())
+            .map_err(view_err)
+    }
+
+    fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
+        if let Some(s) = self.cache.lot_suppliers.get(&lot_id) {
+            return Ok(Some(*s));
+        }
+        let found: Option<i64> = self
+            .conn
             .prepare_cached(
                 "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id
                  WHERE m.item_id = ?1 AND m.lot_id = ?2 AND l.kind = 'supplier' ORDER BY m.tx_seq, m.line LIMIT 1",
             )
             .and_then(|mut s| s.query_row([item_id, lot_id], |r| r.get(0)).optional())
-            .map_err(view_err)
+            .map_err(view_err)?;
+        if let Some(s) = found {
+            self.cache.lot_suppliers.insert(lot_id, s);
+        }
+        Ok(found)
     }
 
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
+        let is_parent = match self.cache.parents.get(&parent_item) {
+            Some(known) => *known,
+            None => {
+                let found = self
+                    .conn
+                    .prepare_cached("SELECT 1 FROM assembly_events WHERE parent_item = ?1 LIMIT 1")
+                    .and_then(|mut s| s.exists([parent_item]))
+                    .map_err(view_err)?;
+                self.cache.parents.insert(parent_item, found);
+                found
+            }
+        };
+        if !is_parent {
+            return Ok(Vec::new());
+        }
         self.conn
             .prepare_cached(
                 "SELECT e.component_item, e.component_serial FROM assembly_events e

@@ -424,6 +424,7 @@ impl<'c> Writer<'c> {
                             s.execute(params![seq, events, parent_item, parent_serial, component_item, component_serial, installed])
                         })
                         .map_err(storage)?;
+                    self.cache.parents.insert(*parent_item, true);
                     events = events.saturating_add(1);
                 }
             }

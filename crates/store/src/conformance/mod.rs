@@ -75,6 +75,7 @@ macro_rules! conformance_tests {
             one_batch_changes_a_lot_twice,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
+            a_count_by_lot_shows_both_sides,
             extreme_values_never_fail_the_writer,
             serials_in_lots,
             lookups_for_scans_and_print_runs,
@@ -182,6 +183,12 @@ impl Ctx {
     pub(crate) fn ok(&self, cmd: Command) -> Posted {
         let kind = cmd.kind();
         self.post(cmd).unwrap_or_else(|e| panic!("{kind} should have been posted: {e}"))
+    }
+
+    /// Posts `cmd` with a reason and expects it to post.
+    pub(crate) fn ok_because(&self, cmd: Command, reason: &str) -> Posted {
+        let kind = cmd.kind();
+        self.post_with(cmd, Some(reason), None).unwrap_or_else(|e| panic!("{kind} should have been posted: {e}"))
     }
 
     /// Posts `cmd`, expects refusal under `rule`, and checks nothing changed.
@@ -497,10 +504,11 @@ pub fn count_and_adjust(factory: &Factory) {
         lot: Some(lot("K1")),
         counted: Counted::Quantity(amount(n)),
     };
-    assert_eq!(c.ok(count("8")).movements, 1);
+    c.refused(count("8"), None, Rule::ReasonRequired);
+    assert_eq!(c.ok_because(count("8"), "cycle count").movements, 1);
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 8);
-    assert_eq!(c.ok(count("8")).movements, 0);
-    c.ok(count("12"));
+    assert_eq!(c.ok(count("8")).movements, 0, "a count that matches needs no reason");
+    c.ok_because(count("12"), "cycle count");
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("K1")), 12);
     let adj = |dir, q: &str| Command::Adjust {
         at: place("WH/A"),
@@ -516,12 +524,15 @@ pub fn count_and_adjust(factory: &Factory) {
     // Counting serials: missing ones go out, found ones come in.
     c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("A1"), serial("A2")])));
     c.ok(receive("WH/B", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("B1")])));
-    let p = c.ok(Command::Count {
-        at: place("WH/A"),
-        sku: sku("SER"),
-        lot: None,
-        counted: Counted::Serials(vec![serial("A1"), serial("B1"), serial("NEW1")]),
-    });
+    let p = c.ok_because(
+        Command::Count {
+            at: place("WH/A"),
+            sku: sku("SER"),
+            lot: None,
+            counted: Counted::Serials(vec![serial("A1"), serial("B1"), serial("NEW1")]),
+        },
+        "cycle count",
+    );
     assert_eq!(p.movements, 3);
     let at_a: Vec<String> = c
         .all_stock()
@@ -543,13 +554,17 @@ pub fn count_and_adjust(factory: &Factory) {
     c.post_with(found, Some("found behind the rack"), None).expect("found by adjustment");
     let w = c.store.where_is(&sku("SER"), &serial("A2")).expect("where").expect("known");
     assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("WH/B"));
-    c.ok(Command::Count { at: place("WH/B"), sku: sku("SER"), lot: None, counted: Counted::Serials(vec![]) });
-    c.ok(Command::Count {
-        at: place("WH/A"),
-        sku: sku("SER"),
-        lot: None,
-        counted: Counted::Serials(vec![serial("A1"), serial("A2"), serial("B1"), serial("NEW1")]),
-    });
+    let empty = Command::Count { at: place("WH/B"), sku: sku("SER"), lot: None, counted: Counted::Serials(vec![]) };
+    c.ok_because(empty, "cycle count");
+    c.ok_because(
+        Command::Count {
+            at: place("WH/A"),
+            sku: sku("SER"),
+            lot: None,
+            counted: Counted::Serials(vec![serial("A1"), serial("A2"), serial("B1"), serial("NEW1")]),
+        },
+        "cycle count",
+    );
     let w = c.store.where_is(&sku("SER"), &serial("A2")).expect("where").expect("known");
     assert_eq!(w.location.map(|l| l.to_string()).as_deref(), Some("WH/A"), "the count found the written-off unit");
     // Scrap.
@@ -787,6 +802,38 @@ pub fn a_lot_is_one_suppliers(factory: &Factory) {
     assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::LotOtherSupplier), "{results:?}");
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("001")), 10);
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("002")), 10);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A count by lot covers every lot booked at the location: the lot that is
+/// missing goes out and the lot found comes in, in one transaction with
+/// its reason; lots elsewhere are untouched.
+pub fn a_count_by_lot_shows_both_sides(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    for (at, l) in [("WH/A", "Y1"), ("WH/B", "Y3")] {
+        c.ok(receive(at, "LOTTED", Some(l), LotDetails::default(), ReceiveUnits::Quantity(amount("100"))));
+    }
+    let count = Command::Count {
+        at: place("WH/A"),
+        sku: sku("LOTTED"),
+        lot: None,
+        counted: Counted::Lots([(lot("Y3"), amount("100"))].into_iter().collect()),
+    };
+    c.refused(count.clone(), None, Rule::ReasonRequired);
+    let p = c.ok_because(count, "wrong lot on the shelf");
+    assert_eq!(p.movements, 2, "Y1 missing 100, Y3 found 100");
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("Y1")), 0);
+    assert_eq!(c.on_hand("WH/A", "LOTTED", Some("Y3")), 100);
+    assert_eq!(c.on_hand("WH/B", "LOTTED", Some("Y3")), 100);
+    let plain = Command::Count {
+        at: place("WH/A"),
+        sku: sku("PLAIN"),
+        lot: None,
+        counted: Counted::Lots([(lot("Y3"), amount("1"))].into_iter().collect()),
+    };
+    c.refused(plain, Some("x"), Rule::InvalidValue);
     assert!(c.store.verify().expect("verify").is_ok());
 }
 

@@ -320,7 +320,7 @@ fn predict(m: &Model, op: &Op) -> Option<Step> {
                 counted: Counted::Quantity(amount(&counted.to_string())),
             };
             let ok = m.lot_ok(item, &u.1) && (diff <= 0 || !m.held(item, &u.1));
-            step(cmd, None, ok.then_some(moves))
+            step(cmd, Some("cycle count"), ok.then_some(moves))
         }
         Op::SetStatus { lot: l, released } => {
             let code = ["L1", "L2"][l];
