@@ -228,14 +228,19 @@ pub fn warranty(w: &tracelot_reports::Warranty) -> String {
     for r in &w.returns {
         s.push_str(&format!("\nreturned {} from {} to {} ({})", r.on, r.from, r.to, cell(&r.reason)));
     }
-    for e in &w.repairs {
-        s.push_str(&format!(
-            "\nrepair {}: {} {} ({})",
-            e.occurred_at,
-            if e.installed { "installed" } else { "removed" },
-            e.component,
-            e.reason.as_deref().unwrap_or("-")
-        ));
+    if let Some(parent) = &w.shipped_in {
+        s.push_str(&format!("\nits warranty started when {parent} shipped with it"));
+    }
+    for (what, events) in [("fitted", &w.fitted), ("repair", &w.repairs)] {
+        for e in events {
+            s.push_str(&format!(
+                "\n{what} {}: {} {} ({})",
+                e.occurred_at,
+                if e.installed { "installed" } else { "removed" },
+                e.component,
+                e.reason.as_deref().unwrap_or("-")
+            ));
+        }
     }
     s
 }

@@ -281,11 +281,12 @@ fn components_are_installed_removed_and_reinstalled_with_both_histories() {
     let path: Vec<&str> = moves.as_array().expect("h").iter().filter_map(|m| m["to"].as_str()).collect();
     assert_eq!(path, ["LINE", "ASSEMBLIES", "QUARANTINE", "LINE", "ASSEMBLIES"]);
 
-    // The laptop's warranty lists the battery swap as a repair.
+    // The laptop has not shipped: the battery swap is part of how it was built.
     let w = d.ok(&["warranty", "LAPTOP", "L1"]);
-    let repairs: Vec<(String, bool)> = w["repairs"]
+    assert_eq!(w["repairs"], serde_json::json!([]), "{w}");
+    let repairs: Vec<(String, bool)> = w["fitted"]
         .as_array()
-        .expect("repairs")
+        .expect("fitted")
         .iter()
         .map(|e| {
             (e["component"]["serial"].as_str().unwrap_or("").to_owned(), e["installed"].as_bool().unwrap_or(false))
@@ -498,4 +499,31 @@ fn produce_takes_serials_and_refuses_bad_specs() {
         "wrong_location_kind",
     );
     d.ok(&["verify"]);
+}
+
+/// A component's warranty starts when the parent it sits in first ships;
+/// the factory fit is listed as how the parent was built, not as a repair.
+#[test]
+fn a_components_warranty_starts_with_its_parents_shipment() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "FACTORY"],
+        vec!["partner", "add", "HOME", "--kind", "customer"],
+        vec!["item", "add", "FRIDGE", "--tracking", "serial", "--warranty-months", "24"],
+        vec!["item", "add", "COMPRESSOR", "--tracking", "serial", "--warranty-months", "60"],
+        vec!["receive", "FRIDGE", "--to", "FACTORY", "--serial", "FR1"],
+        vec!["receive", "COMPRESSOR", "--to", "FACTORY", "--serial", "C1"],
+        vec!["assemble", "FRIDGE", "FR1", "--install", "COMPRESSOR#C1", "--from", "FACTORY", "--ref", "WO-1"],
+    ] {
+        d.ok(&args);
+    }
+    assert_eq!(d.ok(&["warranty", "COMPRESSOR", "C1"])["status"], "not_started");
+    d.ok(&["ship", "FRIDGE", "--from", "FACTORY", "--to", "HOME", "--serial", "FR1", "--ref", "SO-1"]);
+    let c = d.ok(&["warranty", "COMPRESSOR", "C1"]);
+    assert_eq!((c["status"].as_str(), c["customer"].as_str()), (Some("active"), Some("CUSTOMERS/HOME")), "{c}");
+    assert_eq!(c["shipped_in"], serde_json::json!({"sku": "FRIDGE", "serial": "FR1"}), "{c}");
+    assert_eq!(c["shipped_on"], today_plus(0), "{c}");
+    let f = d.ok(&["warranty", "FRIDGE", "FR1"]);
+    assert_eq!(f["fitted"].as_array().map(Vec::len), Some(1), "the factory fit: {f}");
+    assert_eq!(f["repairs"], serde_json::json!([]), "{f}");
 }

@@ -9,6 +9,7 @@ pub mod recall;
 pub mod scan;
 pub mod trace;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use tracelot_core::warranty::{self as warranty_rule, WarrantyStatus};
@@ -57,8 +58,13 @@ pub struct Warranty {
     pub lot: Option<LotCode>,
     /// The customer of the first shipment.
     pub customer: Option<String>,
-    /// The first shipment's date: the warranty's start.
+    /// The first shipment's date: the warranty's start. For a component
+    /// that never shipped alone, the first shipment of a parent it was
+    /// installed in.
     pub shipped_on: Option<Date>,
+    /// The parent whose shipment started a component's warranty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped_in: Option<tracelot_store::Unit>,
     /// Warranty length.
     pub warranty_months: Option<u32>,
     /// Last day covered.
@@ -69,8 +75,44 @@ pub struct Warranty {
     pub location: Option<String>,
     /// Every return from a customer.
     pub returns: Vec<Event>,
-    /// Repairs: components installed in or removed from the unit.
+    /// The factory fit: components installed before the unit first shipped.
+    pub fitted: Vec<tracelot_store::AssemblyEvent>,
+    /// Repairs: components installed in or removed from the unit after it
+    /// first shipped.
     pub repairs: Vec<tracelot_store::AssemblyEvent>,
+}
+
+/// A unit's first shipment to a customer: when, to whom.
+fn first_shipment(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Option<(Timestamp, String)>, ReportError> {
+    let history = store.history(&HistoryQuery { serial: Some(serial.clone()), ..HistoryQuery::of(sku.clone()) })?;
+    Ok(history
+        .iter()
+        .find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship")
+        .map(|h| (h.occurred_at, h.to.to_string())))
+}
+
+/// For a component that never shipped alone: the first shipment of a
+/// parent while the component was installed in it, with that parent.
+fn shipped_inside(
+    store: &dyn Store,
+    events: &[tracelot_store::AssemblyEvent],
+    sku: &Sku,
+    serial: &Serial,
+) -> Result<Option<(Timestamp, String, tracelot_store::Unit)>, ReportError> {
+    let mut earliest: Option<(Timestamp, String, tracelot_store::Unit)> = None;
+    let as_component =
+        |e: &&tracelot_store::AssemblyEvent| &e.component.sku == sku && e.component.serial.as_ref() == Some(serial);
+    let mine: Vec<&tracelot_store::AssemblyEvent> = events.iter().filter(as_component).collect();
+    for (i, install) in mine.iter().enumerate().filter(|(_, e)| e.installed) {
+        let Some(parent_serial) = &install.parent.serial else { continue };
+        let removed = mine.iter().skip(i.saturating_add(1)).find(|e| !e.installed && e.parent == install.parent);
+        let Some((at, customer)) = first_shipment(store, &install.parent.sku, parent_serial)? else { continue };
+        let inside = at >= install.occurred_at && removed.is_none_or(|r| at <= r.occurred_at);
+        if inside && earliest.as_ref().is_none_or(|(t, _, _)| at < *t) {
+            earliest = Some((at, customer, install.parent.clone()));
+        }
+    }
+    Ok(earliest)
 }
 
 /// Builds the warranty report from the serial's ledger history.
@@ -80,10 +122,26 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Warr
     let here =
         store.where_is(sku, serial)?.ok_or_else(|| unknown("serial", format!("unknown serial {serial} of {sku}")))?;
     let history = store.history(&HistoryQuery { serial: Some(serial.clone()), ..HistoryQuery::of(sku.clone()) })?;
-    let first_ship = history.iter().find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship");
-    let shipped_on = first_ship.map(|h| tracelot_core::time::day(h.occurred_at));
+    let events = store.assembly_events(sku, serial)?;
+    // Its own first shipment starts the warranty; a component that never
+    // shipped alone starts with the first parent that shipped holding it.
+    let (started, customer, shipped_in) = match first_shipment(store, sku, serial)? {
+        Some((at, customer)) => (Some(at), Some(customer), None),
+        None => match shipped_inside(store, &events, sku, serial)? {
+            Some((at, customer, parent)) => (Some(at), Some(customer), Some(parent)),
+            None => (None, None, None),
+        },
+    };
+    let shipped_on = started.map(tracelot_core::time::day);
     let today = tracelot_core::time::today();
     let (warranty_end, status) = warranty_rule::warranty(item.spec.warranty_months, shipped_on, today);
+    // Installs and removals on this unit: before its warranty started they
+    // are how it was built; after, they are repairs.
+    let (fitted, repairs): (Vec<_>, Vec<_>) = events
+        .iter()
+        .filter(|e| &e.parent.sku == sku && e.parent.serial.as_ref() == Some(serial))
+        .cloned()
+        .partition(|e| started.is_none_or(|t| e.occurred_at < t));
     let returns = history
         .iter()
         .filter(|h| h.from_kind == LocationKind::Customer)
@@ -99,17 +157,15 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Warr
         sku: sku.clone(),
         serial: serial.clone(),
         lot: here.lot,
-        customer: first_ship.map(|h| h.to.to_string()),
+        customer,
         shipped_on,
+        shipped_in,
         warranty_months: item.spec.warranty_months,
         warranty_end,
         status,
         location: here.location.map(|l| l.to_string()),
         returns,
-        repairs: store
-            .assembly_events(sku, serial)?
-            .into_iter()
-            .filter(|e| &e.parent.sku == sku && e.parent.serial.as_ref() == Some(serial))
-            .collect(),
+        fitted,
+        repairs,
     })
 }
