@@ -47,7 +47,24 @@ fn a_recall_is_undone_only_by_its_closure() {
         "lot_not_released",
     );
     d.ok(&["scrap", "SAUCE", "--at", "PLANT/FG", "--lot", "K7", "--qty", "60", "--reason", "burnt"]);
+    d.refused(&["lot", "set-status", "SAUCE", "K7", "released", "--reason", "oops"], "lot_blocked");
     d.ok(&["verify"]);
+}
+
+/// A lot that failed inspection stays rejected when a recall reaches it,
+/// so the recall's release cannot release it.
+#[test]
+fn a_recall_does_not_release_what_was_rejected_before() {
+    let d = Db::new();
+    plant(&d);
+    d.ok(&["item", "add", "DIP", "--tracking", "lot"]);
+    d.ok(&["produce", "--at", "PLANT/FG", "--consume", "SAUCE:K7:10", "--output", "DIP:D1:10"]);
+    d.ok(&["lot", "set-status", "DIP", "D1", "rejected", "--reason", "failed the taste test"]);
+    d.ok(&["recall", "SAUCE", "K7", "--reason", "allergen"]);
+    assert_eq!(d.ok(&["lot", "show", "DIP", "D1"])["status"], "rejected");
+    d.ok(&["recall", "SAUCE", "K7", "--close", "released", "--reason", "lab cleared it"]);
+    assert_eq!(d.ok(&["lot", "show", "SAUCE", "K7"])["status"], "released");
+    assert_eq!(d.ok(&["lot", "show", "DIP", "D1"])["status"], "rejected", "the recall did not release it");
 }
 
 #[test]

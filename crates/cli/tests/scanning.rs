@@ -251,6 +251,10 @@ fn a_scanned_weight_is_converted_or_refused() {
     let rows = stock(&db, "BEEF");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["quantity"], "12.590", "11.340 kg from 25.00 lb, plus 1.250 kg: {rows:?}");
+    // A net weight in lb wins over a gross weight in kg.
+    db.ok(&["receive-scans", "--to", "MAIN/DOCK", "(01)99506000134355(3202)002756(3301)000140(10)C2(17)270101"]);
+    let c2 = stock(&db, "BEEF").into_iter().find(|r| r["lot"] == "C2").expect("C2");
+    assert_eq!(c2["quantity"], "12.501", "27.56 lb net, not 14.0 kg gross: {c2}");
     let refused =
         db.refused(&["receive-scans", "--to", "MAIN/DOCK", "(01)99506000134355(10)C1(17)270101"], "invalid_scan");
     assert!(refused["detail"].as_str().unwrap_or("").contains("counted in kg"), "{refused}");

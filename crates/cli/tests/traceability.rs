@@ -526,4 +526,31 @@ fn a_components_warranty_starts_with_its_parents_shipment() {
     let f = d.ok(&["warranty", "FRIDGE", "FR1"]);
     assert_eq!(f["fitted"].as_array().map(Vec::len), Some(1), "the factory fit: {f}");
     assert_eq!(f["repairs"], serde_json::json!([]), "{f}");
+    // Back for repair: a new compressor's warranty starts when the fridge ships again.
+    for args in [
+        vec!["return", "FRIDGE", "--from", "HOME", "--to", "FACTORY", "--serial", "FR1", "--reason", "noisy"],
+        vec!["receive", "COMPRESSOR", "--to", "FACTORY", "--serial", "C2"],
+    ] {
+        d.ok(&args);
+    }
+    let swap = [
+        "assemble",
+        "FRIDGE",
+        "FR1",
+        "--remove",
+        "COMPRESSOR#C1",
+        "--to",
+        "QUARANTINE",
+        "--install",
+        "COMPRESSOR#C2",
+        "--from",
+        "FACTORY",
+        "--reason",
+        "noisy",
+    ];
+    d.ok(&swap);
+    assert_eq!(d.ok(&["warranty", "COMPRESSOR", "C2"])["status"], "not_started");
+    d.ok(&["ship", "FRIDGE", "--from", "FACTORY", "--to", "HOME", "--serial", "FR1", "--ref", "SO-2"]);
+    assert_eq!(d.ok(&["warranty", "COMPRESSOR", "C2"])["status"], "active");
+    assert_eq!(d.ok(&["warranty", "FRIDGE", "FR1"])["repairs"].as_array().map(Vec::len), Some(2), "the swap");
 }

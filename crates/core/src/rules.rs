@@ -516,16 +516,22 @@ struct Planner<'a> {
 /// planned move of a stored lot, so no command (return, transfer, count,
 /// assembly removal, production) can bring it back into saleable stock.
 fn check_blocked(lot: &LotRecord, to: &LocationRecord, field: &str) -> PResult<()> {
+    // Transit too: held stock may travel to another site's quarantine; it
+    // cannot leave transit for a bin.
     let allowed = matches!(
         to.kind,
-        LocationKind::Quarantine | LocationKind::Scrap | LocationKind::Supplier | LocationKind::Adjustment
+        LocationKind::Quarantine
+            | LocationKind::Scrap
+            | LocationKind::Supplier
+            | LocationKind::Adjustment
+            | LocationKind::Transit
     );
     if lot.status.is_blocked() && !allowed {
         return err(
             Rule::LotBlocked,
             field,
             format!(
-                "lot {} is {}; its stock may go only into quarantine, scrap, back to the supplier or written off, not to {}",
+                "lot {} is {}; its stock may go only into quarantine, transit, scrap, back to the supplier or written off, not to {}",
                 lot.code,
                 lot.status.as_str(),
                 to.path
@@ -1026,6 +1032,15 @@ impl Planner<'_> {
         let Some(lot) = self.view.lot(item.id, code)? else {
             return err(Rule::NotFound, "lot", format!("unknown lot {code} of {sku}"));
         };
+        if lot.status == LotStatus::Rejected && status != LotStatus::Rejected {
+            return err(
+                Rule::LotBlocked,
+                "status",
+                format!(
+                    "lot {code} of {sku} is rejected; a rejection is final: its stock goes to scrap or back to the supplier"
+                ),
+            );
+        }
         if lot.status == LotStatus::Recalled && status != LotStatus::Recalled {
             return err(
                 Rule::LotRecalled,

@@ -58,9 +58,8 @@ pub struct Warranty {
     pub lot: Option<LotCode>,
     /// The customer of the first shipment.
     pub customer: Option<String>,
-    /// The first shipment's date: the warranty's start. For a component
-    /// that never shipped alone, the first shipment of a parent it was
-    /// installed in.
+    /// The warranty's start: the unit's first shipment or, if earlier, the
+    /// first shipment of a parent while the unit was installed in it.
     pub shipped_on: Option<Date>,
     /// The parent whose shipment started a component's warranty.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,17 +81,18 @@ pub struct Warranty {
     pub repairs: Vec<tracelot_store::AssemblyEvent>,
 }
 
-/// A unit's first shipment to a customer: when, to whom.
-fn first_shipment(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Option<(Timestamp, String)>, ReportError> {
+/// A unit's shipments to customers, oldest first: when, to whom.
+fn shipments(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Vec<(Timestamp, String)>, ReportError> {
     let history = store.history(&HistoryQuery { serial: Some(serial.clone()), ..HistoryQuery::of(sku.clone()) })?;
     Ok(history
         .iter()
-        .find(|h| h.to_kind == LocationKind::Customer && h.kind == "ship")
-        .map(|h| (h.occurred_at, h.to.to_string())))
+        .filter(|h| h.to_kind == LocationKind::Customer && h.kind == "ship")
+        .map(|h| (h.occurred_at, h.to.to_string()))
+        .collect())
 }
 
-/// For a component that never shipped alone: the first shipment of a
-/// parent while the component was installed in it, with that parent.
+/// The earliest shipment of a parent while the component was installed in
+/// it (from its install to its removal), with that parent.
 fn shipped_inside(
     store: &dyn Store,
     events: &[tracelot_store::AssemblyEvent],
@@ -106,9 +106,12 @@ fn shipped_inside(
     for (i, install) in mine.iter().enumerate().filter(|(_, e)| e.installed) {
         let Some(parent_serial) = &install.parent.serial else { continue };
         let removed = mine.iter().skip(i.saturating_add(1)).find(|e| !e.installed && e.parent == install.parent);
-        let Some((at, customer)) = first_shipment(store, &install.parent.sku, parent_serial)? else { continue };
-        let inside = at >= install.occurred_at && removed.is_none_or(|r| at <= r.occurred_at);
-        if inside && earliest.as_ref().is_none_or(|(t, _, _)| at < *t) {
+        let inside = shipments(store, &install.parent.sku, parent_serial)?
+            .into_iter()
+            .find(|(at, _)| *at >= install.occurred_at && removed.is_none_or(|r| *at <= r.occurred_at));
+        if let Some((at, customer)) = inside
+            && earliest.as_ref().is_none_or(|(t, _, _)| at < *t)
+        {
             earliest = Some((at, customer, install.parent.clone()));
         }
     }
@@ -123,14 +126,15 @@ pub fn warranty_of(store: &dyn Store, sku: &Sku, serial: &Serial) -> Result<Warr
         store.where_is(sku, serial)?.ok_or_else(|| unknown("serial", format!("unknown serial {serial} of {sku}")))?;
     let history = store.history(&HistoryQuery { serial: Some(serial.clone()), ..HistoryQuery::of(sku.clone()) })?;
     let events = store.assembly_events(sku, serial)?;
-    // Its own first shipment starts the warranty; a component that never
-    // shipped alone starts with the first parent that shipped holding it.
-    let (started, customer, shipped_in) = match first_shipment(store, sku, serial)? {
-        Some((at, customer)) => (Some(at), Some(customer), None),
-        None => match shipped_inside(store, &events, sku, serial)? {
-            Some((at, customer, parent)) => (Some(at), Some(customer), Some(parent)),
-            None => (None, None, None),
-        },
+    // The warranty starts at the earlier of the unit's own first shipment
+    // and the first shipment of a parent while it was installed there.
+    let own = shipments(store, sku, serial)?.into_iter().next();
+    let (started, customer, shipped_in) = match (own, shipped_inside(store, &events, sku, serial)?) {
+        (Some((at, customer)), inside) if inside.as_ref().is_none_or(|(t, _, _)| at <= *t) => {
+            (Some(at), Some(customer), None)
+        }
+        (_, Some((at, customer, parent))) => (Some(at), Some(customer), Some(parent)),
+        (_, None) => (None, None, None),
     };
     let shipped_on = started.map(tracelot_core::time::day);
     let today = tracelot_core::time::today();

@@ -65,11 +65,10 @@ impl RecallStep {
     fn command(self, sku: &Sku, lot: &LotCode, status: LotStatus, named: bool) -> Option<Command> {
         let (sku, lot) = (sku.clone(), lot.clone());
         match self {
-            RecallStep::Start => (status != LotStatus::Recalled).then_some(Command::SetLotStatus {
-                sku,
-                lot,
-                status: LotStatus::Recalled,
-            }),
+            // A reached lot that is already held or rejected stays so: a
+            // recall must not become a way to release it at its closure.
+            RecallStep::Start => (status != LotStatus::Recalled && (named || !status.is_blocked()))
+                .then_some(Command::SetLotStatus { sku, lot, status: LotStatus::Recalled }),
             // The named lot always gets the closure, so that closing a lot
             // that is not under recall is refused, not silently ignored.
             RecallStep::Close(decision) => {

@@ -593,9 +593,6 @@ fn variable_measure(gtin: Option<&str>) -> bool {
 /// Other items book the count of AI (30)/(37), else one.
 fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, ReportError> {
     let (scale, uom) = (row.spec.scale, row.spec.uom.as_str());
-    if let Some(m) = reading.measures.iter().find(|m| m.unit.eq_ignore_ascii_case(uom)) {
-        return scale.parse_signed(&m.value).map_err(|e| invalid(field, format!("{} {uom}: {e}", m.value)));
-    }
     if let Some((dimension, _, _)) = measure_unit(uom) {
         let same = |m: &&MeasureValue| measure_unit(&m.unit).is_some_and(|(d, _, _)| d == dimension);
         let measured = reading.measures.iter().filter(same).min_by_key(|m| !m.what.starts_with("NET"));
@@ -612,6 +609,10 @@ fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, Report
         return convert(&m.value, &m.unit, uom, places).ok_or_else(|| {
             invalid(field, format!("{} {} cannot be booked in {uom}: the number is too large", m.value, m.unit))
         });
+    }
+    // A unit tracelot does not convert: only the same unit is booked.
+    if let Some(m) = reading.measures.iter().find(|m| m.unit.eq_ignore_ascii_case(uom)) {
+        return scale.parse_signed(&m.value).map_err(|e| invalid(field, format!("{} {uom}: {e}", m.value)));
     }
     if reading.measures.is_empty() && variable_measure(reading.gtin.as_deref()) {
         return Err(invalid(

@@ -671,19 +671,28 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>> {
-        let stored = self.one(
-            "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id
-                 WHERE m.item_id = $1 AND m.lot_id = $2 AND l.kind = 'supplier' ORDER BY m.tx_seq, m.line LIMIT 1",
-            &[&item_id, &lot_id],
-            |r| Ok(r.try_get::<_, i64>(0)?),
-        )?;
-        if stored.is_some() {
-            return Ok(stored);
+        // Receipts not reversed, stored ones first: the open batch's come
+        // after everything stored, and its reversals are not stored yet.
+        let stored = self
+            .conn
+            .query(
+                "SELECT m.from_id, m.tx_seq FROM movements m JOIN locations l ON l.id = m.from_id
+                 WHERE m.item_id = $1 AND m.lot_id = $2 AND l.kind = 'supplier'
+                   AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.reverses = m.tx_seq)
+                 ORDER BY m.tx_seq, m.line",
+                &[&item_id, &lot_id],
+            )
+            .map_err(view_err)?;
+        for r in &stored {
+            let (from, seq): (i64, i64) = (r.try_get(0).map_err(pg_err)?, r.try_get(1).map_err(pg_err)?);
+            if !self.pend.reversed.contains_key(&seq) {
+                return Ok(Some(from));
+            }
         }
-        // The open batch's receipts come after everything stored, in order.
         let m = &self.pend.moves;
         let pending: Vec<i64> = (0..m.lot.len())
             .filter(|&i| m.lot.get(i) == Some(&lot_id) && m.item.get(i) == Some(&item_id))
+            .filter(|&i| m.tx_seq.get(i).is_some_and(|seq| !self.pend.reversed.contains_key(seq)))
             .filter_map(|i| m.from.get(i).copied())
             .collect();
         for from in pending {

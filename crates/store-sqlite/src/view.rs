@@ -57,6 +57,12 @@ impl Cache {
         *self = Cache::default();
     }
 
+    /// Forgets which supplier each lot came from: a reversal may have
+    /// undone a lot's first receipt.
+    pub(crate) fn forget_suppliers(&mut self) {
+        self.lot_suppliers.clear();
+    }
+
     /// Follows a movement the writer has just written, so that cached
     /// balances and serial positions stay exact. `created` marks a serial this
     /// transaction created: its only rows are the ones just written.
@@ -456,7 +462,9 @@ impl LedgerView for WriteView<'_> {
             .conn
             .prepare_cached(
                 "SELECT m.from_id FROM movements m JOIN locations l ON l.id = m.from_id
-                 WHERE m.item_id = ?1 AND m.lot_id = ?2 AND l.kind = 'supplier' ORDER BY m.tx_seq, m.line LIMIT 1",
+                 WHERE m.item_id = ?1 AND m.lot_id = ?2 AND l.kind = 'supplier'
+                   AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.reverses = m.tx_seq)
+                 ORDER BY m.tx_seq, m.line LIMIT 1",
             )
             .and_then(|mut s| s.query_row([item_id, lot_id], |r| r.get(0)).optional())
             .map_err(view_err)?;

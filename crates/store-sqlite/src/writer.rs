@@ -265,6 +265,9 @@ impl<'c> Writer<'c> {
             c.movement_count,
             &c.hash[..],
         ]);
+        if c.plan.reverses.is_some() {
+            self.cache.forget_suppliers();
+        }
         // A failed INSERT statement writes nothing, so this is still "before writing".
         if let Err(e) = inserted {
             let msg = e.to_string();

@@ -802,6 +802,10 @@ pub fn a_lot_is_one_suppliers(factory: &Factory) {
     assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::LotOtherSupplier), "{results:?}");
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("001")), 10);
     assert_eq!(c.on_hand("WH/A", "LOTTED", Some("002")), 10);
+    // A receipt booked from the wrong supplier and reversed binds the lot to no one.
+    let wrong = c.ok(from("SUP2", "003"));
+    c.ok_because(Command::Reverse { tx: wrong.id }, "wrong supplier");
+    c.ok(from("SUP", "003"));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
