@@ -1455,7 +1455,8 @@ impl Planner<'_> {
                     if let Some(l) = &lot {
                         self.check_leaving(l, leaving, f)?;
                     }
-                    if let (Leaving::Shipment { .. }, SerialRef::Existing(id, _)) = (leaving, &sref) {
+                    let outgoing = matches!(leaving, Leaving::Shipment { .. } | Leaving::Consumption);
+                    if let (true, SerialRef::Existing(id, _)) = (outgoing, &sref) {
                         self.check_components(&item, *id, s, f)?;
                     }
                     self.push_move(&item, lot.map(LotRef::Existing), Some(sref), (from, to), 1, shared.clone())?;
@@ -1536,8 +1537,9 @@ impl Planner<'_> {
         )
     }
 
-    /// A serialized unit ships only if nothing installed in it, at any
-    /// depth, belongs to a held, recalled or rejected lot.
+    /// A serialized unit ships, or goes into production, only if nothing
+    /// installed in it, at any depth, belongs to a held, recalled or
+    /// rejected lot.
     fn check_components(&mut self, item: &ItemRecord, serial_id: i64, serial: &Serial, field: At<'_>) -> PResult<()> {
         let mut todo = vec![(item.id, serial_id)];
         let mut seen = HashSet::new();
@@ -1559,7 +1561,7 @@ impl Planner<'_> {
                         rule,
                         field.to_string(),
                         format!(
-                            "{} {serial} holds {} {number} of lot {}, which is {}; replace that component before the unit ships",
+                            "{} {serial} holds {} {number} of lot {}, which is {}; replace that component before the unit ships or is used",
                             item.spec.sku,
                             component.spec.sku,
                             lot.code,

@@ -765,6 +765,18 @@ pub fn a_parent_with_a_held_component_does_not_ship(factory: &Factory) {
     )
     .expect("hold");
     c.refused(ship("WH/A", "C1", serial_line("SER", &["CAR1"])), None, Rule::LotBlocked);
+    let consume = Command::Produce {
+        at: place("WH/A"),
+        consume: vec![serial_line("SER", &["CAR1"])],
+        output: vec![ReceiveLine {
+            sku: sku("PLAIN"),
+            lot: None,
+            details: LotDetails::default(),
+            status: None,
+            units: ReceiveUnits::Quantity(amount("1")),
+        }],
+    };
+    c.refused(consume, None, Rule::LotBlocked);
     c.post_with(assemble(Vec::new(), vec![serial_line("LS", &["BAG1"])]), Some("recall AB7"), None).expect("remove");
     c.ok(ship("WH/A", "C1", serial_line("SER", &["CAR1"])));
     assert!(c.store.verify().expect("verify").is_ok());
