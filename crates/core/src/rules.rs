@@ -1701,15 +1701,41 @@ impl Planner<'_> {
     /// A count: every difference is posted against adjustment, and needs
     /// a reason.
     fn count(&mut self, at: &PlaceRef, sku: &Sku, lot: Option<&LotCode>, counted: &Counted) -> PResult<()> {
+        let at = self.internal(at, "at")?;
+        let adj = self.root(LocationKind::Adjustment)?;
+        let item = self.item(sku, "sku")?;
         let before = self.plan.effects.len();
         match counted {
-            Counted::Lots(by_lot) => self.count_lots(at, sku, lot, by_lot)?,
-            _ => self.count_one(at, sku, lot, counted)?,
+            Counted::Lots(by_lot) => self.count_lots(&item, (&at, &adj), lot, by_lot)?,
+            Counted::Quantity(a) => {
+                let lot = self.counted_lot(&item, lot, false)?;
+                let units = a.to_units(item.spec.scale).map_err(|e| DomainError::invalid("counted.quantity", e))?;
+                self.count_quantity(&item, lot, (&at, &adj), units, "counted")?;
+            }
+            Counted::Serials(found) => {
+                let lot = self.counted_lot(&item, lot, true)?;
+                self.count_serials(&item, (&at, &adj), lot, found)?;
+            }
         }
         if self.plan.effects.len() > before {
             self.reason("reason")?;
         }
         Ok(())
+    }
+
+    /// The lot a quantity or serial count names, checked against the item.
+    fn counted_lot(
+        &mut self,
+        item: &ItemRecord,
+        lot: Option<&LotCode>,
+        by_serial: bool,
+    ) -> PResult<Option<Arc<LotRecord>>> {
+        self.check_units(item, by_serial, "counted")?;
+        self.check_lot_presence(item, lot, by_serial, "counted")?;
+        match lot {
+            Some(code) => Ok(Some(self.existing_lot(item, code, "lot")?)),
+            None => Ok(None),
+        }
     }
 
     /// Posts a counted quantity of one lot (or of an item without lots).
@@ -1738,14 +1764,12 @@ impl Planner<'_> {
     /// booked lots not listed as zero.
     fn count_lots(
         &mut self,
-        at: &PlaceRef,
-        sku: &Sku,
+        item: &Arc<ItemRecord>,
+        (at, adj): (&Arc<LocationRecord>, &Arc<LocationRecord>),
         lot: Option<&LotCode>,
         by_lot: &std::collections::BTreeMap<LotCode, crate::command::Amount>,
     ) -> PResult<()> {
-        let at = self.internal(at, "at")?;
-        let adj = self.root(LocationKind::Adjustment)?;
-        let item = self.item(sku, "sku")?;
+        let sku = &item.spec.sku;
         if lot.is_some() {
             return err(Rule::InvalidValue, "lot", "a count by lot lists its lots; give no lot besides");
         }
@@ -1759,95 +1783,75 @@ impl Planner<'_> {
         let mut listed = HashSet::new();
         for (code, amount) in by_lot {
             let field = format!("counted.lots.{code}");
-            let l = self.existing_lot(&item, code, &field)?;
+            let l = self.existing_lot(item, code, &field)?;
             let units = amount.to_units(item.spec.scale).map_err(|e| DomainError::invalid(field.clone(), e))?;
             listed.insert(l.id);
-            self.count_quantity(&item, Some(l), (&at, &adj), units, &field)?;
+            self.count_quantity(item, Some(l), (at, adj), units, &field)?;
         }
         for lot_id in self.view.lots_at(item.id, at.id)? {
             if !listed.contains(&lot_id) {
                 let l = self.view.lot_by_id(lot_id)?;
                 let field = format!("counted.lots.{}", l.code);
-                self.count_quantity(&item, Some(l), (&at, &adj), 0, &field)?;
+                self.count_quantity(item, Some(l), (at, adj), 0, &field)?;
             }
         }
         Ok(())
     }
 
-    fn count_one(&mut self, at: &PlaceRef, sku: &Sku, lot: Option<&LotCode>, counted: &Counted) -> PResult<()> {
-        let at = self.internal(at, "at")?;
-        let adj = self.root(LocationKind::Adjustment)?;
-        let item = self.item(sku, "sku")?;
-        let by_serial = matches!(counted, Counted::Serials(_));
-        self.check_units(&item, by_serial, "counted")?;
-        self.check_lot_presence(&item, lot, by_serial, "counted")?;
-        let lot = match lot {
-            Some(code) => Some(self.existing_lot(&item, code, "lot")?),
-            None => None,
-        };
-        match counted {
-            Counted::Quantity(a) => {
-                let units = a.to_units(item.spec.scale).map_err(|e| DomainError::invalid("counted.quantity", e))?;
-                self.count_quantity(&item, lot, (&at, &adj), units, "counted")?;
-            }
-            Counted::Lots(_) => return err(Rule::InvalidValue, "counted", "a count by lot is planned by count_lots"),
-            Counted::Serials(found) => {
-                if found.len() > MAX_SERIALS_PER_TRANSACTION {
-                    return err(
-                        Rule::InvalidValue,
-                        "counted.serials",
-                        format!("at most {MAX_SERIALS_PER_TRANSACTION} serials per count"),
-                    );
-                }
-                let here = self.view.serials_at(item.id, at.id)?;
-                let found_set: HashSet<&Serial> = found.iter().collect();
-                if found_set.len() != found.len() {
-                    return err(Rule::SerialExists, "counted.serials", "a serial appears twice in the count");
-                }
-                let in_scope = |l: Option<i64>| lot.as_ref().is_none_or(|lr| Some(lr.id) == l);
-                let shared: Arc<str> = "counted.serials".into();
-                let here_set: HashSet<&Serial> =
-                    here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
-                for (id, s, lot_id) in here.iter().filter(|(_, s, l)| in_scope(*l) && !found_set.contains(s)) {
+    /// A count of serials: missing ones go out to adjustment, found ones come in.
+    fn count_serials(
+        &mut self,
+        item: &Arc<ItemRecord>,
+        (at, adj): (&Arc<LocationRecord>, &Arc<LocationRecord>),
+        lot: Option<Arc<LotRecord>>,
+        found: &[Serial],
+    ) -> PResult<()> {
+        if found.len() > MAX_SERIALS_PER_TRANSACTION {
+            return err(
+                Rule::InvalidValue,
+                "counted.serials",
+                format!("at most {MAX_SERIALS_PER_TRANSACTION} serials per count"),
+            );
+        }
+        let here = self.view.serials_at(item.id, at.id)?;
+        let found_set: HashSet<&Serial> = found.iter().collect();
+        if found_set.len() != found.len() {
+            return err(Rule::SerialExists, "counted.serials", "a serial appears twice in the count");
+        }
+        let in_scope = |l: Option<i64>| lot.as_ref().is_none_or(|lr| Some(lr.id) == l);
+        let shared: Arc<str> = "counted.serials".into();
+        let here_set: HashSet<&Serial> = here.iter().filter(|(_, _, l)| in_scope(*l)).map(|(_, s, _)| s).collect();
+        for (id, s, lot_id) in here.iter().filter(|(_, s, l)| in_scope(*l) && !found_set.contains(s)) {
+            let lot = match lot_id {
+                Some(l) => Some(LotRef::Existing(self.view.lot_by_id(*l)?)),
+                None => None,
+            };
+            self.push_move(item, lot, Some(SerialRef::Existing(*id, s.clone())), (at, adj), 1, shared.clone())?;
+        }
+        for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
+            let f = At { base: "counted.serials", index: Some(j) };
+            match self.view.serial(item.id, s)? {
+                // In another bin, or written off by an earlier count: move it here.
+                Some(SerialRecord { id, lot_id, at: Some(elsewhere) })
+                    if elsewhere.kind == LocationKind::Internal || elsewhere.id == adj.id =>
+                {
                     let lot = match lot_id {
-                        Some(l) => Some(LotRef::Existing(self.view.lot_by_id(*l)?)),
+                        Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
                         None => None,
                     };
                     self.push_move(
-                        &item,
+                        item,
                         lot,
-                        Some(SerialRef::Existing(*id, s.clone())),
-                        (&at, &adj),
+                        Some(SerialRef::Existing(id, s.clone())),
+                        (&elsewhere, at),
                         1,
                         shared.clone(),
                     )?;
                 }
-                for (j, s) in found.iter().enumerate().filter(|(_, s)| !here_set.contains(s)) {
-                    let f = At { base: "counted.serials", index: Some(j) };
-                    match self.view.serial(item.id, s)? {
-                        // In another bin, or written off by an earlier count: move it here.
-                        Some(SerialRecord { id, lot_id, at: Some(elsewhere) })
-                            if elsewhere.kind == LocationKind::Internal || elsewhere.id == adj.id =>
-                        {
-                            let lot = match lot_id {
-                                Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
-                                None => None,
-                            };
-                            self.push_move(
-                                &item,
-                                lot,
-                                Some(SerialRef::Existing(id, s.clone())),
-                                (&elsewhere, &at),
-                                1,
-                                shared.clone(),
-                            )?;
-                        }
-                        other => {
-                            let lot = lot.clone().map(LotRef::Existing);
-                            let r = self.arriving_serial(&item, s, lot.as_ref(), other, f)?;
-                            self.push_move(&item, lot, Some(r), (&adj, &at), 1, shared.clone())?;
-                        }
-                    }
+                other => {
+                    let lot = lot.clone().map(LotRef::Existing);
+                    let r = self.arriving_serial(item, s, lot.as_ref(), other, f)?;
+                    self.push_move(item, lot, Some(r), (adj, at), 1, shared.clone())?;
                 }
             }
         }
