@@ -30,6 +30,12 @@ fn transit_never_goes_negative_and_recalls_count_it() {
     let report = d.ok(&["recall", "OIL", "O1", "--reason", "contaminated drum"]);
     assert_eq!(at(&report["on_hand"], "TRANSIT/A-B").as_deref(), Some("40"), "{}", report["on_hand"]);
     assert_eq!(at(&report["on_hand"], "A/BIN").as_deref(), Some("60"), "{}", report["on_hand"]);
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_tracelot"))
+        .args(["--db", d.db.to_str().expect("utf-8"), "recall", "OIL", "O1", "--report-only"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("on hand at TRANSIT/A-B: OIL O1 40 l"), "in the item's unit: {text}");
     let balance = d.ok(&["mass-balance", "OIL", "O1"]);
     assert_eq!((balance["on_hand_units"].as_i64(), balance["difference"].as_i64()), (Some(100), Some(0)), "{balance}");
     d.ok(&["verify"]);

@@ -244,11 +244,12 @@ impl RecallReport {
         }
         for r in &self.on_hand {
             s.push_str(&format!(
-                "  on hand at {}: {} {} {}\n",
+                "  on hand at {}: {} {} {} {}\n",
                 r.location,
                 r.sku,
                 r.lot.as_ref().map(|l| l.to_string()).unwrap_or_default(),
-                r.quantity
+                r.quantity,
+                r.uom
             ));
         }
         s
