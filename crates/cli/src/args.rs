@@ -237,6 +237,17 @@ pub struct ItemAddArgs {
     /// How generated serials are numbered, e.g. PH{yy}{seq:6}.
     #[arg(long)]
     pub serial_pattern: Option<String>,
+    /// best_before (past it, ships only with --allow-expired and a reason)
+    /// or hard_expiry (past it, never ships nor goes into production).
+    #[arg(long, default_value = "best_before")]
+    pub date_rule: String,
+    /// Days of shelf life a lot must have left to ship to any customer.
+    #[arg(long)]
+    pub min_remaining_days: Option<u32>,
+    /// How a produced lot's default expiry is set: earliest_input (the
+    /// earlier of the shelf life and the inputs' expiry) or shelf_life.
+    #[arg(long, default_value = "earliest_input")]
+    pub output_expiry: String,
     #[command(flatten)]
     pub posting: Posting,
 }
@@ -251,6 +262,11 @@ pub enum LocationVerb {
         /// internal, supplier, customer, production, adjustment, scrap or transit.
         #[arg(long, default_value = "internal")]
         kind: String,
+        /// The site's IANA time zone (Australia/Sydney), given when the
+        /// site is created; its locations inherit it. Expiry and every
+        /// day-based rule count days on it. Default: UTC.
+        #[arg(long)]
+        time_zone: Option<String>,
         #[command(flatten)]
         posting: Posting,
     },

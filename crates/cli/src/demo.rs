@@ -144,13 +144,21 @@ fn master_data(d: &Demo) -> anyhow::Result<()> {
         30,
         None,
         None,
-        Command::DefineLocation { path: v(LocationPath::parse("MAIN/RECEIVING"))?, kind: LocationKind::Internal },
+        Command::DefineLocation {
+            path: v(LocationPath::parse("MAIN/RECEIVING"))?,
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
     )?;
     d.post(
         30,
         None,
         None,
-        Command::DefineLocation { path: v(LocationPath::parse("MAIN/A/01"))?, kind: LocationKind::Internal },
+        Command::DefineLocation {
+            path: v(LocationPath::parse("MAIN/A/01"))?,
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
     )?;
     for (code, kind) in [
         ("HEINZLE", LocationKind::Supplier),

@@ -237,10 +237,14 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let item = open(cli)?.item(&sku)?.ok_or_else(|| not_found("sku", format!("unknown item {sku}")))?;
             out.emit(&item, || reports::items(std::slice::from_ref(&item)))?;
         }
-        Verb::Location(LocationVerb::Add { path, kind, posting }) => {
+        Verb::Location(LocationVerb::Add { path, kind, time_zone, posting }) => {
             let cmd = Command::DefineLocation {
                 path: rq::field("path", path, tracelot_core::LocationPath::parse)?,
                 kind: rq::field("--kind", kind, |s| s.parse())?,
+                time_zone: time_zone
+                    .as_deref()
+                    .map(|z| rq::field("--time-zone", z, tracelot_core::time::SiteZone::parse))
+                    .transpose()?,
             };
             return post(cli, out, rq::request(cmd, posting)?);
         }
@@ -328,7 +332,8 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
         Verb::Stock(a) => {
-            let q = StockQuery {
+            let store = open(cli)?;
+            let mut q = StockQuery {
                 sku: a.sku.as_deref().map(rq::sku).transpose()?,
                 lot: a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?,
                 serial: a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?,
@@ -337,11 +342,16 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                     .as_deref()
                     .map(|l| rq::field("--location", l, tracelot_core::LocationPath::parse))
                     .transpose()?,
-                as_of: a.as_of.as_deref().map(|t| rq::field("--as-of", t, rq::instant)).transpose()?,
                 include_virtual: a.all,
                 ..Default::default()
             };
-            let rows = open(cli)?.stock(&q)?;
+            q.as_of = match a.as_of.as_deref() {
+                Some(t) => {
+                    Some(refused_or(tracelot_reports::days::instant(&*store, t, "--as-of", q.location.as_ref()))?)
+                }
+                None => None,
+            };
+            let rows = store.stock(&q)?;
             out.emit(&rows, || reports::stock(&rows))?;
         }
         Verb::Where { sku, serial } => {
@@ -367,7 +377,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             out.emit(&rows, || reports::history(&rows))?;
         }
         Verb::Expiring { days } => {
-            let today = tracelot_core::time::today();
+            let today = refused_or(tracelot_reports::days::today(&*open(cli)?, None))?;
             let until = tracelot_core::time::add_days(today, i64::from(*days)).context("--days is too large")?;
             let rows = open(cli)?.expiring(&ExpiringQuery { until, window: Window::all() })?;
             out.emit(&rows, || reports::expiring(&rows, today))?;
@@ -456,15 +466,10 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let qty = rq::field("--qty", &a.qty, tracelot_core::command::Amount::parse)?;
             let from = rq::field("--from", &a.from, tracelot_core::LocationPath::parse)?;
             let customer = a.customer.as_deref().map(|c| rq::field("--customer", c, PartnerCode::parse)).transpose()?;
-            let today = today();
-            let s = refused_or(tracelot_reports::fefo(
-                &*open(cli)?,
-                &rq::sku(&a.sku)?,
-                &from,
-                &qty,
-                customer.as_ref(),
-                today,
-            ))?;
+            let store = open(cli)?;
+            let today = refused_or(tracelot_reports::days::today(&*store, Some(&from)))?;
+            let s =
+                refused_or(tracelot_reports::fefo(&*store, &rq::sku(&a.sku)?, &from, &qty, customer.as_ref(), today))?;
             out.emit(&s, || s.table())?;
         }
     }

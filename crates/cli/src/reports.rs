@@ -41,6 +41,9 @@ pub fn items(items: &[ItemRow]) -> String {
                 cell(&s.gtin),
                 format!("{} (scale {})", s.uom, s.scale.places()),
                 cell(&s.shelf_life_days),
+                s.date_rule.as_str().into(),
+                cell(&s.min_remaining_days),
+                s.output_expiry.as_str().into(),
                 cell(&s.warranty_months),
                 s.serial_kind.as_str().into(),
                 cell(&s.serial_pattern),
@@ -55,6 +58,9 @@ pub fn items(items: &[ItemRow]) -> String {
             "gtin",
             "unit",
             "shelf_life_days",
+            "date_rule",
+            "min_remaining_days",
+            "output_expiry",
             "warranty_months",
             "serial_kind",
             "serial_pattern",
@@ -64,9 +70,11 @@ pub fn items(items: &[ItemRow]) -> String {
 }
 
 pub fn locations(locs: &[LocationRow]) -> String {
-    let rows: Vec<Vec<String>> =
-        locs.iter().map(|l| vec![l.path.to_string(), l.kind.as_str().into(), cell(&l.partner)]).collect();
-    table(&["path", "kind", "partner"], &rows)
+    let rows: Vec<Vec<String>> = locs
+        .iter()
+        .map(|l| vec![l.path.to_string(), l.kind.as_str().into(), cell(&l.partner), l.time_zone.to_string()])
+        .collect();
+    table(&["path", "kind", "partner", "time_zone"], &rows)
 }
 
 pub fn partners(ps: &[PartnerRow]) -> String {

@@ -40,19 +40,6 @@ pub fn date(s: &str) -> Result<Date, ValueError> {
     s.parse::<Date>().map_err(|e| ValueError::new("date", format!("{s:?} is not a date YYYY-MM-DD: {e}")))
 }
 
-/// An instant: RFC 3339, or a bare date meaning the last microsecond of that UTC day.
-pub fn instant(s: &str) -> Result<Timestamp, ValueError> {
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    let d =
-        date(s).map_err(|_| ValueError::new("instant", format!("{s:?} is neither an RFC 3339 instant nor a date")))?;
-    d.tomorrow()
-        .and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC))
-        .map(|z| z.timestamp() - jiff::SignedDuration::from_micros(1))
-        .map_err(|e| ValueError::new("instant", e.to_string()))
-}
-
 /// Wraps a command in a request with the posting flags.
 pub fn request(command: Command, p: &Posting) -> Result<Request, DomainError> {
     Ok(Request {
@@ -262,6 +249,9 @@ pub fn item(a: &ItemAddArgs) -> Result<Command, DomainError> {
         warranty_months: a.warranty_months,
         serial_kind: field("--serial-kind", &a.serial_kind, from_str)?,
         serial_pattern: opt("--serial-pattern", a.serial_pattern.as_ref(), SerialPattern::parse)?,
+        date_rule: field("--date-rule", &a.date_rule, from_str)?,
+        min_remaining_days: a.min_remaining_days,
+        output_expiry: field("--output-expiry", &a.output_expiry, from_str)?,
     }))
 }
 

@@ -206,7 +206,11 @@ pub fn generate(path: &Path, scale: u64) -> anyhow::Result<Summary> {
 
     for path in ["PLANT", "EWH"] {
         g.post(
-            Command::DefineLocation { path: v(LocationPath::parse(path))?, kind: LocationKind::Internal },
+            Command::DefineLocation {
+                path: v(LocationPath::parse(path))?,
+                kind: LocationKind::Internal,
+                time_zone: None,
+            },
             None,
             None,
         )?;

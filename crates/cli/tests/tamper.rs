@@ -18,7 +18,7 @@ fn ledger(db: &Path) {
     tracelot_ok(db, &["init"]);
     tracelot_ok(db, &["item", "add", "SALT", "--tracking", "lot"]);
     tracelot_ok(db, &["location", "add", "MAIN/A"]);
-    tracelot_ok(db, &["receive", "SALT", "--to", "MAIN/A", "--qty", "5", "--lot", "L1"]);
+    tracelot_ok(db, &["receive", "SALT", "--to", "MAIN/A", "--qty", "5", "--lot", "L1", "--expires-on", "2031-01-31"]);
     tracelot_ok(db, &["location", "add", "MAIN/B"]);
 }
 

@@ -159,6 +159,10 @@ pub enum Command {
         path: LocationPath,
         /// What it is.
         kind: LocationKind,
+        /// The IANA time zone of the site (the root location) it belongs
+        /// to; set when the site is created, inherited by its locations.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_zone: Option<crate::time::SiteZone>,
     },
     /// Add a supplier or customer with its own virtual location.
     DefinePartner {

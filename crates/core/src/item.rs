@@ -196,6 +196,85 @@ impl fmt::Display for SerialPattern {
     }
 }
 
+/// What an item's lot date means for shipping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateRule {
+    /// A best-before or sell-by date (milk, flour): past it, a lot ships
+    /// only with an override and a reason.
+    #[default]
+    BestBefore,
+    /// A hard expiry (drugs, infant formula): past it, a lot never ships
+    /// and never goes into production; no override exists.
+    HardExpiry,
+}
+
+impl DateRule {
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateRule::BestBefore => "best_before",
+            DateRule::HardExpiry => "hard_expiry",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == DateRule::default()
+    }
+}
+
+impl FromStr for DateRule {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "best_before" => Ok(DateRule::BestBefore),
+            "hard_expiry" => Ok(DateRule::HardExpiry),
+            _ => Err(ValueError::new("date_rule", format!("date rule is best_before or hard_expiry, not {s:?}"))),
+        }
+    }
+}
+
+/// How a produced lot's expiry is set when the run does not give one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputExpiry {
+    /// The earlier of the item's shelf life and the inputs' earliest
+    /// expiry, so that reworked stock never outlives what it was made from.
+    #[default]
+    EarliestInput,
+    /// The item's shelf life from the production day alone (a process
+    /// that resets the clock: canning, sterilising).
+    ShelfLife,
+}
+
+impl OutputExpiry {
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputExpiry::EarliestInput => "earliest_input",
+            OutputExpiry::ShelfLife => "shelf_life",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == OutputExpiry::default()
+    }
+}
+
+impl FromStr for OutputExpiry {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "earliest_input" => Ok(OutputExpiry::EarliestInput),
+            "shelf_life" => Ok(OutputExpiry::ShelfLife),
+            _ => Err(ValueError::new(
+                "output_expiry",
+                format!("output expiry is earliest_input or shelf_life, not {s:?}"),
+            )),
+        }
+    }
+}
+
 /// Parses a GTIN, wording its failure as a value error.
 pub fn parse_gtin(s: &str) -> Result<Gtin, ValueError> {
     Gtin::parse(s).map_err(|e| {
@@ -234,6 +313,16 @@ pub struct ItemSpec {
     /// How generated serials are numbered.
     #[serde(default)]
     pub serial_pattern: Option<SerialPattern>,
+    /// Whether the lot date is a hard expiry or a best-before date.
+    #[serde(default, skip_serializing_if = "DateRule::is_default")]
+    pub date_rule: DateRule,
+    /// Days of shelf life a lot must have left to ship to anyone (a
+    /// customer may require more, never less).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_remaining_days: Option<u32>,
+    /// How a produced lot's default expiry is set.
+    #[serde(default, skip_serializing_if = "OutputExpiry::is_default")]
+    pub output_expiry: OutputExpiry,
 }
 
 impl ItemSpec {
@@ -251,6 +340,9 @@ impl ItemSpec {
             warranty_months: None,
             serial_kind: SerialKind::Free,
             serial_pattern: None,
+            date_rule: DateRule::BestBefore,
+            min_remaining_days: None,
+            output_expiry: OutputExpiry::EarliestInput,
         }
     }
 
@@ -268,6 +360,13 @@ impl ItemSpec {
                 Rule::InvalidValue,
                 "shelf_life_days",
                 format!("shelf life is at most {} days (100 years)", crate::time::MAX_DAYS),
+            ));
+        }
+        if self.min_remaining_days.is_some_and(|d| d > crate::time::MAX_DAYS) {
+            return Err(DomainError::at(
+                Rule::InvalidValue,
+                "min_remaining_days",
+                format!("a required remaining shelf life is at most {} days (100 years)", crate::time::MAX_DAYS),
             ));
         }
         if self.warranty_months.is_some_and(|m| m > crate::time::MAX_MONTHS) {

@@ -149,6 +149,19 @@ impl LotDetails {
         self.expires_on.or(self.best_before)
     }
 
+    /// These details with every date and the supplier's lot code that they
+    /// leave unknown taken from `given`: what a lot records once those
+    /// become known. Known values are kept; attributes are not merged.
+    pub fn with_unknown_from(&self, given: &LotDetails) -> LotDetails {
+        LotDetails {
+            produced_on: self.produced_on.or(given.produced_on),
+            expires_on: self.expires_on.or(given.expires_on),
+            best_before: self.best_before.or(given.best_before),
+            supplier_lot: self.supplier_lot.clone().or_else(|| given.supplier_lot.clone()),
+            attributes: self.attributes.clone(),
+        }
+    }
+
     /// Names the first field given here that contradicts `stored`, so that
     /// a receipt never silently rewrites a lot's recorded dates.
     pub fn conflict_with(&self, stored: &LotDetails) -> Option<(&'static str, String, String)> {

@@ -15,10 +15,10 @@ use tracelot_gs1::Gtin;
 use crate::command::{Command, Counted, Direction, Line, ReceiveLine, ReceiveUnits, Request, Units};
 use crate::error::{DomainError, Rule};
 use crate::ids::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId};
-use crate::item::ItemSpec;
+use crate::item::{DateRule, ItemSpec, OutputExpiry};
 use crate::location::LocationKind;
 use crate::lot::{LotDetails, LotStatus, RecallDecision};
-use crate::time::ClockPolicy;
+use crate::time::{ClockPolicy, SiteZone};
 
 /// The most units one transaction may name by serial.
 pub const MAX_SERIALS_PER_TRANSACTION: usize = 1_000_000;
@@ -51,6 +51,8 @@ pub struct LocationRecord {
     pub kind: LocationKind,
     /// For a customer's location: the shelf life (days) it requires.
     pub min_shelf_life_days: Option<u32>,
+    /// The time zone of the site it belongs to (UTC when none is set).
+    pub zone: SiteZone,
 }
 
 /// A lot as stored.
@@ -272,6 +274,8 @@ pub enum Effect {
         path: LocationPath,
         /// Kind.
         kind: LocationKind,
+        /// Its site's time zone, when the site sets one.
+        zone: Option<SiteZone>,
     },
     /// Insert a partner; its location is created by an earlier effect.
     CreatePartner {
@@ -296,6 +300,14 @@ pub enum Effect {
         details: LotDetails,
         /// First status.
         status: LotStatus,
+    },
+    /// Record dates a lot did not have yet (the transaction that states
+    /// them is their history); dates it has are never changed.
+    FillLotDetails {
+        /// Lot.
+        lot_id: i64,
+        /// The lot's details with the new dates filled in.
+        details: LotDetails,
     },
     /// Change a lot's current status (the transaction is the history).
     SetLotStatus {
@@ -426,7 +438,7 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
     let mut p = Planner {
         view,
         req,
-        today: crate::time::day(occurred_at),
+        occurred_at,
         plan: Plan {
             kind: req.command.kind(),
             effects: Vec::new(),
@@ -434,6 +446,7 @@ pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) ->
             overrides: Vec::new(),
             generated: Vec::new(),
         },
+        filled: HashMap::new(),
         new_lots: HashMap::new(),
         lot_count: 0,
         new_serials: HashSet::new(),
@@ -502,13 +515,25 @@ fn check_texts(req: &Request) -> PResult<()> {
 struct Planner<'a> {
     view: &'a mut dyn LedgerView,
     req: &'a Request,
-    today: Date,
+    occurred_at: Timestamp,
     plan: Plan,
+    filled: HashMap<i64, LotDetails>,
     new_lots: HashMap<(i64, LotCode), (usize, LotDetails)>,
     lot_count: usize,
     new_serials: HashSet<(i64, Serial)>,
     serial_count: usize,
     overridden: HashSet<i64>,
+}
+
+/// Without an expiry, a lot takes the item's shelf life counted from its
+/// production day, or else from the day it arrives; a lot that has not
+/// arrived (`arrival` is `None`) and names no production day has none yet.
+fn default_expiry(item: &ItemRecord, details: &mut LotDetails, arrival: Option<Date>) {
+    if details.expires_on.is_some() {
+        return;
+    }
+    let (Some(days), Some(base)) = (item.spec.shelf_life_days, details.produced_on.or(arrival)) else { return };
+    details.expires_on = crate::time::add_days(base, i64::from(days));
 }
 
 /// Stock of a held, recalled or rejected lot may go only where it cannot
@@ -546,11 +571,13 @@ fn check_blocked(lot: &LotRecord, to: &LocationRecord, field: &str) -> PResult<(
 enum Leaving {
     /// No lot checks (transfers, scrap, adjustments).
     Plain,
-    /// A shipment: released and unexpired lots only, with the customer's
-    /// required shelf life unless overridden.
-    Shipment { allow_expired: bool, allow_short: bool, min_days: Option<u32> },
-    /// Consumption by production: released lots only.
-    Consumption,
+    /// A shipment on `day` (the shipping site's calendar): released and
+    /// unexpired lots only, with the shelf life the customer and the item
+    /// require unless overridden.
+    Shipment { allow_expired: bool, allow_short: bool, min_days: Option<u32>, day: Date },
+    /// Consumption by production on `day`: released lots only, and none
+    /// past a hard expiry.
+    Consumption { day: Date },
     /// A return: no more than the customer holds.
     Return,
 }
@@ -600,7 +627,7 @@ impl Planner<'_> {
         let req = self.req;
         match &req.command {
             Command::DefineItem(spec) => self.define_item(spec),
-            Command::DefineLocation { path, kind } => self.define_location(path, *kind),
+            Command::DefineLocation { path, kind, time_zone } => self.define_location(path, *kind, time_zone.as_ref()),
             Command::DefinePartner { code, name, kind, min_shelf_life_days } => {
                 self.define_partner(code, name, *kind, *min_shelf_life_days)
             }
@@ -648,6 +675,7 @@ impl Planner<'_> {
                     allow_expired: *allow_expired,
                     allow_short: *allow_short_shelf_life,
                     min_days: to.min_shelf_life_days,
+                    day: from.zone.day(self.occurred_at),
                 };
                 self.lines(lines, &from, &to, leaving)
             }
@@ -800,12 +828,13 @@ impl Planner<'_> {
             return err(Rule::InvalidValue, "output", "a production run makes at least one output");
         }
         let before = self.plan.effects.len();
+        let day = at.zone.day(self.occurred_at);
         for (i, line) in consume.iter().enumerate() {
-            self.line(line, &format!("consume[{i}]"), &at, &production, Leaving::Consumption)?;
+            self.line(line, &format!("consume[{i}]"), &at, &production, Leaving::Consumption { day })?;
         }
         let earliest_input = self.earliest_expiry(before);
         for (i, line) in output.iter().enumerate() {
-            let line = ReceiveLine { details: self.output_details(line, earliest_input)?, ..line.clone() };
+            let line = ReceiveLine { details: self.output_details(line, earliest_input, day)?, ..line.clone() };
             self.receive_line(&line, &production, &at, &format!("output[{i}]"))?;
         }
         Ok(())
@@ -824,18 +853,20 @@ impl Planner<'_> {
             .min()
     }
 
-    /// A new output lot's details: made today unless told otherwise, and,
-    /// without an explicit expiry, expiring at the earlier of its shelf
-    /// life and its inputs' earliest expiry, so reworked stock never
-    /// outlives what it was made from. A lot that exists keeps its own.
-    fn output_details(&mut self, line: &ReceiveLine, earliest_input: Option<Date>) -> PResult<LotDetails> {
+    /// A new output lot's details: made on `day` unless told otherwise,
+    /// and, without an explicit expiry, expiring at the earlier of its
+    /// shelf life and its inputs' earliest expiry (unless the item resets
+    /// the clock), so reworked stock never outlives what it was made from.
+    /// A lot that exists keeps its own.
+    fn output_details(&mut self, line: &ReceiveLine, earliest_input: Option<Date>, day: Date) -> PResult<LotDetails> {
         let Some(code) = &line.lot else { return Ok(line.details.clone()) };
         let Some(item) = self.view.item(&line.sku)? else { return Ok(line.details.clone()) };
         if self.new_lots.contains_key(&(item.id, code.clone())) || self.view.lot(item.id, code)?.is_some() {
             return Ok(line.details.clone());
         }
         let mut details = line.details.clone();
-        let made = *details.produced_on.get_or_insert(self.today);
+        let made = *details.produced_on.get_or_insert(day);
+        let earliest_input = earliest_input.filter(|_| item.spec.output_expiry == OutputExpiry::EarliestInput);
         if details.expires_on.is_none() {
             let by_shelf_life = item.spec.shelf_life_days.and_then(|days| crate::time::add_days(made, i64::from(days)));
             details.expires_on = match (by_shelf_life, earliest_input) {
@@ -912,7 +943,7 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn define_location(&mut self, path: &LocationPath, kind: LocationKind) -> PResult<()> {
+    fn define_location(&mut self, path: &LocationPath, kind: LocationKind, zone: Option<&SiteZone>) -> PResult<()> {
         if self.view.location(path)?.is_some() {
             return err(Rule::AlreadyExists, "path", format!("location {path} already exists"));
         }
@@ -925,14 +956,37 @@ impl Planner<'_> {
                 format!("{path} is a partner's code; a location path may not repeat it"),
             );
         }
-        self.create_lineage(path, kind)
+        if zone.is_some() && !kind.is_internal() {
+            return err(
+                Rule::InvalidValue,
+                "time_zone",
+                format!("a time zone belongs to a site that holds stock, not to a {} location", kind.as_str()),
+            );
+        }
+        self.create_lineage(path, kind, zone)
     }
 
     /// Creates `path` and any missing ancestors with the same kind; an
-    /// existing ancestor of another kind is refused.
-    fn create_lineage(&mut self, path: &LocationPath, kind: LocationKind) -> PResult<()> {
+    /// existing ancestor of another kind is refused. New locations take
+    /// the time zone of the site (the root) they belong to; a site keeps
+    /// one zone.
+    fn create_lineage(&mut self, path: &LocationPath, kind: LocationKind, zone: Option<&SiteZone>) -> PResult<()> {
+        let mut zone = zone.cloned();
         for p in path.lineage() {
-            match self.view.location(&p)? {
+            let existing = self.view.location(&p)?;
+            if let Some(l) = &existing {
+                match &zone {
+                    Some(z) if *z != l.zone => {
+                        return err(
+                            Rule::InvalidValue,
+                            "time_zone",
+                            format!("site {} keeps time zone {}; its locations cannot use {z}", l.path, l.zone),
+                        );
+                    }
+                    _ => zone = Some(l.zone.clone()).filter(|z| *z != SiteZone::utc()),
+                }
+            }
+            match existing {
                 Some(l) if l.kind != kind => {
                     return err(
                         Rule::WrongLocationKind,
@@ -946,7 +1000,7 @@ impl Planner<'_> {
                     );
                 }
                 Some(_) => {}
-                None => self.plan.effects.push(Effect::CreateLocation { path: p, kind }),
+                None => self.plan.effects.push(Effect::CreateLocation { path: p, kind, zone: zone.clone() }),
             }
         }
         Ok(())
@@ -997,7 +1051,7 @@ impl Planner<'_> {
         if self.view.location(&path)?.is_some() {
             return err(Rule::AlreadyExists, "code", format!("location {path} already exists"));
         }
-        self.create_lineage(&path, kind)?;
+        self.create_lineage(&path, kind, None)?;
         self.plan.effects.push(Effect::CreatePartner {
             code: code.clone(),
             name: name.to_owned(),
@@ -1022,7 +1076,7 @@ impl Planner<'_> {
         if self.view.lot(item.id, code)?.is_some() {
             return err(Rule::AlreadyExists, "lot", format!("lot {code} of {sku} already exists"));
         }
-        self.lot_ref(&item, code, details, status, "details")?;
+        self.lot_ref(&item, code, details, status, "details", None)?;
         Ok(())
     }
 
@@ -1076,7 +1130,10 @@ impl Planner<'_> {
     }
 
     /// An existing lot (its details must not contradict `details`) or a new
-    /// one created by this plan.
+    /// one created by this plan. `arrival` is the day stock of it arrives
+    /// on the receiving site's calendar (`None` for a lot defined before
+    /// it arrives): a lot without an expiry takes one from the item's
+    /// shelf life counted from its production day, else from its arrival.
     fn lot_ref(
         &mut self,
         item: &ItemRecord,
@@ -1084,15 +1141,10 @@ impl Planner<'_> {
         details: &LotDetails,
         status: Option<LotStatus>,
         field: &str,
+        arrival: Option<Date>,
     ) -> PResult<LotRef> {
         if let Some(lot) = self.view.lot(item.id, code)? {
-            if let Some((name, stored, given)) = details.conflict_with(&lot.details) {
-                return err(
-                    Rule::LotConflict,
-                    format!("{field}.{name}"),
-                    format!("lot {code} of {} records {name} {stored}; this request says {given}", item.spec.sku),
-                );
-            }
+            self.known_lot(item, &lot, details, field, arrival)?;
             if let Some(s) = status.filter(|s| *s != lot.status) {
                 return err(
                     Rule::LotConflict,
@@ -1114,12 +1166,7 @@ impl Planner<'_> {
         }
         details.check().map_err(|e| DomainError::invalid(field, e))?;
         let mut details = details.clone();
-        if details.expires_on.is_none()
-            && let Some(days) = item.spec.shelf_life_days
-        {
-            let base = details.produced_on.unwrap_or(self.today);
-            details.expires_on = crate::time::add_days(base, i64::from(days));
-        }
+        default_expiry(item, &mut details, arrival);
         let idx = self.lot_count;
         // A batch holds far fewer lots than usize counts.
         self.lot_count = idx.saturating_add(1);
@@ -1131,6 +1178,36 @@ impl Planner<'_> {
             status: status.unwrap_or(LotStatus::Released),
         });
         Ok(LotRef::New(idx, code.clone()))
+    }
+
+    /// Checks what a request says about a stored lot. What the lot records
+    /// may not be contradicted; what it does not record yet (a lot defined
+    /// before it arrived, a supplier lot code learned later) is filled in,
+    /// once, by the transaction that states it.
+    fn known_lot(
+        &mut self,
+        item: &ItemRecord,
+        lot: &LotRecord,
+        details: &LotDetails,
+        field: &str,
+        arrival: Option<Date>,
+    ) -> PResult<()> {
+        let stored = self.filled.get(&lot.id).unwrap_or(&lot.details).clone();
+        if let Some((name, was, given)) = details.conflict_with(&stored.with_unknown_from(details)) {
+            return err(
+                Rule::LotConflict,
+                format!("{field}.{name}"),
+                format!("lot {} of {} records {name} {was}; this request says {given}", lot.code, item.spec.sku),
+            );
+        }
+        let mut next = stored.with_unknown_from(details);
+        next.check().map_err(|e| DomainError::invalid(field, e))?;
+        default_expiry(item, &mut next, arrival);
+        if next != stored {
+            self.filled.insert(lot.id, next.clone());
+            self.plan.effects.push(Effect::FillLotDetails { lot_id: lot.id, details: next });
+        }
+        Ok(())
     }
 
     fn existing_lot(&mut self, item: &ItemRecord, code: &LotCode, field: &str) -> PResult<Arc<LotRecord>> {
@@ -1253,7 +1330,9 @@ impl Planner<'_> {
         self.check_lot_presence(&item, line.lot.as_ref(), false, field)?;
         let lot = match &line.lot {
             Some(code) => {
-                let lot = self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"))?;
+                let arrival = Some(to.zone.day(self.occurred_at));
+                let lot =
+                    self.lot_ref(&item, code, &line.details, line.status, &format!("{field}.details"), arrival)?;
                 if let LotRef::Existing(l) = &lot {
                     self.check_supplier(&item, l, from, field)?;
                 }
@@ -1300,7 +1379,7 @@ impl Planner<'_> {
                 let shared: Arc<str> = f.as_str().into();
                 let mut made = 0_u32;
                 while made < *n {
-                    let text = pattern.render(counter, self.today);
+                    let text = pattern.render(counter, to.zone.day(self.occurred_at));
                     counter = counter.checked_add(1).ok_or_else(|| {
                         DomainError::at(Rule::InvalidValue, f.clone(), "the item's serial counter is used up")
                     })?;
@@ -1412,7 +1491,7 @@ impl Planner<'_> {
                     None => None,
                 };
                 if let Some(l) = &lot {
-                    self.check_leaving(l, leaving, At { base: field, index: None })?;
+                    self.check_leaving(&item, l, leaving, At { base: field, index: None })?;
                 }
                 if leaving == Leaving::Return {
                     let held = self.view.balance(BalanceKey {
@@ -1453,9 +1532,9 @@ impl Planner<'_> {
                     }
                     let (sref, lot) = self.serial_at(&item, s, line.lot.as_ref(), from, f)?;
                     if let Some(l) = &lot {
-                        self.check_leaving(l, leaving, f)?;
+                        self.check_leaving(&item, l, leaving, f)?;
                     }
-                    let outgoing = matches!(leaving, Leaving::Shipment { .. } | Leaving::Consumption);
+                    let outgoing = matches!(leaving, Leaving::Shipment { .. } | Leaving::Consumption { .. });
                     if let (true, SerialRef::Existing(id, _)) = (outgoing, &sref) {
                         self.check_components(&item, *id, s, f)?;
                     }
@@ -1574,8 +1653,8 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn check_leaving(&mut self, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {
-        let outgoing = matches!(leaving, Leaving::Consumption | Leaving::Shipment { .. });
+    fn check_leaving(&mut self, item: &ItemRecord, lot: &LotRecord, leaving: Leaving, field: At<'_>) -> PResult<()> {
+        let outgoing = matches!(leaving, Leaving::Consumption { .. } | Leaving::Shipment { .. });
         if outgoing && lot.status == LotStatus::Recalled {
             return err(
                 Rule::LotRecalled,
@@ -1583,14 +1662,27 @@ impl Planner<'_> {
                 format!("lot {} is under recall; it can neither ship nor go into production", lot.code),
             );
         }
-        if leaving == Leaving::Consumption && lot.status != LotStatus::Released {
-            return err(
-                Rule::LotNotReleased,
-                field.to_string(),
-                format!("lot {} is {}; only released lots go into production", lot.code, lot.status.as_str()),
-            );
+        let hard = item.spec.date_rule == DateRule::HardExpiry;
+        if let Leaving::Consumption { day } = leaving {
+            if lot.status != LotStatus::Released {
+                return err(
+                    Rule::LotNotReleased,
+                    field.to_string(),
+                    format!("lot {} is {}; only released lots go into production", lot.code, lot.status.as_str()),
+                );
+            }
+            if let Some(by) = lot.details.ship_by().filter(|by| hard && *by < day) {
+                return err(
+                    Rule::LotExpired,
+                    field.to_string(),
+                    format!(
+                        "lot {} expired on {by}; {} has a hard expiry, so it cannot go into production",
+                        lot.code, item.spec.sku
+                    ),
+                );
+            }
         }
-        let Leaving::Shipment { allow_expired, allow_short, min_days } = leaving else {
+        let Leaving::Shipment { allow_expired, allow_short, min_days, day } = leaving else {
             return Ok(());
         };
         if lot.status != LotStatus::Released {
@@ -1600,49 +1692,78 @@ impl Planner<'_> {
                 format!("lot {} is {}; only released lots ship", lot.code, lot.status.as_str()),
             );
         }
-        if let (Some(min), Some(by)) = (min_days, lot.details.ship_by())
-            && by >= self.today
-        {
-            let left = self.today.until(by).map_or(i32::MAX, |span| span.get_days());
-            if left < i32::try_from(min).unwrap_or(i32::MAX) {
-                if !allow_short {
-                    return err(
-                        Rule::ShelfLifeTooShort,
-                        field.to_string(),
-                        format!(
-                            "lot {} has {left} days left (until {by}); this customer requires {min}; ship it only with allow_short_shelf_life and a reason",
-                            lot.code
-                        ),
-                    );
-                }
-                if self.overridden.insert(lot.id) {
-                    let reason = self.reason("allow_short_shelf_life")?.to_owned();
-                    self.plan.overrides.push(Override {
-                        rule: Rule::ShelfLifeTooShort.code().into(),
-                        subject: format!("lot {} with {left} days left, customer requires {min}", lot.code),
-                        reason,
-                    });
-                }
-            }
+        let Some(by) = lot.details.ship_by() else { return Ok(()) };
+        if by < day {
+            return self.ship_expired(item, lot, by, allow_expired, field);
         }
-        if let Some(by) = lot.details.ship_by()
-            && by < self.today
-        {
-            if !allow_expired {
-                return err(
-                    Rule::LotExpired,
-                    field.to_string(),
-                    format!("lot {} expired on {by}; ship it only with allow_expired and a reason", lot.code),
-                );
-            }
-            if self.overridden.insert(lot.id) {
-                let reason = self.reason("allow_expired")?.to_owned();
-                self.plan.overrides.push(Override {
-                    rule: Rule::LotExpired.code().into(),
-                    subject: format!("lot {} expired on {by}", lot.code),
-                    reason,
-                });
-            }
+        let required = match (min_days, item.spec.min_remaining_days) {
+            (Some(c), Some(i)) => Some(c.max(i)),
+            (c, i) => c.or(i),
+        };
+        let Some(min) = required else { return Ok(()) };
+        let left = day.until(by).map_or(i32::MAX, |span| span.get_days());
+        if left >= i32::try_from(min).unwrap_or(i32::MAX) {
+            return Ok(());
+        }
+        let who = if min_days == Some(min) { "this customer requires" } else { "the item requires" };
+        if !allow_short {
+            return err(
+                Rule::ShelfLifeTooShort,
+                field.to_string(),
+                format!(
+                    "lot {} has {left} days left (until {by}); {who} {min}; ship it only with allow_short_shelf_life and a reason",
+                    lot.code
+                ),
+            );
+        }
+        if self.overridden.insert(lot.id) {
+            let reason = self.reason("allow_short_shelf_life")?.to_owned();
+            self.plan.overrides.push(Override {
+                rule: Rule::ShelfLifeTooShort.code().into(),
+                subject: format!("lot {} with {left} days left, {who} {min}", lot.code),
+                reason,
+            });
+        }
+        Ok(())
+    }
+
+    /// A lot past its date ships only if the item's date is a best-before
+    /// and the shipment overrides it with a reason; a hard expiry is final.
+    fn ship_expired(
+        &mut self,
+        item: &ItemRecord,
+        lot: &LotRecord,
+        by: Date,
+        allow_expired: bool,
+        field: At<'_>,
+    ) -> PResult<()> {
+        if item.spec.date_rule == DateRule::HardExpiry {
+            return err(
+                Rule::LotExpired,
+                field.to_string(),
+                format!(
+                    "lot {} expired on {by}; {} has a hard expiry, so it never ships: scrap it or return it to the supplier",
+                    lot.code, item.spec.sku
+                ),
+            );
+        }
+        if !allow_expired {
+            return err(
+                Rule::LotExpired,
+                field.to_string(),
+                format!(
+                    "lot {} expired on {by} (a best-before date); ship it only with allow_expired and a reason",
+                    lot.code
+                ),
+            );
+        }
+        if self.overridden.insert(lot.id) {
+            let reason = self.reason("allow_expired")?.to_owned();
+            self.plan.overrides.push(Override {
+                rule: Rule::LotExpired.code().into(),
+                subject: format!("lot {} expired on {by}", lot.code),
+                reason,
+            });
         }
         Ok(())
     }

@@ -54,10 +54,97 @@ pub fn from_micros(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or(if us < 0 { Timestamp::MIN } else { Timestamp::MAX })
 }
 
-/// The calendar day (UTC) of an instant: the day every date in tracelot
-/// (expiry, ship date, warranty) is counted in.
+/// The calendar day (UTC) of an instant: the day of places that keep no
+/// time zone (partners, virtual locations) and of sites that set none.
 pub fn day(t: Timestamp) -> jiff::civil::Date {
     t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+/// A site's time zone, by its IANA name (`Australia/Sydney`). Expiry,
+/// best-before and every day-based rule count days on the site's own
+/// calendar: a lot that expired on the 28th must not ship at 01:00 on the
+/// 29th local time because it is still the 28th in UTC. The zone database
+/// is built into the binary, so a name means the same on every machine.
+#[derive(Debug, Clone)]
+pub struct SiteZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+impl SiteZone {
+    /// Coordinated Universal Time: the zone of a site that names none.
+    pub fn utc() -> Self {
+        SiteZone { name: "UTC".into(), zone: jiff::tz::TimeZone::UTC }
+    }
+
+    /// Looks an IANA zone name up in the built-in database.
+    pub fn parse(name: &str) -> Result<Self, crate::error::ValueError> {
+        let zone = jiff::tz::db().get(name).map_err(|_| {
+            crate::error::ValueError::new(
+                "time_zone",
+                format!("{name:?} is not an IANA time zone name such as Europe/Berlin or Australia/Sydney"),
+            )
+        })?;
+        Ok(SiteZone { name: name.to_owned(), zone })
+    }
+
+    /// The name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The calendar day at the site at instant `t`.
+    pub fn day(&self, t: Timestamp) -> jiff::civil::Date {
+        t.to_zoned_datetime(self.zone.clone()).date()
+    }
+
+    /// The last microsecond of `date` at the site: what "as of a date" means.
+    pub fn end_of_day(&self, date: jiff::civil::Date) -> Result<Timestamp, crate::error::ValueError> {
+        date.tomorrow()
+            .and_then(|d| d.to_zoned_datetime(self.zone.clone()))
+            .and_then(|z| z.timestamp().checked_sub(jiff::SignedDuration::from_micros(1)))
+            .map_err(|e| crate::error::ValueError::new("date", format!("{date} has no end in {}: {e}", self.name)))
+    }
+}
+
+impl std::str::FromStr for SiteZone {
+    type Err = crate::error::ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SiteZone::parse(s)
+    }
+}
+
+impl PartialEq for SiteZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for SiteZone {}
+
+impl Default for SiteZone {
+    fn default() -> Self {
+        SiteZone::utc()
+    }
+}
+
+impl std::fmt::Display for SiteZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl serde::Serialize for SiteZone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SiteZone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        SiteZone::parse(&name).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Today (UTC), for expiry checks and GS1's century rule.
@@ -102,5 +189,16 @@ mod tests {
         }
         assert!(add_days(date(2026, 1, 1), i64::from(MAX_DAYS)).is_some());
         assert!(add_months(date(2026, 1, 1), i64::from(MAX_MONTHS)).is_some());
+    }
+
+    #[test]
+    fn a_site_counts_days_on_its_own_calendar() {
+        let sydney = SiteZone::parse("Australia/Sydney").unwrap();
+        // 14:00 UTC on the 28th is 01:00 on the 29th in Sydney (UTC+11 in summer).
+        let t: Timestamp = "2026-11-28T14:00:00Z".parse().unwrap();
+        assert_eq!(day(t), date(2026, 11, 28));
+        assert_eq!(sydney.day(t), date(2026, 11, 29));
+        assert_eq!(sydney.end_of_day(date(2026, 11, 28)).unwrap().to_string(), "2026-11-28T12:59:59.999999Z");
+        assert_eq!(SiteZone::parse("Mars/Olympus").unwrap_err().rule, "time_zone");
     }
 }

@@ -72,12 +72,19 @@ pub fn fefo(
     let item = store.item(sku)?.ok_or_else(|| refused("sku", format!("unknown item {sku}")))?;
     let scale = item.spec.scale;
     let requested = qty.to_qty(scale).map_err(|e| DomainError::invalid("qty", e))?.units();
-    let min_days = match customer {
+    let customer_days = match customer {
         Some(code) => {
             let p = store.partners(&Window::all())?.into_iter().find(|p| p.code == code.as_str());
             p.ok_or_else(|| refused("customer", format!("unknown customer {code}")))?.min_shelf_life_days
         }
         None => None,
+    };
+    // The same requirement as the shipping rule: the stricter of the
+    // customer's and the item's.
+    let (min_days, who) = match (customer_days, item.spec.min_remaining_days) {
+        (Some(c), Some(i)) if i > c => (Some(i), "the item requires"),
+        (Some(c), _) => (Some(c), "the customer requires"),
+        (None, i) => (i, "the item requires"),
     };
     let rows =
         store.stock(&StockQuery { sku: Some(sku.clone()), location: Some(from.clone()), ..Default::default() })?;
@@ -98,7 +105,7 @@ pub fn fefo(
         } else {
             match (min_days, ship_by) {
                 (Some(min), Some(by)) if (by - today).get_days() < i32::try_from(min).unwrap_or(i32::MAX) => {
-                    Some(format!("{} days left, the customer requires {min}", (by - today).get_days()))
+                    Some(format!("{} days left, {who} {min}", (by - today).get_days()))
                 }
                 _ => None,
             }

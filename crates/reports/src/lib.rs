@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod checkpoints;
+pub mod days;
 pub mod fefo;
 pub mod labels;
 pub mod recall;

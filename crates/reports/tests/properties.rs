@@ -53,8 +53,15 @@ fn run(ops: Vec<Op>) {
     };
     let at = PlaceRef::from(v(LocationPath::parse("PLANT")));
     let skus: Vec<Sku> = ["RAW", "MID", "FIN", "PACK"].iter().map(|s| v(Sku::parse(s))).collect();
-    post(Command::DefineLocation { path: v(LocationPath::parse("PLANT")), kind: LocationKind::Internal }, None)
-        .expect("location");
+    post(
+        Command::DefineLocation {
+            path: v(LocationPath::parse("PLANT")),
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
+        None,
+    )
+    .expect("location");
     post(
         Command::DefinePartner {
             code: v(PartnerCode::parse("C1")),

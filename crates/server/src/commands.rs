@@ -64,6 +64,8 @@ pub const KINDS: [&str; 15] = [
 struct DefineLocation {
     path: LocationPath,
     kind: LocationKind,
+    #[serde(default)]
+    time_zone: Option<tracelot_core::time::SiteZone>,
 }
 
 #[derive(Deserialize)]
@@ -186,7 +188,7 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
         "define_item" => Command::DefineItem(from_value::<ItemSpec>(prefix, v)?),
         "define_location" => {
             let b: DefineLocation = from_value(prefix, v)?;
-            Command::DefineLocation { path: b.path, kind: b.kind }
+            Command::DefineLocation { path: b.path, kind: b.kind, time_zone: b.time_zone }
         }
         "define_partner" => {
             let b: DefinePartner = from_value(prefix, v)?;

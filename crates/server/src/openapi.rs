@@ -206,9 +206,18 @@ fn schemas() -> Value {
             "shelf_life_days": { "type": "integer", "minimum": 0 },
             "warranty_months": { "type": "integer", "minimum": 0 },
             "serial_kind": { "enum": ["free", "vin"] },
-            "serial_pattern": text("Generated serials, e.g. `SN{yyyy}{seq:6}`.")
+            "serial_pattern": text("Generated serials, e.g. `SN{yyyy}{seq:6}`."),
+            "date_rule": { "enum": ["best_before", "hard_expiry"], "default": "best_before",
+                "description": "A best-before lot ships past its date only with `allow_expired` and a reason; a hard expiry never ships nor goes into production." },
+            "min_remaining_days": { "type": "integer", "minimum": 0,
+                "description": "Days of shelf life a lot must have left to ship to anyone; a customer may require more." },
+            "output_expiry": { "enum": ["earliest_input", "shelf_life"], "default": "earliest_input",
+                "description": "A produced lot's default expiry: the earlier of its shelf life and its inputs' earliest expiry, or its shelf life alone." }
         })),
-        "DefineLocation": posting(&["path", "kind"], json!({ "path": text("Slash-separated path."), "kind": refs("LocationKind") })),
+        "DefineLocation": posting(&["path", "kind"], json!({
+            "path": text("Slash-separated path."), "kind": refs("LocationKind"),
+            "time_zone": text("The site's IANA time zone (`Australia/Sydney`), set when the site is created and inherited by its locations; days (expiry, shelf life, bare dates) are counted on it. Default UTC.")
+        })),
         "DefinePartner": posting(&["code", "name", "kind"], json!({
             "code": text("Partner code."), "name": { "type": "string" }, "kind": { "enum": ["supplier", "customer"] },
             "min_shelf_life_days": { "type": "integer", "minimum": 0, "description": "For a customer: days of shelf life it requires." }

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
 use tracelot_core::{LocationPath, LotCode, Permission, Serial, Sku, ValueError};
@@ -89,26 +88,27 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
     caller.require(Permission::Read)?;
     let p: StockParams = body::query(q.as_deref())?;
     let limit = paging::limit(p.limit.as_deref())?;
-    let as_of = p
-        .as_of
-        .as_deref()
-        .map(|s| {
-            s.parse::<Timestamp>().map_err(|e| {
-                Problem::bad_request("invalid_parameter", format!("as_of must be an RFC 3339 instant: {e}")).at("as_of")
-            })
-        })
-        .transpose()?;
-    let query = StockQuery {
+    let mut query = StockQuery {
         sku: opt("sku", p.sku.as_ref(), Sku::parse)?,
         lot: opt("lot", p.lot.as_ref(), LotCode::parse)?,
         serial: opt("serial", p.serial.as_ref(), Serial::parse)?,
         location: opt("location", p.location.as_ref(), LocationPath::parse)?,
-        as_of,
+        as_of: None,
         include_virtual: p.include_virtual.unwrap_or(false),
         after: p.cursor.as_deref().map(paging::decode::<StockKey>).transpose()?,
         // One more than the page, to know whether another follows.
         limit: paging::one_more(limit),
     };
+    if let Some(text) = p.as_of {
+        if text.parse::<jiff::Timestamp>().is_err() && text.parse::<Date>().is_err() {
+            let msg = format!("as_of must be an RFC 3339 instant or a date (YYYY-MM-DD), not {text:?}");
+            return Err(Problem::bad_request("invalid_parameter", msg).at("as_of"));
+        }
+        let store = app.store.clone();
+        let location = query.location.clone();
+        let at = blocking(move || tracelot_reports::days::instant(store.as_ref(), &text, "as_of", location.as_ref()));
+        query.as_of = Some(at.await?);
+    }
     let rows = read(&app, move |s| s.stock(&query)).await?;
     Ok(Json(paging::first(rows, limit, tracelot_store::StockRow::key)).into_response())
 }
@@ -189,7 +189,8 @@ pub async fn expiring(State(app): State<App>, caller: Caller, RawQuery(q): RawQu
     caller.require(Permission::Read)?;
     let p: ExpiringParams = body::query(q.as_deref())?;
     let limit = paging::limit(p.limit.as_deref())?;
-    let today = tracelot_core::time::today();
+    let store = app.store.clone();
+    let today = blocking(move || tracelot_reports::days::today(store.as_ref(), None)).await?;
     let until = match (p.until.as_deref(), p.within_days.as_deref()) {
         (Some(_), Some(_)) => {
             return Err(Problem::bad_request("invalid_parameter", "give until or within_days, not both").at("until"));

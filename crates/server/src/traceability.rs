@@ -206,10 +206,12 @@ pub async fn fefo(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery)
     let from = required("from", param("from", p.from.as_deref(), LocationPath::parse)?)?;
     let qty = required("qty", param("qty", p.qty.as_deref(), Amount::parse)?)?;
     let customer = param("customer", p.customer.as_deref(), PartnerCode::parse)?;
-    let today = tracelot_core::time::today();
     let store = app.store.clone();
-    let s =
-        blocking(move || tracelot_reports::fefo(store.as_ref(), &sku, &from, &qty, customer.as_ref(), today)).await?;
+    let s = blocking(move || {
+        let today = tracelot_reports::days::today(store.as_ref(), Some(&from))?;
+        tracelot_reports::fefo(store.as_ref(), &sku, &from, &qty, customer.as_ref(), today)
+    })
+    .await?;
     Ok(Json(s).into_response())
 }
 

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_status_guards.sql"),
     include_str!("../migrations/0004_stock_pages.sql"),
     include_str!("../migrations/0005_transit_is_stock.sql"),
+    include_str!("../migrations/0006_site_time_and_date_rules.sql"),
 ];
 
 /// The advisory lock every ledger writer holds for its whole database

@@ -21,7 +21,7 @@ mod writer;
 
 use std::thread::JoinHandle;
 
-use tracelot_core::time::ClockPolicy;
+use tracelot_core::time::{ClockPolicy, SiteZone};
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
@@ -169,6 +169,11 @@ impl Store for PgStore {
     fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError> {
         let w = w.clone();
         self.read(move |c| queries::locations(c, &w))
+    }
+
+    fn site_zones(&self, location: Option<&LocationPath>) -> Result<Vec<SiteZone>, StoreError> {
+        let location = location.cloned();
+        self.read(move |c| queries::site_zones(c, location.as_ref()))
     }
 
     fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError> {

@@ -1,8 +1,8 @@
 //! Read queries, each on a pooled connection of its own.
 
 use postgres::types::ToSql;
-use tracelot_core::time::to_micros;
-use tracelot_core::{LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
+use tracelot_core::time::{SiteZone, to_micros};
+use tracelot_core::{LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
@@ -43,12 +43,27 @@ pub(crate) fn item_by_gtin(c: &mut Conn, gtin: &Gtin) -> Result<Option<ItemRow>>
 
 pub(crate) fn locations(c: &mut Conn, w: &Window<String>) -> Result<Vec<LocationRow>> {
     c.query(
-        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id
+        "SELECT l.path, l.kind, p.code, coalesce(l.time_zone, 'UTC') FROM locations l
+         LEFT JOIN partners p ON p.location_id = l.id
          WHERE l.path COLLATE \"C\" > $1 ORDER BY l.path COLLATE \"C\" LIMIT $2",
         &[&after(w), &w.sql_limit()],
     )?
     .iter()
-    .map(|r| Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.try_get(2)? }))
+    .map(|r| {
+        Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.try_get(2)?, time_zone: parsed(r, 3)? })
+    })
+    .collect()
+}
+
+/// Distinct site zones of stock-holding locations (all, or `location`'s).
+pub(crate) fn site_zones(c: &mut Conn, location: Option<&LocationPath>) -> Result<Vec<SiteZone>> {
+    c.query(
+        "SELECT DISTINCT coalesce(time_zone, 'UTC') FROM locations
+         WHERE kind IN ('internal', 'quarantine', 'transit') AND ($1::text IS NULL OR path = $1)",
+        &[&location.map(LocationPath::as_str)],
+    )?
+    .iter()
+    .map(|r| parsed(r, 0))
     .collect()
 }
 
@@ -374,11 +389,13 @@ const SNAPSHOT: [(&str, &str); 9] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
-                serial_kind, serial_pattern, created_seq::text FROM items",
+                serial_kind, serial_pattern, created_seq::text, date_rule, min_remaining_days::text, output_expiry
+         FROM items",
     ),
     (
         "location",
-        "SELECT l.path, l.kind, p.path, l.created_seq::text FROM locations l LEFT JOIN locations p ON p.id = l.parent_id",
+        "SELECT l.path, l.kind, p.path, l.created_seq::text, l.time_zone FROM locations l
+         LEFT JOIN locations p ON p.id = l.parent_id",
     ),
     (
         "partner",

@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use postgres::Row;
 use tracelot_core::item::{ItemSpec, SerialKind, SerialPattern, Tracking};
 use tracelot_core::rules::{ItemRecord, LocationRecord, LotRecord};
+use tracelot_core::time::SiteZone;
 use tracelot_core::{LocationPath, LotCode, LotDetails, LotStatus, Scale, Serial, Sku, TxId};
 
 use crate::db::{Error, Result};
@@ -79,8 +80,8 @@ pub(crate) fn scale_at(r: &Row, idx: usize) -> Result<Scale> {
 }
 
 /// Columns read by [`item`].
-pub(crate) const ITEM_COLS: &str =
-    "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern";
+pub(crate) const ITEM_COLS: &str = "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern, \
+     date_rule, min_remaining_days, output_expiry";
 
 /// An item from [`ITEM_COLS`].
 pub(crate) fn item(r: &Row) -> Result<ItemRecord> {
@@ -99,13 +100,16 @@ pub(crate) fn item(r: &Row) -> Result<ItemRecord> {
             warranty_months: u32_opt(r, 8)?,
             serial_kind: parsed::<SerialKind>(r, 9)?,
             serial_pattern: pattern.map(|p| SerialPattern::parse(p).map_err(|e| bad(10, e))).transpose()?,
+            date_rule: parsed(r, 11)?,
+            min_remaining_days: u32_opt(r, 12)?,
+            output_expiry: parsed(r, 13)?,
         },
     })
 }
 
 /// Columns read by [`location`].
 pub(crate) const LOCATION_COLS: &str =
-    "id, path, kind, (SELECT p.min_shelf_life_days FROM partners p WHERE p.location_id = locations.id)";
+    "id, path, kind, (SELECT p.min_shelf_life_days FROM partners p WHERE p.location_id = locations.id), time_zone";
 
 /// A location from [`LOCATION_COLS`].
 pub(crate) fn location(r: &Row) -> Result<LocationRecord> {
@@ -114,6 +118,11 @@ pub(crate) fn location(r: &Row) -> Result<LocationRecord> {
         path: parsed::<LocationPath>(r, 1)?,
         kind: parsed(r, 2)?,
         min_shelf_life_days: u32_opt(r, 3)?,
+        zone: r
+            .try_get::<_, Option<&str>>(4)?
+            .map(|z| SiteZone::parse(z).map_err(|e| bad(4, e)))
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 

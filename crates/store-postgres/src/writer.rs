@@ -13,7 +13,7 @@ use tracelot_core::chain;
 use tracelot_core::command::{Command, ReceiveUnits, Units};
 use tracelot_core::rules::{Effect, LedgerView, LotRecord, MovementRecord, Plan, PlannedMove, SerialRef, TxRecord};
 use tracelot_core::time::ClockPolicy;
-use tracelot_core::{DomainError, LotCode, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
+use tracelot_core::{DomainError, LotCode, LotDetails, PlaceRef, Request, Rule, Serial, Sku, Transaction, TxId};
 use tracelot_store::writing::{self, Head, Job, Stamp, lot_id, serial_id};
 use tracelot_store::{Posted, SubmitError, WriterMetrics};
 
@@ -428,7 +428,8 @@ impl Writer {
                     self.conn
                         .execute(
                             "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
-                              serial_kind, serial_pattern, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry)
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                             &[
                                 &spec.sku.as_str(),
                                 &spec.name,
@@ -441,6 +442,9 @@ impl Writer {
                                 &spec.serial_kind.as_str(),
                                 &spec.serial_pattern.as_ref().map(|p| p.as_str()),
                                 &seq,
+                                &spec.date_rule.as_str(),
+                                &spec.min_remaining_days.map(i64::from),
+                                &spec.output_expiry.as_str(),
                             ],
                         )
                         .map_err(|e| {
@@ -453,15 +457,16 @@ impl Writer {
                             })
                         })?;
                 }
-                Effect::CreateLocation { path, kind } => {
+                Effect::CreateLocation { path, kind, zone } => {
                     let parent = match path.parent() {
                         Some(p) => self.view().location(&p).map_err(storage)?.map(|l| l.id),
                         None => None,
                     };
                     self.conn
                         .execute(
-                            "INSERT INTO locations (path, kind, parent_id, created_seq) VALUES ($1, $2, $3, $4)",
-                            &[&path.as_str(), &kind.as_str(), &parent, &seq],
+                            "INSERT INTO locations (path, kind, parent_id, created_seq, time_zone)
+                             VALUES ($1, $2, $3, $4, $5)",
+                            &[&path.as_str(), &kind.as_str(), &parent, &seq, &zone.as_ref().map(|z| z.name())],
                         )
                         .map_err(|e| {
                             refusal(e, || {
@@ -531,6 +536,7 @@ impl Writer {
                     }
                     self.pend.status_changes.push(*lot_id, seq, status.as_str());
                 }
+                Effect::FillLotDetails { lot_id, details } => self.fill_lot(*lot_id, details)?,
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let id = self.next_serial;
                     self.next_serial = id.saturating_add(1);
@@ -586,6 +592,45 @@ impl Writer {
 
     fn view(&mut self) -> WriteView<'_> {
         WriteView { conn: &mut self.conn, cache: &mut self.cache, pend: &self.pend }
+    }
+
+    /// Records a lot's newly known dates: in its pending row when this
+    /// batch created it, else in the stored row (whose trigger lets only
+    /// unknown dates be filled).
+    fn fill_lot(&mut self, lot_id: i64, details: &LotDetails) -> Result<(), SubmitError> {
+        let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
+        let rows = &mut self.pend.new_lot_rows;
+        match rows.id.iter().position(|id| *id == lot_id) {
+            Some(i) => {
+                let slots = [
+                    (rows.produced_on.get_mut(i), date(details.produced_on)),
+                    (rows.expires_on.get_mut(i), date(details.expires_on)),
+                    (rows.best_before.get_mut(i), date(details.best_before)),
+                    (rows.supplier_lot.get_mut(i), details.supplier_lot.clone()),
+                ];
+                for (slot, value) in slots {
+                    *slot.ok_or_else(|| storage("a pending lot row is incomplete"))? = value;
+                }
+            }
+            None => {
+                self.conn
+                    .execute(
+                        "UPDATE lots SET produced_on = $1, expires_on = $2, best_before = $3, supplier_lot = $4
+                         WHERE id = $5",
+                        &[
+                            &date(details.produced_on),
+                            &date(details.expires_on),
+                            &date(details.best_before),
+                            &details.supplier_lot,
+                            &lot_id,
+                        ],
+                    )
+                    .map_err(storage)?;
+            }
+        }
+        let lot = self.view().lot_by_id(lot_id).map_err(storage)?;
+        self.cache.keep_lot(LotRecord { details: details.clone(), ..(*lot).clone() });
+        Ok(())
     }
 
     /// Adds one ledger row and its two balance changes to the batch.

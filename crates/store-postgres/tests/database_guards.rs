@@ -49,7 +49,11 @@ fn setup() -> Option<TestDb> {
     let store = PgStore::init(db.url(), PgOptions::default()).expect("init");
     post(
         &store,
-        Command::DefineLocation { path: LocationPath::parse("WH").expect("path"), kind: LocationKind::Internal },
+        Command::DefineLocation {
+            path: LocationPath::parse("WH").expect("path"),
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
     );
     for (sku, tracking) in [("PLAIN", Tracking::None), ("SER", Tracking::Serial), ("LOTTED", Tracking::Lot)] {
         post(&store, Command::DefineItem(ItemSpec::new(Sku::parse(sku).expect("sku"), sku, tracking)));

@@ -80,8 +80,16 @@ fn run(store: &dyn Store, ids: &[TxId]) -> Vec<String> {
         user: user.clone(),
     };
     let setup = vec![
-        Command::DefineLocation { path: LocationPath::parse("A").expect("path"), kind: LocationKind::Internal },
-        Command::DefineLocation { path: LocationPath::parse("B").expect("path"), kind: LocationKind::Internal },
+        Command::DefineLocation {
+            path: LocationPath::parse("A").expect("path"),
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
+        Command::DefineLocation {
+            path: LocationPath::parse("B").expect("path"),
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
         Command::DefinePartner {
             code: PartnerCode::parse("C").expect("code"),
             name: "C".into(),

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_quarantine_assembly_shelf_life.sql"),
     include_str!("../migrations/0004_writer_only_columns.sql"),
     include_str!("../migrations/0005_transit_is_stock.sql"),
+    include_str!("../migrations/0006_site_time_and_date_rules.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
-use tracelot_core::time::ClockPolicy;
+use tracelot_core::time::{ClockPolicy, SiteZone};
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
@@ -214,6 +214,10 @@ impl Store for SqliteStore {
 
     fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError> {
         self.read(|c| queries::partners(c, w))
+    }
+
+    fn site_zones(&self, location: Option<&LocationPath>) -> Result<Vec<SiteZone>, StoreError> {
+        self.read(|c| queries::site_zones(c, location))
     }
 
     fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError> {

@@ -2,7 +2,7 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use tracelot_core::time::to_micros;
+use tracelot_core::time::{SiteZone, to_micros};
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
@@ -37,13 +37,27 @@ pub(crate) fn item_by_gtin(c: &Connection, gtin: &Gtin) -> rusqlite::Result<Opti
 
 pub(crate) fn locations(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<LocationRow>> {
     let mut stmt = c.prepare_cached(
-        "SELECT l.path, l.kind, p.code FROM locations l LEFT JOIN partners p ON p.location_id = l.id
+        "SELECT l.path, l.kind, p.code, l.time_zone FROM locations l LEFT JOIN partners p ON p.location_id = l.id
          WHERE l.path > ?1 ORDER BY l.path LIMIT ?2",
     )?;
     stmt.query_map(params![w.after.as_deref().unwrap_or(""), w.sql_limit()], |r| {
-        Ok(LocationRow { path: parsed(r, 0)?, kind: parsed(r, 1)?, partner: r.get(2)? })
+        Ok(LocationRow {
+            path: parsed(r, 0)?,
+            kind: parsed(r, 1)?,
+            partner: r.get(2)?,
+            time_zone: parsed_opt(r, 3)?.unwrap_or_default(),
+        })
     })?
     .collect()
+}
+
+/// Distinct site zones of stock-holding locations (all, or `location`'s).
+pub(crate) fn site_zones(c: &Connection, location: Option<&LocationPath>) -> rusqlite::Result<Vec<SiteZone>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT DISTINCT coalesce(time_zone, 'UTC') FROM locations
+         WHERE kind IN ('internal', 'quarantine', 'transit') AND (?1 IS NULL OR path = ?1)",
+    )?;
+    stmt.query_map(params![location.map(LocationPath::as_str)], |r| parsed(r, 0))?.collect()
 }
 
 pub(crate) fn partners(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<PartnerRow>> {
@@ -339,11 +353,12 @@ const SNAPSHOT: [(&str, &str); 9] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
-                CAST(warranty_months AS TEXT), serial_kind, serial_pattern, CAST(created_seq AS TEXT) FROM items",
+                CAST(warranty_months AS TEXT), serial_kind, serial_pattern, CAST(created_seq AS TEXT),
+                date_rule, CAST(min_remaining_days AS TEXT), output_expiry FROM items",
     ),
     (
         "location",
-        "SELECT l.path, l.kind, p.path, CAST(l.created_seq AS TEXT) FROM locations l
+        "SELECT l.path, l.kind, p.path, CAST(l.created_seq AS TEXT), l.time_zone FROM locations l
          LEFT JOIN locations p ON p.id = l.parent_id",
     ),
     (

@@ -9,6 +9,7 @@ use rusqlite::Row;
 use rusqlite::types::Type;
 use tracelot_core::item::{ItemSpec, SerialKind, SerialPattern, Tracking};
 use tracelot_core::rules::{ItemRecord, LocationRecord, LotRecord};
+use tracelot_core::time::SiteZone;
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotDetails, LotStatus, Scale, Serial, Sku, TxId};
 
 fn bad<E: std::error::Error + Send + Sync + 'static>(idx: usize, e: E) -> rusqlite::Error {
@@ -48,8 +49,8 @@ pub(crate) fn instant(r: &Row, idx: usize) -> rusqlite::Result<jiff::Timestamp> 
 }
 
 /// Columns read by [`item`].
-pub(crate) const ITEM_COLS: &str =
-    "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern";
+pub(crate) const ITEM_COLS: &str = "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern, \
+     date_rule, min_remaining_days, output_expiry";
 
 /// An item from [`ITEM_COLS`].
 pub(crate) fn item(r: &Row) -> rusqlite::Result<ItemRecord> {
@@ -68,6 +69,9 @@ pub(crate) fn item(r: &Row) -> rusqlite::Result<ItemRecord> {
             warranty_months: r.get(8)?,
             serial_kind: parsed::<SerialKind>(r, 9)?,
             serial_pattern: parsed_opt::<PatternText>(r, 10)?.map(|p| p.0),
+            date_rule: parsed(r, 11)?,
+            min_remaining_days: r.get(12)?,
+            output_expiry: parsed(r, 13)?,
         },
     })
 }
@@ -84,7 +88,7 @@ impl FromStr for PatternText {
 
 /// Columns read by [`location`].
 pub(crate) const LOCATION_COLS: &str =
-    "id, path, kind, (SELECT p.min_shelf_life_days FROM partners p WHERE p.location_id = locations.id)";
+    "id, path, kind, (SELECT p.min_shelf_life_days FROM partners p WHERE p.location_id = locations.id), time_zone";
 
 /// A location from [`LOCATION_COLS`].
 pub(crate) fn location(r: &Row) -> rusqlite::Result<LocationRecord> {
@@ -93,6 +97,7 @@ pub(crate) fn location(r: &Row) -> rusqlite::Result<LocationRecord> {
         path: parsed::<LocationPath>(r, 1)?,
         kind: parsed::<LocationKind>(r, 2)?,
         min_shelf_life_days: r.get(3)?,
+        zone: parsed_opt::<SiteZone>(r, 4)?.unwrap_or_default(),
     })
 }
 

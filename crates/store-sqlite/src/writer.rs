@@ -297,7 +297,8 @@ impl<'c> Writer<'c> {
                     self.conn
                         .prepare_cached(
                             "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
-                              serial_kind, serial_pattern, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry)
+                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                         )
                         .and_then(|mut s| {
                             s.execute(params![
@@ -311,12 +312,15 @@ impl<'c> Writer<'c> {
                                 spec.warranty_months,
                                 spec.serial_kind.as_str(),
                                 spec.serial_pattern.as_ref().map(|p| p.as_str()),
-                                seq
+                                seq,
+                                spec.date_rule.as_str(),
+                                spec.min_remaining_days,
+                                spec.output_expiry.as_str(),
                             ])
                         })
                         .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "sku", format!("item {} or its GTIN already exists", spec.sku))))?;
                 }
-                Effect::CreateLocation { path, kind } => {
+                Effect::CreateLocation { path, kind, zone } => {
                     let parent = match path.parent() {
                         Some(p) => WriteView { conn: self.conn, cache: &mut self.cache }
                             .location(&p)
@@ -326,9 +330,11 @@ impl<'c> Writer<'c> {
                     };
                     self.conn
                         .prepare_cached(
-                            "INSERT INTO locations (path, kind, parent_id, created_seq) VALUES (?1, ?2, ?3, ?4)",
+                            "INSERT INTO locations (path, kind, parent_id, created_seq, time_zone) VALUES (?1, ?2, ?3, ?4, ?5)",
                         )
-                        .and_then(|mut s| s.execute(params![path.as_str(), kind.as_str(), parent, seq]))
+                        .and_then(|mut s| {
+                            s.execute(params![path.as_str(), kind.as_str(), parent, seq, zone.as_ref().map(|z| z.name())])
+                        })
                         .map_err(|e| {
                             constraint(e, || {
                                 DomainError::at(Rule::AlreadyExists, "path", format!("location {path} already exists"))
@@ -388,6 +394,24 @@ impl<'c> Writer<'c> {
                     self.conn
                         .prepare_cached("UPDATE lots SET status = ?1 WHERE id = ?2")
                         .and_then(|mut s| s.execute(params![status.as_str(), lot_id]))
+                        .map_err(storage)?;
+                    self.cache.forget_lot(*lot_id);
+                }
+                Effect::FillLotDetails { lot_id, details } => {
+                    let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
+                    self.conn
+                        .prepare_cached(
+                            "UPDATE lots SET produced_on = ?1, expires_on = ?2, best_before = ?3, supplier_lot = ?4 WHERE id = ?5",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                date(details.produced_on),
+                                date(details.expires_on),
+                                date(details.best_before),
+                                details.supplier_lot,
+                                lot_id
+                            ])
+                        })
                         .map_err(storage)?;
                     self.cache.forget_lot(*lot_id);
                 }

@@ -38,7 +38,11 @@ fn setup() -> Setup {
     let store = SqliteStore::init(&path, SqliteOptions::default()).expect("init");
     post(
         &store,
-        Command::DefineLocation { path: LocationPath::parse("WH").expect("path"), kind: LocationKind::Internal },
+        Command::DefineLocation {
+            path: LocationPath::parse("WH").expect("path"),
+            kind: LocationKind::Internal,
+            time_zone: None,
+        },
     );
     for (sku, tracking) in [("PLAIN", Tracking::None), ("SER", Tracking::Serial), ("LOTTED", Tracking::Lot)] {
         post(&store, Command::DefineItem(ItemSpec::new(Sku::parse(sku).expect("sku"), sku, tracking)));

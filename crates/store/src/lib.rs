@@ -102,6 +102,8 @@ pub struct LocationRow {
     pub kind: LocationKind,
     /// The partner it belongs to, if it is a partner's location.
     pub partner: Option<String>,
+    /// Its site's time zone (`UTC` unless the site set one).
+    pub time_zone: tracelot_core::time::SiteZone,
 }
 
 /// A partner as listed.
@@ -466,7 +468,11 @@ pub fn default_locations(existing: &[LocationPath]) -> Vec<Transaction> {
         .filter_map(|kind| Some((kind, LocationPath::parse(kind.default_root()?).ok()?)))
         .filter(|(_, path)| !existing.contains(path))
         .map(|(kind, path)| Transaction {
-            request: tracelot_core::Request::new(tracelot_core::Command::DefineLocation { path, kind }),
+            request: tracelot_core::Request::new(tracelot_core::Command::DefineLocation {
+                path,
+                kind,
+                time_zone: None,
+            }),
             user: user.clone(),
         })
         .collect()
@@ -533,6 +539,9 @@ pub trait Store: Send + Sync {
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError>;
     /// Locations by path, within the window (keyed by path).
     fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError>;
+    /// The distinct time zones of the sites holding stock, or of the site
+    /// of `location` alone: what a bare date in a query means.
+    fn site_zones(&self, location: Option<&LocationPath>) -> Result<Vec<tracelot_core::time::SiteZone>, StoreError>;
     /// Partners by code, within the window (keyed by code).
     fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError>;
     /// One lot with its status history.

@@ -397,7 +397,7 @@ mod tests {
 
     fn tx(path: &str, reason: Option<&str>) -> Transaction {
         let path = LocationPath::parse(path).expect("path");
-        let mut request = Request::new(Command::DefineLocation { path, kind: LocationKind::Internal });
+        let mut request = Request::new(Command::DefineLocation { path, kind: LocationKind::Internal, time_zone: None });
         request.reason = reason.map(str::to_owned);
         Transaction { request, user: UserName::parse("tester").expect("user") }
     }

@@ -220,7 +220,7 @@ fn setup_service(store: &dyn Store) -> anyhow::Result<UserName> {
     let mut master = Vec::new();
     for i in 0..BINS {
         let path = LocationPath::parse(&bin(i)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        master.push(Command::DefineLocation { path, kind: LocationKind::Internal });
+        master.push(Command::DefineLocation { path, kind: LocationKind::Internal, time_zone: None });
     }
     master.push(Command::DefinePartner {
         code: PartnerCode::parse("SUP").map_err(|e| anyhow::anyhow!("{e}"))?,

@@ -62,6 +62,7 @@ fn fill(store: &dyn Store, serials: usize) -> anyhow::Result<Duration> {
         post(Command::DefineLocation {
             path: parsed(LocationPath::parse(&format!("WH/B{b:02}")))?,
             kind: LocationKind::Internal,
+            time_zone: None,
         })?;
     }
     let started = Instant::now();

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             stock_pages_in_the_database,
             lists_page_in_the_database,
             one_batch_changes_a_lot_twice,
+            a_lot_learns_its_dates_on_arrival,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -234,6 +235,7 @@ impl Ctx {
             self.ok(Command::DefineLocation {
                 path: LocationPath::parse(p).expect("path"),
                 kind: LocationKind::Internal,
+                time_zone: None,
             });
         }
         for (code, kind) in
@@ -737,6 +739,43 @@ pub fn one_batch_changes_a_lot_twice(factory: &Factory) {
     assert_eq!(row.status, LotStatus::OnHold);
     assert_eq!(row.status_history.len(), 4, "released at receipt, then three changes: {:?}", row.status_history);
     assert_eq!(c.store.writer_stats().redone_batches, redone_before, "the batch committed as it was");
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A lot defined before it arrives has no dates; the receipt that brings
+/// it records them, in the same batch as the definition or later, and a
+/// known date is never contradicted. `verify`'s replay makes the same rows.
+pub fn a_lot_learns_its_dates_on_arrival(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let day = |d: i8| jiff::civil::date(2031, 1, d);
+    let define = |code: &str| Command::DefineLot {
+        sku: sku("LOTTED"),
+        lot: lot(code),
+        details: LotDetails::default(),
+        status: None,
+    };
+    let dated = |expires: i8, supplier: &str| LotDetails {
+        expires_on: Some(day(expires)),
+        supplier_lot: Some(supplier.into()),
+        ..Default::default()
+    };
+    let arrive =
+        |code: &str, d: LotDetails| receive("WH/A", "LOTTED", Some(code), d, ReceiveUnits::Quantity(amount("5")));
+    let results = c.store.submit_batch(vec![
+        c.tx(Request::new(define("K1"))),
+        c.tx(Request::new(arrive("K1", dated(10, "S-1")))),
+        c.tx(Request::new(define("K2"))),
+    ]);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    c.ok(arrive("K2", dated(20, "S-2")));
+    for (code, expires, supplier) in [("K1", 10, "S-1"), ("K2", 20, "S-2")] {
+        let row = c.store.lot(&sku("LOTTED"), &lot(code)).expect("lot").expect("exists");
+        assert_eq!(row.details.expires_on, Some(day(expires)), "{code}");
+        assert_eq!(row.details.supplier_lot.as_deref(), Some(supplier), "{code}");
+    }
+    c.refused(arrive("K2", dated(21, "S-2")), None, Rule::LotConflict);
     assert!(c.store.verify().expect("verify").is_ok());
 }
 

@@ -1,0 +1,26 @@
+-- tracelot ledger, schema 6: each site's time zone (every location keeps
+-- its site's, so a rule reads one row), what an item's lot date means
+-- (a best-before may ship late with a reason, a hard expiry never), the
+-- shelf life an item must have left to ship, how a produced lot's expiry
+-- is set, and lot dates that become known when stock arrives.
+
+ALTER TABLE items ADD COLUMN date_rule TEXT NOT NULL DEFAULT 'best_before'
+    CHECK (date_rule IN ('best_before', 'hard_expiry'));
+ALTER TABLE items ADD COLUMN min_remaining_days INTEGER CHECK (min_remaining_days >= 0);
+ALTER TABLE items ADD COLUMN output_expiry TEXT NOT NULL DEFAULT 'earliest_input'
+    CHECK (output_expiry IN ('earliest_input', 'shelf_life'));
+ALTER TABLE locations ADD COLUMN time_zone TEXT;
+
+-- A lot's known dates never change in place; an unknown one (NULL) may be
+-- filled once, by the writer, when a transaction states it. `verify`
+-- replays the chain, so a fill that no transaction made is named.
+DROP TRIGGER lots_details_immutable;
+CREATE TRIGGER lots_details_immutable
+BEFORE UPDATE OF produced_on, expires_on, best_before, supplier_lot, attributes, created_seq ON lots
+WHEN (OLD.produced_on IS NOT NULL AND NEW.produced_on IS NOT OLD.produced_on)
+  OR (OLD.expires_on IS NOT NULL AND NEW.expires_on IS NOT OLD.expires_on)
+  OR (OLD.best_before IS NOT NULL AND NEW.best_before IS NOT OLD.best_before)
+  OR (OLD.supplier_lot IS NOT NULL AND NEW.supplier_lot IS NOT OLD.supplier_lot)
+  OR NEW.attributes IS NOT OLD.attributes
+  OR NEW.created_seq IS NOT OLD.created_seq
+BEGIN SELECT RAISE(ABORT, 'a lot''s known dates and details cannot change in place'); END;
