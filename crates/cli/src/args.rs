@@ -56,6 +56,12 @@ pub enum Verb {
     Receive(ReceiveArgs),
     /// Move stock between internal or transit locations.
     Transfer(MoveArgs),
+    /// Release stock from quarantine into saleable or in-transit stock: a
+    /// quality decision (qc or manager; needs --reason).
+    Release(MoveArgs),
+    /// Serials: hold, release, reject or recall single units.
+    #[command(subcommand)]
+    Serial(SerialVerb),
     /// Ship stock to a customer.
     Ship(ShipArgs),
     /// Take stock back from a customer (needs --reason).
@@ -189,6 +195,37 @@ pub struct UnitArgs {
     /// A serial or a range A..B; repeat for more.
     #[arg(long = "serial")]
     pub serials: Vec<String>,
+}
+
+/// `serial` verbs.
+#[derive(Subcommand, Debug)]
+pub enum SerialVerb {
+    /// Set the status of units: on_hold, released, rejected or recalled
+    /// (needs --reason). A recalled unit changes only by close-recall.
+    SetStatus {
+        /// The item.
+        sku: String,
+        /// on_hold, released, rejected or recalled.
+        status: String,
+        /// A serial or a range A..B (a VIN range); repeat for more.
+        #[arg(long = "serial", required = true)]
+        serials: Vec<String>,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// Close the recall of units with a decision (manager; needs --reason).
+    CloseRecall {
+        /// The item.
+        sku: String,
+        /// destroyed, returned_to_supplier or released.
+        #[arg(long)]
+        decision: String,
+        /// A serial or a range A..B; repeat for more.
+        #[arg(long = "serial", required = true)]
+        serials: Vec<String>,
+        #[command(flatten)]
+        posting: Posting,
+    },
 }
 
 /// `item` verbs.
@@ -544,7 +581,7 @@ pub enum UserVerb {
     Add {
         /// Login name: lower-case letters, digits, - _ .
         name: String,
-        /// viewer, operator, manager or admin.
+        /// viewer, operator, qc, manager or admin.
         #[arg(long)]
         role: String,
         /// Read the password from the first line of standard input.

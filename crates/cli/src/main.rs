@@ -24,7 +24,7 @@ use tracelot_store::{Backend, ExpiringQuery, HistoryQuery, StockQuery, SubmitErr
 use tracelot_store_postgres::{PgOptions, PgStore};
 use tracelot_store_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::args::{Cli, ItemVerb, LocationVerb, LotVerb, PartnerVerb, Verb};
+use crate::args::{Cli, ItemVerb, LocationVerb, LotVerb, PartnerVerb, SerialVerb, Verb};
 use crate::output::Out;
 use crate::requests as rq;
 
@@ -288,6 +288,30 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
         Verb::Receive(a) => {
             let cmd = rq::receive(&a.sku, a.from.as_ref(), &a.to, &a.units, a.generate, &a.details)?;
             return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Release(a) => {
+            let cmd = Command::Release {
+                from: rq::place("--from", &a.from)?,
+                to: rq::place("--to", &a.to)?,
+                lines: vec![rq::line(&a.sku, &a.units)?],
+            };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
+        Verb::Serial(SerialVerb::SetStatus { sku, status, serials, posting }) => {
+            let cmd = Command::SetSerialStatus {
+                sku: rq::sku(sku)?,
+                serials: rq::serials(serials)?,
+                status: rq::field("status", status, |s| s.parse())?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Serial(SerialVerb::CloseRecall { sku, decision, serials, posting }) => {
+            let cmd = Command::CloseSerialRecall {
+                sku: rq::sku(sku)?,
+                serials: rq::serials(serials)?,
+                decision: rq::field("--decision", decision, |s| s.parse())?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
         }
         Verb::Transfer(a) => {
             let cmd = Command::Transfer {

@@ -133,9 +133,13 @@ pub fn stock(rows: &[StockRow]) -> String {
 }
 
 pub fn where_is(w: &WhereRow) -> String {
+    let status = match w.status {
+        tracelot_core::LotStatus::Released => String::new(),
+        s => format!(", {}", s.as_str()),
+    };
     match &w.location {
         Some(l) => format!(
-            "{} serial {}{} is at {} ({}) since {}",
+            "{} serial {}{} is at {} ({}) since {}{status}",
             w.sku,
             w.serial,
             w.lot.as_ref().map(|l| format!(" (lot {l})")).unwrap_or_default(),
@@ -143,7 +147,7 @@ pub fn where_is(w: &WhereRow) -> String {
             w.location_kind.map_or("?", |k| k.as_str()),
             cell(&w.since)
         ),
-        None => format!("{} serial {} is not held anywhere (its receipt was reversed)", w.sku, w.serial),
+        None => format!("{} serial {} is not held anywhere (its receipt was reversed){status}", w.sku, w.serial),
     }
 }
 

@@ -128,12 +128,20 @@ fn every_role_gets_exactly_what_it_may() {
     class("POST", "/api/v1/receipts", 1, &|_| {
         Some(json!({"to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "L1", "units": {"quantity": "1"}}]}))
     });
-    class("POST", "/api/v1/locations", 2, &|i| Some(json!({"path": format!("WH/R{i}"), "kind": "internal"})));
-    class("POST", "/api/v1/transactions", 2, &|i| {
+    // Quality decisions: the qc role and above.
+    class("POST", "/api/v1/lots/SAUCE/L1/status", 2, &|i| {
+        let status = if i % 2 == 0 { "on_hold" } else { "released" };
+        Some(json!({"status": status, "reason": "quality check"}))
+    });
+    class("POST", "/api/v1/locations", 3, &|i| Some(json!({"path": format!("WH/R{i}"), "kind": "internal"})));
+    class("POST", "/api/v1/transactions", 3, &|i| {
         Some(json!({"command": {"type": "define_location", "path": format!("WH/T{i}"), "kind": "internal"}}))
     });
-    class("GET", "/api/v1/accounts", 3, &|_| None);
-    class("POST", "/api/v1/accounts", 3, &|i| Some(json!({"name": format!("new{i}"), "role": "viewer"})));
+    class("GET", "/api/v1/accounts", 4, &|_| None);
+    class("POST", "/api/v1/accounts", 4, &|i| Some(json!({"name": format!("new{i}"), "role": "viewer"})));
+    let released = json!({"status": "released", "reason": "quality check done"});
+    let (st, doc) = s.post(&c, "/api/v1/lots/SAUCE/L1/status", "qc", &released);
+    assert!(st == 201 || doc["code"] == "lot_conflict", "{doc}");
     // A movement through the generic endpoint needs only the operator role.
     let (st, _) = s.post(
         &c,

@@ -79,9 +79,26 @@ fn no_command_brings_recalled_stock_back_into_saleable_bins() {
         "lot_blocked",
     );
     d.ok(&["return", "SAUCE", "--from", "SHOP", "--to", "QUARANTINE", "--lot", "K7", "--qty", "5", "--reason", "bad"]);
-    // Nor by a transfer out of quarantine, nor found by a count.
+    // Nor by a transfer or even a release out of quarantine, nor found by a count.
     d.refused(
         &["transfer", "SAUCE", "--from", "QUARANTINE", "--to", "PLANT/FG", "--lot", "K7", "--qty", "5"],
+        "release_required",
+    );
+    d.refused(
+        &[
+            "release",
+            "SAUCE",
+            "--from",
+            "QUARANTINE",
+            "--to",
+            "PLANT/FG",
+            "--lot",
+            "K7",
+            "--qty",
+            "5",
+            "--reason",
+            "ok",
+        ],
         "lot_blocked",
     );
     d.refused(
@@ -179,4 +196,125 @@ fn a_parent_holding_a_recalled_component_does_not_ship() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("CUSTOMERS/SHOP got LAPTOP #L2"), "the shipped parent is named by serial: {text}");
     d.ok(&["verify"]);
+}
+
+/// Single units have a status: a range of serials is held, and held units
+/// go only where held stock may; the parent holding a held component does
+/// not ship; a recalled unit changes only by its recall's closure.
+#[test]
+fn single_units_are_held_and_recalled_by_serial() {
+    let d = Db::new();
+    plant(&d);
+    for args in [
+        vec!["item", "add", "PHONE", "--tracking", "serial"],
+        vec!["receive", "PHONE", "--to", "PLANT/FG", "--serial", "PH001..PH005"],
+        vec!["receive", "LAPTOP", "--to", "PLANT/FG", "--serial", "L9"],
+        vec!["receive", "BATTERY", "--to", "PLANT/PARTS", "--lot", "AB-8", "--serial", "B9"],
+        vec!["assemble", "LAPTOP", "L9", "--install", "BATTERY#B9", "--from", "PLANT/PARTS"],
+    ] {
+        d.ok(&args);
+    }
+    d.refused(&["serial", "set-status", "PHONE", "on_hold", "--serial", "PH002..PH003"], "reason_required");
+    d.ok(&["serial", "set-status", "PHONE", "on_hold", "--serial", "PH002..PH003", "--reason", "drop test"]);
+    assert_eq!(d.ok(&["where", "PHONE", "PH002"])["status"], "on_hold");
+    assert_eq!(d.ok(&["where", "PHONE", "PH004"])["status"], "released");
+    fn ship(s: &str) -> Vec<&str> {
+        vec!["ship", "PHONE", "--from", "PLANT/FG", "--to", "SHOP", "--serial", s]
+    }
+    let doc = d.refused(&ship("PH003"), "serial_blocked");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("PHONE PH003 is on_hold"), "{doc}");
+    d.ok(&ship("PH004"));
+    d.refused(
+        &["transfer", "PHONE", "--from", "PLANT/FG", "--to", "PLANT/PARTS", "--serial", "PH002"],
+        "serial_blocked",
+    );
+    d.ok(&["transfer", "PHONE", "--from", "PLANT/FG", "--to", "QUARANTINE", "--serial", "PH002"]);
+    // A held component keeps its parent from shipping.
+    d.ok(&["serial", "set-status", "BATTERY", "on_hold", "--serial", "B9", "--reason", "swelling"]);
+    let doc = d.refused(&["ship", "LAPTOP", "--from", "PLANT/FG", "--to", "SHOP", "--serial", "L9"], "serial_blocked");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("BATTERY B9"), "{doc}");
+    // A recalled unit changes only by the recall's closure.
+    d.ok(&["serial", "set-status", "PHONE", "recalled", "--serial", "PH005", "--reason", "battery fire"]);
+    d.refused(&["serial", "set-status", "PHONE", "released", "--serial", "PH005", "--reason", "fine"], "lot_recalled");
+    let close =
+        ["serial", "close-recall", "PHONE", "--serial", "PH005", "--decision", "destroyed", "--reason", "burnt"];
+    d.ok(&close);
+    assert_eq!(d.ok(&["where", "PHONE", "PH005"])["status"], "rejected");
+    d.refused(&close, "not_recalled");
+    d.refused(&["serial", "set-status", "PHONE", "released", "--serial", "PH005", "--reason", "x"], "serial_blocked");
+    d.ok(&["scrap", "PHONE", "--at", "PLANT/FG", "--serial", "PH005", "--reason", "destroyed"]);
+    d.ok(&["verify"]);
+}
+
+/// Leaving quarantine for saleable stock is a release, with its reason;
+/// a plain transfer out of quarantine is refused, and a held lot is not
+/// released by it.
+#[test]
+fn stock_leaves_quarantine_only_by_a_release() {
+    let d = Db::new();
+    plant(&d);
+    d.ok(&["transfer", "SAUCE", "--from", "PLANT/FG", "--to", "QUARANTINE", "--lot", "K7", "--qty", "10"]);
+    let out = ["transfer", "SAUCE", "--from", "QUARANTINE", "--to", "PLANT/FG", "--lot", "K7", "--qty", "4"];
+    let doc = d.refused(&out, "release_required");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("tracelot release"), "{doc}");
+    let release = ["release", "SAUCE", "--from", "QUARANTINE", "--to", "PLANT/FG", "--lot", "K7", "--qty", "4"];
+    d.refused(&release, "reason_required");
+    let mut with_reason = release.to_vec();
+    with_reason.extend(["--reason", "lab passed it"]);
+    d.ok(&with_reason);
+    d.ok(&["lot", "set-status", "SAUCE", "K7", "on_hold", "--reason", "second sample"]);
+    d.refused(&with_reason, "lot_blocked");
+    d.refused(
+        &[
+            "release",
+            "SAUCE",
+            "--from",
+            "PLANT/FG",
+            "--to",
+            "PLANT/PARTS",
+            "--lot",
+            "K7",
+            "--qty",
+            "1",
+            "--reason",
+            "x",
+        ],
+        "wrong_location_kind",
+    );
+    d.ok(&["verify"]);
+}
+
+/// Over HTTP: the qc role holds units and releases quarantine; an
+/// operator may do neither, and only a manager closes a recall.
+#[test]
+fn quality_decisions_need_the_qc_role_over_http() {
+    let s = Server::start();
+    let c = Server::client();
+    s.standard();
+    let receive = json!({"to": "WH/A", "lines": [{"sku": "PHONE", "units": {"serials": ["P1", "P2"]}},
+                                                 {"sku": "SAUCE", "lot": "Q1", "units": {"quantity": "5"}}]});
+    assert_eq!(s.post(&c, "/api/v1/receipts", "operator", &receive).0, 201);
+    let hold = json!({"serials": ["P1"], "status": "recalled", "reason": "field failure"});
+    let (st, doc) = s.post(&c, "/api/v1/serials/PHONE/status", "operator", &hold);
+    assert_eq!((st, doc["code"].as_str()), (403, Some("forbidden")), "{doc}");
+    let (st, doc) = s.post(&c, "/api/v1/serials/PHONE/status", "qc", &hold);
+    assert_eq!(st, 201, "{doc}");
+    let ship = json!({"from": "WH/A", "to": "C1", "lines": [{"sku": "PHONE", "units": {"serials": ["P1"]}}]});
+    let (st, doc) = s.post(&c, "/api/v1/shipments", "operator", &ship);
+    assert_eq!((st, doc["code"].as_str()), (409, Some("serial_blocked")), "{doc}");
+    let close = json!({"serials": ["P1"], "decision": "released", "reason": "false alarm"});
+    let (st, _) = s.post(&c, "/api/v1/serials/PHONE/recall-closure", "qc", &close);
+    assert_eq!(st, 403, "only a manager closes a recall");
+    let (st, doc) = s.post(&c, "/api/v1/serials/PHONE/recall-closure", "manager", &close);
+    assert_eq!(st, 201, "{doc}");
+    assert_eq!(s.post(&c, "/api/v1/shipments", "operator", &ship).0, 201);
+    let to_q = json!({"from": "WH/A", "to": "QUARANTINE", "lines": [{"sku": "SAUCE", "lot": "Q1", "units": {"quantity": "5"}}]});
+    assert_eq!(s.post(&c, "/api/v1/transfers", "operator", &to_q).0, 201);
+    let release = json!({"from": "QUARANTINE", "to": "WH/B", "reason": "lab passed",
+                         "lines": [{"sku": "SAUCE", "lot": "Q1", "units": {"quantity": "5"}}]});
+    let (st, _) = s.post(&c, "/api/v1/releases", "operator", &release);
+    assert_eq!(st, 403);
+    let (st, doc) = s.post(&c, "/api/v1/releases", "qc", &release);
+    assert_eq!(st, 201, "{doc}");
+    s.verify_ok();
 }

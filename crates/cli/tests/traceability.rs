@@ -256,7 +256,7 @@ fn components_are_installed_removed_and_reinstalled_with_both_histories() {
     ]);
     assert_eq!(d.ok(&["where", "BATTERY", "B1"])["location"], "QUARANTINE");
     // B1 checked, released to stock, reinstalled into L2.
-    d.ok(&["transfer", "BATTERY", "--from", "QUARANTINE", "--to", "LINE", "--serial", "B1"]);
+    d.ok(&["release", "BATTERY", "--from", "QUARANTINE", "--to", "LINE", "--serial", "B1", "--reason", "tested"]);
     d.ok(&["assemble", "LAPTOP", "L2", "--install", "BATTERY#B1", "--from", "LINE"]);
 
     let parent = d.ok(&["assembly", "LAPTOP", "L1"]);
@@ -435,7 +435,7 @@ fn warranty_survives_a_return_and_a_reshipment() {
     ]);
     assert_eq!(d.ok(&["where", "DRYER", "D1"])["location"], "QUARANTINE");
     d.refused(&["ship", "DRYER", "--from", "QUARANTINE", "--to", "BOB", "--serial", "D1"], "wrong_location_kind");
-    d.ok(&["transfer", "DRYER", "--from", "QUARANTINE", "--to", "WH", "--serial", "D1", "--reason", "repaired"]);
+    d.ok(&["release", "DRYER", "--from", "QUARANTINE", "--to", "WH", "--serial", "D1", "--reason", "repaired"]);
     d.ok(&["ship", "DRYER", "--from", "WH", "--to", "BOB", "--serial", "D1", "--ref", "SO-2"]);
     let w = d.ok(&["warranty", "DRYER", "D1"]);
     assert_eq!(w["customer"], "CUSTOMERS/ALICE", "the warranty started with the first shipment");
@@ -447,7 +447,7 @@ fn warranty_survives_a_return_and_a_reshipment() {
     assert_eq!((returns[0]["reason"].as_str(), returns[0]["reference"].as_str()), (Some("drum noise"), Some("RMA-1")));
     let h = d.ok(&["history", "DRYER", "--serial", "D1"]);
     let kinds: Vec<&str> = h.as_array().expect("h").iter().filter_map(|m| m["kind"].as_str()).collect();
-    assert_eq!(kinds, ["receive", "ship", "return", "transfer", "ship"]);
+    assert_eq!(kinds, ["receive", "ship", "return", "release", "ship"]);
 }
 
 #[test]

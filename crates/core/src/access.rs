@@ -20,6 +20,9 @@ pub enum Role {
     Viewer,
     /// Posts movements: receipts, transfers, shipments, returns, counts...
     Operator,
+    /// Also quality decisions: holds and releases of lots and serials, and
+    /// releases of stock from quarantine into saleable stock.
+    Qc,
     /// Also master data, lot status, recalls and reversals.
     Manager,
     /// Also accounts and tokens.
@@ -34,6 +37,8 @@ pub enum Permission {
     Read,
     /// Posting movements of stock.
     Move,
+    /// Quality decisions: lot and serial status, release from quarantine.
+    Release,
     /// Defining master data, changing lot status, reversing transactions.
     Manage,
     /// Managing accounts and tokens.
@@ -46,6 +51,7 @@ impl Permission {
         match self {
             Permission::Read => Role::Viewer,
             Permission::Move => Role::Operator,
+            Permission::Release => Role::Qc,
             Permission::Manage => Role::Manager,
             Permission::Administer => Role::Admin,
         }
@@ -54,7 +60,7 @@ impl Permission {
 
 impl Role {
     /// All roles, lowest first.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Operator, Role::Manager, Role::Admin];
+    pub const ALL: [Role; 5] = [Role::Viewer, Role::Operator, Role::Qc, Role::Manager, Role::Admin];
 
     /// Whether this role may do what needs `p`.
     pub fn allows(self, p: Permission) -> bool {
@@ -66,6 +72,7 @@ impl Role {
         match self {
             Role::Viewer => "viewer",
             Role::Operator => "operator",
+            Role::Qc => "qc",
             Role::Manager => "manager",
             Role::Admin => "admin",
         }
@@ -82,7 +89,7 @@ impl FromStr for Role {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            ValueError::new("role", format!("{s:?} is not a role; use viewer, operator, manager or admin"))
+            ValueError::new("role", format!("{s:?} is not a role; use viewer, operator, qc, manager or admin"))
         })
     }
 }
@@ -100,12 +107,15 @@ impl Command {
             | Command::Scrap { .. }
             | Command::Produce { .. }
             | Command::Assemble { .. } => Permission::Move,
+            Command::SetLotStatus { .. } | Command::SetSerialStatus { .. } | Command::Release { .. } => {
+                Permission::Release
+            }
             Command::DefineItem(_)
             | Command::DefineLocation { .. }
             | Command::DefinePartner { .. }
             | Command::DefineLot { .. }
-            | Command::SetLotStatus { .. }
             | Command::CloseRecall { .. }
+            | Command::CloseSerialRecall { .. }
             | Command::Reverse { .. } => Permission::Manage,
         }
     }

@@ -199,6 +199,36 @@ pub enum Command {
         /// What was decided; it becomes the lot's status.
         decision: RecallDecision,
     },
+    /// Close the recall of serials with a decision (needs a reason): the
+    /// only way a recalled serial's status changes.
+    CloseSerialRecall {
+        /// The item.
+        sku: Sku,
+        /// The recalled serials.
+        serials: Vec<Serial>,
+        /// What was decided; it becomes their status.
+        decision: RecallDecision,
+    },
+    /// Hold, release, reject or recall single units, such as a VIN range
+    /// (needs a reason).
+    SetSerialStatus {
+        /// The item.
+        sku: Sku,
+        /// The serials.
+        serials: Vec<Serial>,
+        /// Their new status (`quarantine` is a place, not a unit status).
+        status: LotStatus,
+    },
+    /// Stock leaves quarantine for saleable (or in-transit) stock: a
+    /// quality decision, by the qc role or a manager, with its reason.
+    Release {
+        /// The quarantine location.
+        from: PlaceRef,
+        /// The internal or transit location it goes to.
+        to: PlaceRef,
+        /// What is released.
+        lines: Vec<Line>,
+    },
     /// Change a lot's status (needs a reason).
     SetLotStatus {
         /// The item.
@@ -328,6 +358,9 @@ impl Command {
             Command::DefineLot { .. } => "define_lot",
             Command::SetLotStatus { .. } => "set_lot_status",
             Command::CloseRecall { .. } => "close_recall",
+            Command::CloseSerialRecall { .. } => "close_serial_recall",
+            Command::SetSerialStatus { .. } => "set_serial_status",
+            Command::Release { .. } => "release",
             Command::Receive { .. } => "receive",
             Command::Transfer { .. } => "transfer",
             Command::Ship { .. } => "ship",

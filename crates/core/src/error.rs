@@ -74,6 +74,11 @@ pub enum Rule {
     NotRecalled,
     /// A receipt names a lot that another supplier delivered.
     LotOtherSupplier,
+    /// A held, recalled or rejected serial may move only into quarantine,
+    /// scrap, its supplier or a write-off.
+    SerialBlocked,
+    /// Stock leaves quarantine for saleable stock only by a release.
+    ReleaseRequired,
     /// The lot has fewer days left than the customer requires.
     ShelfLifeTooShort,
     /// A scan is not valid GS1 data or a tracelot code.
@@ -118,6 +123,8 @@ impl Rule {
             Rule::LotBlocked => "lot_blocked",
             Rule::NotRecalled => "not_recalled",
             Rule::LotOtherSupplier => "lot_other_supplier",
+            Rule::SerialBlocked => "serial_blocked",
+            Rule::ReleaseRequired => "release_required",
             Rule::ShelfLifeTooShort => "shelf_life_too_short",
             Rule::InvalidScan => "invalid_scan",
             Rule::UnknownGtin => "unknown_gtin",

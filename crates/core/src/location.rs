@@ -53,6 +53,20 @@ impl LocationKind {
         matches!(self, LocationKind::Internal | LocationKind::Quarantine | LocationKind::Transit)
     }
 
+    /// Whether held, recalled or rejected stock may go here: places it
+    /// cannot be sold from (quarantine, scrap, the supplier, a write-off)
+    /// and transit, which it may leave only for such a place.
+    pub fn takes_blocked_stock(self) -> bool {
+        matches!(
+            self,
+            LocationKind::Quarantine
+                | LocationKind::Scrap
+                | LocationKind::Supplier
+                | LocationKind::Adjustment
+                | LocationKind::Transit
+        )
+    }
+
     /// The stored and printed name.
     pub fn as_str(self) -> &'static str {
         match self {

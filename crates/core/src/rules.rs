@@ -187,6 +187,9 @@ pub trait LedgerView {
     fn lot_supplier(&mut self, item_id: i64, lot_id: i64) -> ViewResult<Option<i64>>;
     /// The lots (by id) of an item with a non-zero balance at a location.
     fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>>;
+    /// Every serial (by id) whose latest status is not `released`: the
+    /// held, recalled and rejected units, few enough to keep in memory.
+    fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -313,6 +316,13 @@ pub enum Effect {
     SetLotStatus {
         /// Lot.
         lot_id: i64,
+        /// New status.
+        status: LotStatus,
+    },
+    /// Record a serial's new status (the transaction is the history).
+    SetSerialStatus {
+        /// Serial.
+        serial_id: i64,
         /// New status.
         status: LotStatus,
     },
@@ -541,17 +551,7 @@ fn default_expiry(item: &ItemRecord, details: &mut LotDetails, arrival: Option<D
 /// planned move of a stored lot, so no command (return, transfer, count,
 /// assembly removal, production) can bring it back into saleable stock.
 fn check_blocked(lot: &LotRecord, to: &LocationRecord, field: &str) -> PResult<()> {
-    // Transit too: held stock may travel to another site's quarantine; it
-    // cannot leave transit for a bin.
-    let allowed = matches!(
-        to.kind,
-        LocationKind::Quarantine
-            | LocationKind::Scrap
-            | LocationKind::Supplier
-            | LocationKind::Adjustment
-            | LocationKind::Transit
-    );
-    if lot.status.is_blocked() && !allowed {
+    if lot.status.is_blocked() && !to.kind.takes_blocked_stock() {
         return err(
             Rule::LotBlocked,
             field,
@@ -634,6 +634,11 @@ impl Planner<'_> {
             Command::DefineLot { sku, lot, details, status } => self.define_lot(sku, lot, details, *status),
             Command::SetLotStatus { sku, lot, status } => self.set_lot_status(sku, lot, *status),
             Command::CloseRecall { sku, lot, decision } => self.close_recall(sku, lot, *decision),
+            Command::SetSerialStatus { sku, serials, status } => self.set_serial_status(sku, serials, *status, None),
+            Command::CloseSerialRecall { sku, serials, decision } => {
+                self.set_serial_status(sku, serials, decision.status(), Some(*decision))
+            }
+            Command::Release { from, to, lines } => self.release(from, to, lines),
             Command::Receive { from, to, lines } => self.receive(from.as_ref(), to, lines),
             Command::Transfer { from, to, lines } => {
                 let from = self.place(from, "from")?;
@@ -651,6 +656,16 @@ impl Planner<'_> {
                         Rule::WrongLocationKind,
                         "to",
                         format!("a transfer needs two different locations, both are {}", from.path),
+                    );
+                }
+                if from.kind == LocationKind::Quarantine && to.kind != LocationKind::Quarantine {
+                    return err(
+                        Rule::ReleaseRequired,
+                        "to",
+                        format!(
+                            "{} is quarantine; its stock goes into {} only by a release (`tracelot release`, qc or manager, with a reason)",
+                            from.path, to.path
+                        ),
                     );
                 }
                 self.lines(lines, &from, &to, Leaving::Plain)
@@ -1108,6 +1123,112 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// A quality decision: stock leaves quarantine for saleable or
+    /// in-transit stock, with its reason.
+    fn release(&mut self, from: &PlaceRef, to: &PlaceRef, lines: &[Line]) -> PResult<()> {
+        self.reason("reason")?;
+        let from = self.place(from, "from")?;
+        let to = self.place(to, "to")?;
+        self.expect_kind(&from, &[LocationKind::Quarantine], "from", "a release takes stock out of quarantine")?;
+        self.expect_kind(
+            &to,
+            &[LocationKind::Internal, LocationKind::Transit],
+            "to",
+            "a release puts stock into saleable or in-transit stock",
+        )?;
+        self.lines(lines, &from, &to, Leaving::Plain)
+    }
+
+    /// A held, recalled or rejected unit may go only where a blocked lot
+    /// may: quarantine, transit, scrap, its supplier, or a write-off.
+    fn check_serial_blocked(
+        &mut self,
+        item: &ItemRecord,
+        serial_id: i64,
+        serial: &Serial,
+        to: &LocationRecord,
+        field: &str,
+    ) -> PResult<()> {
+        let Some(status) = self.view.held_serials()?.get(&serial_id).copied() else { return Ok(()) };
+        if to.kind.takes_blocked_stock() {
+            return Ok(());
+        }
+        err(
+            Rule::SerialBlocked,
+            field,
+            format!(
+                "{} {serial} is {}; it may go only into quarantine, transit, scrap, back to the supplier or written off, not to {}",
+                item.spec.sku,
+                status.as_str(),
+                to.path
+            ),
+        )
+    }
+
+    /// Sets the status of single units. A recalled unit changes only by the
+    /// recall's closure (`decision`), and a rejected one never.
+    fn set_serial_status(
+        &mut self,
+        sku: &Sku,
+        serials: &[Serial],
+        status: LotStatus,
+        decision: Option<RecallDecision>,
+    ) -> PResult<()> {
+        self.reason("reason")?;
+        let item = self.item(sku, "sku")?;
+        if !item.spec.tracking.needs_serial() {
+            return err(Rule::SerialNotTracked, "serials", format!("item {sku} has no serials"));
+        }
+        if status == LotStatus::Quarantine {
+            return err(
+                Rule::InvalidValue,
+                "status",
+                "a unit is held with on_hold; quarantine is a place: move it to a quarantine location",
+            );
+        }
+        self.serial_count_ok(serials.len(), "serials")?;
+        let held = self.view.held_serials()?;
+        let mut seen = HashSet::with_capacity(serials.len());
+        for (i, s) in serials.iter().enumerate() {
+            let field = format!("serials[{i}]");
+            if !seen.insert(s) {
+                return err(Rule::SerialExists, field, format!("serial {s} appears twice"));
+            }
+            let Some(rec) = self.view.serial(item.id, s)? else {
+                return err(Rule::NotFound, field, format!("unknown serial {s} of {sku}"));
+            };
+            let now = held.get(&rec.id).copied().unwrap_or(LotStatus::Released);
+            match (now, decision) {
+                (LotStatus::Recalled, None) if status != LotStatus::Recalled => {
+                    return err(
+                        Rule::LotRecalled,
+                        field,
+                        format!(
+                            "{sku} {s} is under recall; only closing the recall with a decision changes its status (serial close-recall --decision destroyed|returned_to_supplier|released)"
+                        ),
+                    );
+                }
+                (now, Some(_)) if now != LotStatus::Recalled => {
+                    return err(
+                        Rule::NotRecalled,
+                        field,
+                        format!("{sku} {s} is {}, not under recall; there is no recall to close", now.as_str()),
+                    );
+                }
+                (LotStatus::Rejected, _) if status != LotStatus::Rejected => {
+                    return err(
+                        Rule::SerialBlocked,
+                        field,
+                        format!("{sku} {s} is rejected; a rejection is final: scrap it or return it to the supplier"),
+                    );
+                }
+                _ => {}
+            }
+            self.plan.effects.push(Effect::SetSerialStatus { serial_id: rec.id, status });
+        }
+        Ok(())
+    }
+
     /// A recall's closure: the decision becomes the recalled lot's status.
     fn close_recall(&mut self, sku: &Sku, code: &LotCode, decision: RecallDecision) -> PResult<()> {
         self.reason("reason")?;
@@ -1277,10 +1398,13 @@ impl Planner<'_> {
     ) -> PResult<()> {
         // A reversal only undoes a record (the stock never moved), so it
         // may put a now-held lot back where the original took it from.
-        if let Some(LotRef::Existing(l)) = &lot
-            && self.plan.reverses.is_none()
-        {
-            check_blocked(l, to, &field)?;
+        if self.plan.reverses.is_none() {
+            if let Some(LotRef::Existing(l)) = &lot {
+                check_blocked(l, to, &field)?;
+            }
+            if let Some(SerialRef::Existing(id, s)) = &serial {
+                self.check_serial_blocked(item, *id, s, to, &field)?;
+            }
         }
         self.plan.effects.push(Effect::Move(PlannedMove {
             item: item.clone(),
@@ -1629,6 +1753,19 @@ impl Planner<'_> {
             for (component_item, component_serial) in self.view.components_in(parent_item, parent_serial)? {
                 todo.push((component_item, component_serial));
                 let number = self.view.serial_by_id(component_serial)?;
+                if let Some(status) = self.view.held_serials()?.get(&component_serial).copied() {
+                    let component = self.view.item_by_id(component_item)?;
+                    return err(
+                        Rule::SerialBlocked,
+                        field.to_string(),
+                        format!(
+                            "{} {serial} holds {} {number}, which is {}; replace that component before the unit ships or is used",
+                            item.spec.sku,
+                            component.spec.sku,
+                            status.as_str()
+                        ),
+                    );
+                }
                 let Some(lot_id) = self.view.serial(component_item, &number)?.and_then(|r| r.lot_id) else {
                     continue;
                 };

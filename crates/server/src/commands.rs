@@ -7,8 +7,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tracelot_core::command::{Counted, Direction, Line, ReceiveLine};
+use tracelot_core::lot::RecallDecision;
 use tracelot_core::{
-    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Sku, TxId,
+    Command, ItemSpec, LocationKind, LocationPath, LotCode, LotDetails, LotStatus, PartnerCode, PlaceRef, Serial, Sku,
+    TxId,
 };
 
 use crate::body::from_value;
@@ -41,12 +43,15 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 18] = [
     "define_item",
     "define_location",
     "define_partner",
     "define_lot",
     "set_lot_status",
+    "set_serial_status",
+    "close_serial_recall",
+    "release",
     "receive",
     "transfer",
     "ship",
@@ -95,6 +100,22 @@ struct SetLotStatus {
     sku: Sku,
     lot: LotCode,
     status: LotStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetSerialStatus {
+    sku: Sku,
+    serials: Vec<Serial>,
+    status: LotStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseSerialRecall {
+    sku: Sku,
+    serials: Vec<Serial>,
+    decision: RecallDecision,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +228,18 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
             let b: SetLotStatus = from_value(prefix, v)?;
             Command::SetLotStatus { sku: b.sku, lot: b.lot, status: b.status }
         }
+        "set_serial_status" => {
+            let b: SetSerialStatus = from_value(prefix, v)?;
+            Command::SetSerialStatus { sku: b.sku, serials: b.serials, status: b.status }
+        }
+        "close_serial_recall" => {
+            let b: CloseSerialRecall = from_value(prefix, v)?;
+            Command::CloseSerialRecall { sku: b.sku, serials: b.serials, decision: b.decision }
+        }
+        "release" => {
+            let b: Move = from_value(prefix, v)?;
+            Command::Release { from: b.from, to: b.to, lines: b.lines }
+        }
         "receive" => {
             let b: Receive = from_value(prefix, v)?;
             Command::Receive { from: b.from, to: b.to, lines: b.lines }
@@ -302,6 +335,9 @@ mod tests {
             serde_json::json!({"type": "count", "at": "WH/A", "sku": "X", "counted": {"quantity": "0"}}),
             serde_json::json!({"type": "scrap", "at": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
+            serde_json::json!({"type": "set_serial_status", "sku": "CAR", "serials": ["V1"], "status": "on_hold"}),
+            serde_json::json!({"type": "close_serial_recall", "sku": "CAR", "serials": ["V1"], "decision": "released"}),
+            serde_json::json!({"type": "release", "from": "QUARANTINE", "to": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "assemble", "parent_sku": "CAR", "parent_serial": "V1", "install": [{"sku": "ENGINE", "units": {"serials": ["E1"]}}], "from": "WH/A"}),
             serde_json::json!({"type": "produce", "at": "WH/A", "consume": [{"sku": "X", "lot": "L1", "units": {"quantity": "2"}}],
                 "output": [{"sku": "Y", "lot": "P1", "details": {"expires_on": "2027-01-31"}, "units": {"quantity": "1"}}]}),
@@ -314,7 +350,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 15);
+        assert_eq!(KINDS.len(), 18);
     }
 
     #[test]

@@ -180,6 +180,7 @@ kind_handlers!(
     adjust => "adjust",
     count => "count",
     scrap => "scrap",
+    release => "release",
     produce => "produce",
     assemble => "assemble",
 );
@@ -313,6 +314,46 @@ pub async fn set_lot_status(
     let (meta, fields) = split_meta("", fields)?;
     let cmd = commands::command("set_lot_status", "", fields)?;
     post_one(&app, &caller, &headers, meta, cmd).await
+}
+
+/// `POST /api/v1/serials/{sku}/status` and `.../recall-closure`: the
+/// item from the path, the serials and the status or decision in the body.
+async fn post_for_serials(
+    app: App,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+    kind: &str,
+) -> Result<Response, Problem> {
+    let sku = params.value("sku", Sku::parse)?;
+    let mut fields = object(&app, &headers, body).await?;
+    fields.insert("sku".into(), Value::String(sku.to_string()));
+    let (meta, fields) = split_meta("", fields)?;
+    let cmd = commands::command(kind, "", fields)?;
+    post_one(&app, &caller, &headers, meta, cmd).await
+}
+
+/// `POST /api/v1/serials/{sku}/status`.
+pub async fn set_serial_status(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    post_for_serials(app, caller, params, headers, body, "set_serial_status").await
+}
+
+/// `POST /api/v1/serials/{sku}/recall-closure`.
+pub async fn close_serial_recall(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    post_for_serials(app, caller, params, headers, body, "close_serial_recall").await
 }
 
 /// `POST /api/v1/transactions/{id}/reversal`.

@@ -226,6 +226,15 @@ fn schemas() -> Value {
             "sku": sku, "lot": lot, "details": refs("LotDetails"), "status": refs("LotStatusName")
         })),
         "LotStatus": posting(&["status"], json!({ "status": refs("LotStatusName") })),
+        "SerialStatus": posting(&["serials", "status"], json!({
+            "serials": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+            "status": { "enum": ["released", "on_hold", "recalled", "rejected"] }
+        })),
+        "SerialRecallClosure": posting(&["serials", "decision"], json!({
+            "serials": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+            "decision": { "enum": ["destroyed", "returned_to_supplier", "released"] }
+        })),
+        "Release": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
         "Transaction": posting(&["command"], json!({
             "command": {
                 "type": "object",
@@ -259,7 +268,7 @@ fn schemas() -> Value {
                 "expires_at": { "type": ["string", "null"], "format": "date-time" }
             }
         },
-        "Role": { "enum": ["viewer", "operator", "manager", "admin"] },
+        "Role": { "enum": ["viewer", "operator", "qc", "manager", "admin"] },
         "Account": {
             "type": "object",
             "properties": {

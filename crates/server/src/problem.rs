@@ -94,6 +94,8 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::LotBlocked
         | Rule::NotRecalled
         | Rule::LotOtherSupplier
+        | Rule::SerialBlocked
+        | Rule::ReleaseRequired
         | Rule::ShelfLifeTooShort
         | Rule::QuantityOutOfRange => StatusCode::CONFLICT,
         // Named one by one, so that a new rule needs a decision here.

@@ -50,6 +50,7 @@ const fn r(
 
 const READ: Option<Permission> = Some(Permission::Read);
 const MOVE: Option<Permission> = Some(Permission::Move);
+const RELEASE: Option<Permission> = Some(Permission::Release);
 const MANAGE: Option<Permission> = Some(Permission::Manage);
 const ADMIN: Option<Permission> = Some(Permission::Administer);
 const PAGE: &[&str] = &["cursor", "limit"];
@@ -122,6 +123,9 @@ pub const ROUTES: &[Route] = &[
         .body("Count")
         .returns(201, "Posted"),
     r("post", "/api/v1/scraps", "scrap", "ledger", "Scrap stock.", MOVE).body("Scrap").returns(201, "Posted"),
+    r("post", "/api/v1/releases", "release", "ledger", "Release stock from quarantine into saleable stock.", RELEASE)
+        .body("Release")
+        .returns(201, "Posted"),
     r(
         "post",
         "/api/v1/productions",
@@ -240,7 +244,7 @@ pub const ROUTES: &[Route] = &[
         .body("DefineLot")
         .returns(201, "Posted"),
     r("get", "/api/v1/lots/{sku}/{lot}", "lot", "master data", "A lot with its status history.", READ),
-    r("post", "/api/v1/lots/{sku}/{lot}/status", "set_lot_status", "master data", "Change a lot's status.", MANAGE)
+    r("post", "/api/v1/lots/{sku}/{lot}/status", "set_lot_status", "master data", "Change a lot's status.", RELEASE)
         .body("LotStatus")
         .returns(201, "Posted"),
     r("get", "/api/v1/stock", "stock", "queries", "Non-zero balances, now or as of an instant.", READ)
@@ -248,6 +252,19 @@ pub const ROUTES: &[Route] = &[
         .returns(200, "Page"),
     r("get", "/api/v1/serials/{sku}/{serial}", "where_is", "queries", "Where a serial is.", READ),
     r("get", "/api/v1/serials/{sku}/{serial}/warranty", "warranty", "queries", "A serial's warranty.", READ),
+    r("post", "/api/v1/serials/{sku}/status", "set_serial_status", "master data", "Hold, release, reject or recall units.", RELEASE)
+        .body("SerialStatus")
+        .returns(201, "Posted"),
+    r(
+        "post",
+        "/api/v1/serials/{sku}/recall-closure",
+        "close_serial_recall",
+        "traceability",
+        "Close the recall of units with a decision.",
+        MANAGE,
+    )
+    .body("SerialRecallClosure")
+    .returns(201, "Posted"),
     r("get", "/api/v1/history", "history", "queries", "Movements of an item, lot or serial.", READ)
         .query(&["sku", "lot", "serial", "cursor", "limit"])
         .returns(200, "Page"),
@@ -323,6 +340,9 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "define_lot" => post(ledger::define_lot),
         "lot" => get(reads::lot),
         "set_lot_status" => post(ledger::set_lot_status),
+        "set_serial_status" => post(ledger::set_serial_status),
+        "close_serial_recall" => post(ledger::close_serial_recall),
+        "release" => post(ledger::release),
         "stock" => get(reads::stock),
         "where_is" => get(reads::where_is),
         "warranty" => get(reads::warranty),

@@ -237,7 +237,8 @@ fn stock_stretch(c: &mut Conn, q: &StockQuery, part: Stretch, limit: usize) -> R
 pub(crate) fn where_is(c: &mut Conn, sku: &Sku, serial: &Serial) -> Result<Option<WhereRow>> {
     let row = c.query_opt(
         "SELECT lo.code, l.path, l.kind,
-                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id)
+                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id),
+                coalesce((SELECT c.status FROM serial_status_changes c WHERE c.serial_id = s.id ORDER BY c.tx_seq DESC LIMIT 1), 'released')
          FROM serials s JOIN items i ON i.id = s.item_id
          LEFT JOIN lots lo ON lo.id = s.lot_id
          LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0
@@ -253,6 +254,7 @@ pub(crate) fn where_is(c: &mut Conn, sku: &Sku, serial: &Serial) -> Result<Optio
             location: parsed_opt(&r, 1)?,
             location_kind: parsed_opt(&r, 2)?,
             since: instant_opt(&r, 3)?,
+            status: parsed(&r, 4)?,
         })
     })
     .transpose()
@@ -385,7 +387,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 9] = [
+const SNAPSHOT: [(&str, &str); 10] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -412,6 +414,11 @@ const SNAPSHOT: [(&str, &str); 9] = [
         "lot status",
         "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
          FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "serial status",
+        "SELECT i.sku || ' serial ' || s.serial || ' #' || c.tx_seq, c.status
+         FROM serial_status_changes c JOIN serials s ON s.id = c.serial_id JOIN items i ON i.id = s.item_id",
     ),
     (
         "serial",

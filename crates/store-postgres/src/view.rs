@@ -16,7 +16,7 @@ use tracelot_core::rules::{
     BalanceKey, ItemRecord, LedgerView, LocationRecord, LotRecord, MovementRecord, SerialRecord, TxRecord, ViewError,
     ViewResult,
 };
-use tracelot_core::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId};
+use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, PlaceRef, Serial, Sku, TxId};
 use tracelot_gs1::Gtin;
 
 use crate::db::{Conn, Error};
@@ -49,6 +49,9 @@ pub(crate) struct Cache {
     /// Whether any unit of an item has ever had a component installed, so
     /// that shipping units of other items costs no assembly query.
     pub(crate) parents: FxHashMap<i64, bool>,
+    /// Held, recalled and rejected serials; read again after the writer
+    /// records a serial status change.
+    pub(crate) held_serials: Option<Arc<HashMap<i64, LotStatus>>>,
 }
 
 impl Cache {
@@ -637,6 +640,30 @@ impl LedgerView for WriteView<'_> {
             |r| Ok((r.try_get::<_, i64>(0)?, r.try_get::<_, i64>(1)?, r.try_get::<_, bool>(2)?)),
         )?;
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
+    }
+
+    fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>> {
+        if let Some(held) = &self.cache.held_serials {
+            return Ok(held.clone());
+        }
+        let rows = self
+            .conn
+            .query(
+                "SELECT DISTINCT ON (serial_id) serial_id, status FROM serial_status_changes
+                 ORDER BY serial_id, tx_seq DESC",
+                &[],
+            )
+            .map_err(view_err)?;
+        let mut held = HashMap::new();
+        for r in &rows {
+            let status: LotStatus = rows::parsed(r, 1).map_err(view_err)?;
+            if status != LotStatus::Released {
+                held.insert(r.try_get(0).map_err(pg_err)?, status);
+            }
+        }
+        let held = Arc::new(held);
+        self.cache.held_serials = Some(held.clone());
+        Ok(held)
     }
 
     fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>> {

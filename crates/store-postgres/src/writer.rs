@@ -537,6 +537,15 @@ impl Writer {
                     self.pend.status_changes.push(*lot_id, seq, status.as_str());
                 }
                 Effect::FillLotDetails { lot_id, details } => self.fill_lot(*lot_id, details)?,
+                Effect::SetSerialStatus { serial_id, status } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO serial_status_changes (serial_id, tx_seq, status) VALUES ($1, $2, $3)",
+                            &[serial_id, &seq, &status.as_str()],
+                        )
+                        .map_err(storage)?;
+                    self.cache.held_serials = None;
+                }
                 Effect::CreateSerial { item_id, serial, lot } => {
                     let id = self.next_serial;
                     self.next_serial = id.saturating_add(1);

@@ -198,7 +198,8 @@ fn stock_stretch(c: &Connection, q: &StockQuery, part: Stretch, limit: usize) ->
 pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::Result<Option<WhereRow>> {
     c.prepare_cached(
         "SELECT lo.code, l.path, l.kind,
-                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id)
+                (SELECT max(m.occurred_at) FROM movements m WHERE m.serial_id = s.id AND m.to_id = b.location_id),
+                coalesce((SELECT c.status FROM serial_status_changes c WHERE c.serial_id = s.id ORDER BY c.tx_seq DESC LIMIT 1), 'released')
          FROM serials s JOIN items i ON i.id = s.item_id
          LEFT JOIN lots lo ON lo.id = s.lot_id
          LEFT JOIN balances b ON b.item_id = s.item_id AND b.serial_id = s.id AND b.serial_id <> 0 AND b.qty > 0
@@ -214,6 +215,7 @@ pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::
             location: parsed_opt::<LocationPath>(r, 1)?,
             location_kind: parsed_opt::<LocationKind>(r, 2)?,
             since: since.map(tracelot_core::time::from_micros),
+            status: parsed(r, 4)?,
         })
     })
     .optional()
@@ -349,7 +351,7 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 9] = [
+const SNAPSHOT: [(&str, &str); 10] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
@@ -376,6 +378,11 @@ const SNAPSHOT: [(&str, &str); 9] = [
         "lot status",
         "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
          FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "serial status",
+        "SELECT i.sku || ' serial ' || s.serial || ' #' || c.tx_seq, c.status
+         FROM serial_status_changes c JOIN serials s ON s.id = c.serial_id JOIN items i ON i.id = s.item_id",
     ),
     (
         "serial",

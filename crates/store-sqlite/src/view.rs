@@ -13,7 +13,7 @@ use tracelot_core::rules::{
     BalanceKey, ItemRecord, LedgerView, LocationRecord, LotRecord, MovementRecord, SerialRecord, TxRecord, ViewError,
     ViewResult,
 };
-use tracelot_core::{LocationPath, LotCode, PartnerCode, PlaceRef, Serial, Sku, TxId};
+use tracelot_core::{LocationPath, LotCode, LotStatus, PartnerCode, PlaceRef, Serial, Sku, TxId};
 use tracelot_gs1::Gtin;
 
 use crate::rows;
@@ -42,6 +42,9 @@ pub(crate) struct Cache {
     /// The supplier each lot was first received from (once known it never
     /// changes: movements are never removed).
     lot_suppliers: HashMap<i64, i64>,
+    /// Held, recalled and rejected serials; read again after the writer
+    /// records a serial status change.
+    pub(crate) held_serials: Option<Arc<HashMap<i64, LotStatus>>>,
 }
 
 /// A cached serial: its id, its lot and the location holding it.
@@ -442,6 +445,24 @@ impl LedgerView for WriteView<'_> {
             .optional()
             .map_err(view_err)?;
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
+    }
+
+    fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>> {
+        if let Some(held) = &self.cache.held_serials {
+            return Ok(held.clone());
+        }
+        let rows: Vec<(i64, LotStatus)> = self
+            .conn
+            .prepare_cached(
+                "SELECT c.serial_id, c.status FROM serial_status_changes c
+                 WHERE c.status <> 'released'
+                   AND c.tx_seq = (SELECT max(d.tx_seq) FROM serial_status_changes d WHERE d.serial_id = c.serial_id)",
+            )
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, rows::parsed(r, 1)?)))?.collect())
+            .map_err(view_err)?;
+        let held = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
+        self.cache.held_serials = Some(held.clone());
+        Ok(held)
     }
 
     fn lots_at(&mut self, item_id: i64, location_id: i64) -> ViewResult<Vec<i64>> {

@@ -397,6 +397,15 @@ impl<'c> Writer<'c> {
                         .map_err(storage)?;
                     self.cache.forget_lot(*lot_id);
                 }
+                Effect::SetSerialStatus { serial_id, status } => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO serial_status_changes (serial_id, tx_seq, status) VALUES (?1, ?2, ?3)",
+                        )
+                        .and_then(|mut s| s.execute(params![serial_id, seq, status.as_str()]))
+                        .map_err(storage)?;
+                    self.cache.held_serials = None;
+                }
                 Effect::FillLotDetails { lot_id, details } => {
                     let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
                     self.conn

@@ -257,6 +257,9 @@ pub struct WhereRow {
     pub location_kind: Option<LocationKind>,
     /// When it arrived there.
     pub since: Option<Timestamp>,
+    /// The unit's own status (its lot has one too): held, recalled or
+    /// rejected units move only into quarantine, scrap or a write-off.
+    pub status: LotStatus,
 }
 
 /// Which movements [`Store::history`] returns.

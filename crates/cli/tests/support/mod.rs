@@ -12,7 +12,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 /// The roles, lowest first, with the account made for each.
-pub const ROLES: [&str; 4] = ["viewer", "operator", "manager", "admin"];
+pub const ROLES: [&str; 5] = ["viewer", "operator", "qc", "manager", "admin"];
 
 /// A fresh database file for driving the binary directly.
 pub struct Db {

@@ -74,6 +74,7 @@ macro_rules! conformance_tests {
             lists_page_in_the_database,
             one_batch_changes_a_lot_twice,
             a_lot_learns_its_dates_on_arrival,
+            a_held_unit_stays_out_of_saleable_stock,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -776,6 +777,40 @@ pub fn a_lot_learns_its_dates_on_arrival(factory: &Factory) {
         assert_eq!(row.details.supplier_lot.as_deref(), Some(supplier), "{code}");
     }
     c.refused(arrive("K2", dated(21, "S-2")), None, Rule::LotConflict);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A unit's status: held in one batch with a shipment that the hold then
+/// refuses, released again, and replayed by `verify` as stored.
+pub fn a_held_unit_stays_out_of_saleable_stock(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let units = |s: &[&str]| ReceiveUnits::Serials(s.iter().map(|x| serial(x)).collect());
+    c.ok(receive("WH/A", "SER", None, LotDetails::default(), units(&["U1", "U2"])));
+    let status = |s: LotStatus| Command::SetSerialStatus { sku: sku("SER"), serials: vec![serial("U1")], status: s };
+    let hold = Request { reason: Some("inspection".into()), ..Request::new(status(LotStatus::OnHold)) };
+    let results = c.store.submit_batch(vec![
+        c.tx(hold),
+        c.tx(Request::new(ship("WH/A", "C1", serial_line("SER", &["U1"])))),
+        c.tx(Request::new(ship("WH/A", "C1", serial_line("SER", &["U2"])))),
+    ]);
+    assert!(results[0].is_ok(), "{results:?}");
+    assert!(
+        matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::SerialBlocked),
+        "{:?}",
+        results[1]
+    );
+    assert!(results[2].is_ok(), "{results:?}");
+    let where_is = c.store.where_is(&sku("SER"), &serial("U1")).expect("where").expect("known");
+    assert_eq!(where_is.status, LotStatus::OnHold);
+    c.ok(Command::Transfer { from: place("WH/A"), to: place("QUARANTINE"), lines: vec![serial_line("SER", &["U1"])] });
+    c.ok_because(status(LotStatus::Released), "passed");
+    c.ok_because(
+        Command::Release { from: place("QUARANTINE"), to: place("WH/B"), lines: vec![serial_line("SER", &["U1"])] },
+        "passed inspection",
+    );
+    c.ok(ship("WH/B", "C1", serial_line("SER", &["U1"])));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
