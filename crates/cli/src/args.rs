@@ -547,13 +547,16 @@ pub struct StockArgs {
     /// Only this lot.
     #[arg(long)]
     pub lot: Option<String>,
+    /// Only the lots that carry this supplier's lot code.
+    #[arg(long, conflicts_with = "lot")]
+    pub supplier_lot: Option<String>,
     /// Only this serial.
     #[arg(long)]
     pub serial: Option<String>,
     /// Only this location and what is under it.
     #[arg(long)]
     pub location: Option<String>,
-    /// Stock at this instant (RFC 3339, or a date meaning the end of that UTC day).
+    /// Stock at this instant (RFC 3339, or a date meaning the end of that day at the location's site).
     #[arg(long)]
     pub as_of: Option<String>,
     /// Include virtual locations (suppliers, customers, adjustment ...).
@@ -797,6 +800,9 @@ pub struct TraceArgs {
     /// The lot to trace.
     #[arg(long, conflicts_with = "serial")]
     pub lot: Option<String>,
+    /// The lot that carries this supplier's lot code.
+    #[arg(long, conflicts_with_all = ["serial", "lot"])]
+    pub supplier_lot: Option<String>,
     /// The serial to trace.
     #[arg(long)]
     pub serial: Option<String>,
@@ -813,8 +819,12 @@ pub struct TraceArgs {
 pub struct RecallArgs {
     /// The item.
     pub sku: String,
-    /// The lot.
-    pub lot: String,
+    /// The lot (or give --supplier-lot).
+    #[arg(required_unless_present = "supplier_lot")]
+    pub lot: Option<String>,
+    /// The lot that carries this supplier's lot code.
+    #[arg(long, conflicts_with = "lot")]
+    pub supplier_lot: Option<String>,
     /// Why (required to start or close a recall).
     #[arg(long)]
     pub reason: Option<String>,

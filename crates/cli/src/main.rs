@@ -375,7 +375,16 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             };
-            let rows = store.stock(&q)?;
+            let rows = match &a.supplier_lot {
+                None => store.stock(&q)?,
+                Some(code) => {
+                    let mut rows = Vec::new();
+                    for (sku, lot) in store.lots_by_supplier_lot(q.sku.as_ref(), code)? {
+                        rows.extend(store.stock(&StockQuery { sku: Some(sku), lot: Some(lot), ..q.clone() })?);
+                    }
+                    rows
+                }
+            };
             out.emit(&rows, || reports::stock(&rows))?;
         }
         Verb::Where { sku, serial } => {

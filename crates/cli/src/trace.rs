@@ -2,6 +2,7 @@
 //! blocks a lot and reports everything it reached.
 
 use std::process::ExitCode;
+use tracelot_reports::supplier_lots::one_lot;
 
 use anyhow::{Context, bail};
 use tracelot_core::{LotCode, RecallDecision, Serial, TxId};
@@ -20,13 +21,19 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
         "backward" => Direction::Backward,
         other => bail!("the direction is forward or backward, not {other:?}"),
     };
-    let lot = a.lot.as_deref().map(|l| rq::field("--lot", l, LotCode::parse)).transpose()?;
+    let sku = rq::sku(&a.sku)?;
+    let store = open(cli)?;
+    let lot = match (&a.lot, &a.supplier_lot) {
+        (Some(l), _) => Some(rq::field("--lot", l, LotCode::parse)?),
+        (None, Some(s)) => Some(refused_or(one_lot(&*store, &sku, s, "--supplier-lot"))?),
+        (None, None) => None,
+    };
     let serial = a.serial.as_deref().map(|s| rq::field("--serial", s, Serial::parse)).transpose()?;
     if lot.is_none() && serial.is_none() {
-        bail!("give --lot or --serial");
+        bail!("give --lot, --supplier-lot or --serial");
     }
-    let start = Unit { sku: rq::sku(&a.sku)?, lot, serial };
-    let t = refused_or(tracelot_reports::trace(&*open(cli)?, start, direction))?;
+    let start = Unit { sku, lot, serial };
+    let t = refused_or(tracelot_reports::trace(&*store, start, direction))?;
     // `--json` turns the default table into JSON; an explicit format wins.
     let format = if out.json && a.format == "table" { "json" } else { a.format.as_str() };
     let text = match format {
@@ -49,8 +56,12 @@ pub fn run(cli: &Cli, a: &TraceArgs, out: Out) -> anyhow::Result<()> {
 /// `recall SKU LOT --reason R` (start), `--close` (end) or `--report-only`.
 pub fn recall(cli: &Cli, a: &RecallArgs, out: Out) -> anyhow::Result<ExitCode> {
     let sku = rq::sku(&a.sku)?;
-    let lot = rq::field("lot", &a.lot, LotCode::parse)?;
     let store = open(cli)?;
+    let lot = match (&a.lot, &a.supplier_lot) {
+        (Some(l), _) => rq::field("lot", l, LotCode::parse)?,
+        (None, Some(s)) => refused_or(one_lot(&*store, &sku, s, "--supplier-lot"))?,
+        (None, None) => bail!("give the lot or --supplier-lot"),
+    };
     if !a.report_only {
         let step = match &a.decision {
             Some(d) => RecallStep::Close(rq::field("--decision", d, str::parse::<RecallDecision>)?),

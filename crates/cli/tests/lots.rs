@@ -100,3 +100,92 @@ fn a_count_of_the_wrong_lot_keeps_the_truth() {
     assert_eq!(lots, [("Y3", "100")], "Y1 went out, Y3 came in: {stock}");
     d.ok(&["verify"]);
 }
+
+/// A supplier's recall notice names its own lot code: it finds our lots
+/// in stock, trace and recall, through the CLI and the API.
+#[test]
+fn a_supplier_lot_code_finds_our_lots() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "PLANT"],
+        vec!["partner", "add", "FARM1", "--kind", "supplier"],
+        vec!["partner", "add", "FARM2", "--kind", "supplier"],
+        vec!["item", "add", "TOMATO", "--tracking", "lot", "--uom", "kg"],
+        vec!["item", "add", "SALT", "--tracking", "lot", "--uom", "kg"],
+        vec![
+            "receive",
+            "TOMATO",
+            "--from",
+            "FARM1",
+            "--to",
+            "PLANT",
+            "--lot",
+            "T-A",
+            "--qty",
+            "10",
+            "--supplier-lot",
+            "F-77",
+        ],
+        vec![
+            "receive",
+            "TOMATO",
+            "--from",
+            "FARM2",
+            "--to",
+            "PLANT",
+            "--lot",
+            "T-B",
+            "--qty",
+            "20",
+            "--supplier-lot",
+            "F-77",
+        ],
+        vec![
+            "receive",
+            "SALT",
+            "--from",
+            "FARM1",
+            "--to",
+            "PLANT",
+            "--lot",
+            "S-1",
+            "--qty",
+            "5",
+            "--supplier-lot",
+            "F-77",
+        ],
+    ] {
+        d.ok(&args);
+    }
+    let count = |args: &[&str]| d.ok(args).as_array().expect("rows").len();
+    assert_eq!(count(&["stock", "--supplier-lot", "F-77"]), 3);
+    assert_eq!(count(&["stock", "--item", "TOMATO", "--supplier-lot", "F-77"]), 2);
+    assert_eq!(count(&["stock", "--supplier-lot", "NOPE"]), 0);
+    let doc = d.refused(&["trace", "forward", "TOMATO", "--supplier-lot", "F-77"], "invalid_value");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("T-A, T-B"), "{doc}");
+    d.refused(&["trace", "forward", "TOMATO", "--supplier-lot", "F-78"], "not_found");
+    let trace = d.ok(&["trace", "backward", "SALT", "--supplier-lot", "F-77"]);
+    assert!(trace.to_string().contains("S-1"), "{trace}");
+    d.ok(&["recall", "SALT", "--supplier-lot", "F-77", "--reason", "supplier notice N-12"]);
+    assert_eq!(d.ok(&["lot", "show", "SALT", "S-1"])["status"], "recalled");
+    d.ok(&["verify"]);
+}
+
+#[test]
+fn a_supplier_lot_code_finds_our_lots_over_http() {
+    let s = support::Server::start();
+    let c = support::Server::client();
+    s.standard();
+    let receipt = serde_json::json!({"from": "S1", "to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "K1",
+        "details": {"supplier_lot": "ACME-9"}, "units": {"quantity": "4"}}]});
+    assert_eq!(s.post(&c, "/api/v1/receipts", "operator", &receipt).0, 201);
+    let (st, page) = s.get(&c, "/api/v1/stock?supplier_lot=ACME-9", "viewer");
+    assert_eq!(st, 200, "{page}");
+    assert_eq!(page["items"][0]["lot"], "K1", "{page}");
+    let (st, trace) = s.get(&c, "/api/v1/trace?direction=backward&sku=SAUCE&supplier_lot=ACME-9", "viewer");
+    assert_eq!(st, 200, "{trace}");
+    let recall = serde_json::json!({"sku": "SAUCE", "supplier_lot": "ACME-9", "reason": "notice"});
+    let (st, report) = s.post(&c, "/api/v1/recalls", "manager", &recall);
+    assert_eq!((st, report["lot"]["code"].as_str()), (201, Some("K1")), "{report}");
+    s.verify_ok();
+}

@@ -1,6 +1,7 @@
 //! The data of print runs, read from the ledger: one map of placeholder
 //! values per label (`item.sku`, `item.name`, `item.gtin`, `lot.code`,
-//! `lot.expires_on`, `lot.best_before`, `lot.produced_on`, `serial`,
+//! `lot.expires_on`, `lot.best_before`, `lot.produced_on`,
+//! `lot.supplier_lot`, `serial`,
 //! `location.path`, and `gs1.bracketed`, `gs1.element_string`, `gs1.hri`,
 //! `gs1.digital_link` when the item has a GTIN). A value that does not
 //! exist is left out, so a template that needs it names the missing key.
@@ -50,6 +51,9 @@ fn unit(
             .ok_or_else(|| not_found("lot", format!("unknown lot {code} of {}", row.spec.sku)))?;
         put(&mut d, "lot.code", code);
         put(&mut d, "lot.status", stored.status.as_str());
+        if let Some(s) = &stored.details.supplier_lot {
+            put(&mut d, "lot.supplier_lot", s);
+        }
         for (key, date, ai) in [
             ("lot.expires_on", stored.details.expires_on, "17"),
             ("lot.best_before", stored.details.best_before, "15"),

@@ -8,6 +8,7 @@ pub mod fefo;
 pub mod labels;
 pub mod recall;
 pub mod scan;
+pub mod supplier_lots;
 pub mod trace;
 
 use jiff::Timestamp;

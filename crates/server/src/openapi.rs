@@ -122,8 +122,9 @@ fn schemas() -> Value {
             "install": lines(), "remove": lines(),
             "from": place, "to": place
         })),
-        "Recall": obj(&["sku", "lot", "reason"], json!({
+        "Recall": obj(&["sku", "reason"], json!({
             "sku": sku, "lot": lot, "reason": { "type": "string" },
+            "supplier_lot": text("Instead of `lot`: the one lot of the item that carries this supplier's lot code."),
             "id": { "type": "string", "format": "uuid", "description": "Makes the recalled lot's status change retry-safe." }
         })),
         "Scan": obj(&["raw"], json!({

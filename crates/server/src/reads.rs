@@ -75,6 +75,7 @@ pub async fn lot(State(app): State<App>, caller: Caller, params: Params) -> Resu
 struct StockParams {
     sku: Option<String>,
     lot: Option<String>,
+    supplier_lot: Option<String>,
     serial: Option<String>,
     location: Option<String>,
     as_of: Option<String>,
@@ -99,6 +100,26 @@ pub async fn stock(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
         // One more than the page, to know whether another follows.
         limit: paging::one_more(limit),
     };
+    if let Some(code) = p.supplier_lot {
+        if query.lot.is_some() {
+            return Err(
+                Problem::bad_request("invalid_parameter", "give lot or supplier_lot, not both").at("supplier_lot")
+            );
+        }
+        let sku = query.sku.clone();
+        let mut found = read(&app, move |s| s.lots_by_supplier_lot(sku.as_ref(), &code)).await?;
+        if found.len() > 1 {
+            let lots: Vec<String> = found.iter().map(|(s, l)| format!("{s} {l}")).collect();
+            let msg = format!("that supplier lot was received as {}; name the lot", lots.join(", "));
+            return Err(
+                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", msg).at("supplier_lot")
+            );
+        }
+        let Some((sku, lot)) = found.pop() else {
+            return Ok(Json(paging::first(Vec::new(), limit, tracelot_store::StockRow::key)).into_response());
+        };
+        (query.sku, query.lot) = (Some(sku), Some(lot));
+    }
     if let Some(text) = p.as_of {
         if text.parse::<jiff::Timestamp>().is_err() && text.parse::<Date>().is_err() {
             let msg = format!("as_of must be an RFC 3339 instant or a date (YYYY-MM-DD), not {text:?}");

@@ -155,7 +155,7 @@ pub const ROUTES: &[Route] = &[
         "Trace a lot or serial forward or backward (JSON, DOT or SVG).",
         READ,
     )
-    .query(&["direction", "sku", "lot", "serial", "format"]),
+    .query(&["direction", "sku", "lot", "supplier_lot", "serial", "format"]),
     r(
         "get",
         "/api/v1/lots/{sku}/{lot}/mass-balance",
@@ -248,7 +248,7 @@ pub const ROUTES: &[Route] = &[
         .body("LotStatus")
         .returns(201, "Posted"),
     r("get", "/api/v1/stock", "stock", "queries", "Non-zero balances, now or as of an instant.", READ)
-        .query(&["sku", "lot", "serial", "location", "as_of", "include_virtual", "cursor", "limit"])
+        .query(&["sku", "lot", "supplier_lot", "serial", "location", "as_of", "include_virtual", "cursor", "limit"])
         .returns(200, "Page"),
     r("get", "/api/v1/serials/{sku}/{serial}", "where_is", "queries", "Where a serial is.", READ),
     r("get", "/api/v1/serials/{sku}/{serial}/warranty", "warranty", "queries", "A serial's warranty.", READ),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tracelot_core::command::Amount;
 use tracelot_core::{LocationPath, LotCode, PartnerCode, Permission, RecallDecision, Serial, Sku, TxId};
 use tracelot_reports::recall::RecallStep;
+use tracelot_reports::supplier_lots::one_lot;
 use tracelot_store::{Direction, Unit};
 
 use crate::auth::Caller;
@@ -26,6 +27,7 @@ struct TraceParams {
     direction: Option<String>,
     sku: Option<String>,
     lot: Option<String>,
+    supplier_lot: Option<String>,
     serial: Option<String>,
     format: Option<String>,
 }
@@ -48,15 +50,22 @@ pub async fn trace(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery
     let sku = required("sku", param("sku", p.sku.as_deref(), Sku::parse)?)?;
     let lot = param("lot", p.lot.as_deref(), LotCode::parse)?;
     let serial = param("serial", p.serial.as_deref(), Serial::parse)?;
-    if lot.is_none() && serial.is_none() {
-        return Err(Problem::bad_request("missing_parameter", "give lot or serial").at("lot"));
+    if lot.is_none() && serial.is_none() && p.supplier_lot.is_none() {
+        return Err(Problem::bad_request("missing_parameter", "give lot, supplier_lot or serial").at("lot"));
     }
     let format = p.format.unwrap_or_else(|| "json".into());
     if !matches!(format.as_str(), "json" | "dot" | "svg") {
         return Err(Problem::bad_request("invalid_parameter", "format is json, dot or svg").at("format"));
     }
     let store = app.store.clone();
-    let t = blocking(move || tracelot_reports::trace(store.as_ref(), Unit { sku, lot, serial }, direction)).await?;
+    let t = blocking(move || {
+        let lot = match (lot, p.supplier_lot) {
+            (None, Some(s)) => Some(one_lot(store.as_ref(), &sku, &s, "supplier_lot")?),
+            (lot, _) => lot,
+        };
+        tracelot_reports::trace(store.as_ref(), Unit { sku, lot, serial }, direction)
+    })
+    .await?;
     Ok(match format.as_str() {
         "dot" => ([(header::CONTENT_TYPE, "text/vnd.graphviz; charset=utf-8")], t.dot()).into_response(),
         "svg" => ([(header::CONTENT_TYPE, "image/svg+xml")], t.svg()).into_response(),
@@ -77,7 +86,10 @@ pub async fn mass_balance(State(app): State<App>, caller: Caller, params: Params
 #[serde(deny_unknown_fields)]
 struct RecallBody {
     sku: Sku,
-    lot: LotCode,
+    #[serde(default)]
+    lot: Option<LotCode>,
+    #[serde(default)]
+    supplier_lot: Option<String>,
     reason: String,
     #[serde(default)]
     id: Option<TxId>,
@@ -97,16 +109,27 @@ pub async fn start_recall(
     let user = caller.poster()?;
     let store = app.store.clone();
     let report = blocking(move || {
+        let lot = match (r.lot, &r.supplier_lot) {
+            (Some(lot), _) => lot,
+            (None, Some(s)) => one_lot(store.as_ref(), &r.sku, s, "supplier_lot")?,
+            (None, None) => {
+                return Err(tracelot_reports::ReportError::Refused(tracelot_core::DomainError::at(
+                    tracelot_core::Rule::InvalidValue,
+                    "lot",
+                    "give lot or supplier_lot",
+                )));
+            }
+        };
         tracelot_reports::recall::run_recall(
             store.as_ref(),
             &r.sku,
-            &r.lot,
+            &lot,
             RecallStep::Start,
             Some(r.reason),
             r.id,
             &user,
         )?;
-        tracelot_reports::recall_report(store.as_ref(), &r.sku, &r.lot)
+        tracelot_reports::recall_report(store.as_ref(), &r.sku, &lot)
     })
     .await?;
     tracing::warn!(by = %caller.account, sku = %report.lot.sku, lot = %report.lot.code, "recall started");

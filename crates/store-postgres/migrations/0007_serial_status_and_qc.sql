@@ -1,7 +1,7 @@
 -- tracelot ledger, schema 7: single units can be held, recalled or
--- rejected (a VIN range, one phone), and a `qc` role makes quality
--- decisions. A serial's status is its latest recorded change; a serial
--- without changes is released.
+-- rejected (a VIN range, one phone), a `qc` role makes quality
+-- decisions, and a supplier's lot code finds our lots. A serial's status
+-- is its latest recorded change; a serial without changes is released.
 
 CREATE TABLE serial_status_changes (
     serial_id bigint NOT NULL REFERENCES serials(id) DEFERRABLE INITIALLY DEFERRED,
@@ -33,3 +33,5 @@ FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('ledger is append-only: seri
 ALTER TABLE accounts DROP CONSTRAINT accounts_role_check;
 ALTER TABLE accounts ADD CONSTRAINT accounts_role_check
     CHECK (role IN ('viewer', 'operator', 'qc', 'manager', 'admin'));
+
+CREATE INDEX lots_by_supplier_lot ON lots(supplier_lot) WHERE supplier_lot IS NOT NULL;

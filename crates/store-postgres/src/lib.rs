@@ -186,6 +186,11 @@ impl Store for PgStore {
         self.read(move |c| queries::lot(c, &sku, &code))
     }
 
+    fn lots_by_supplier_lot(&self, sku: Option<&Sku>, supplier_lot: &str) -> Result<Vec<(Sku, LotCode)>, StoreError> {
+        let (sku, supplier_lot) = (sku.cloned(), supplier_lot.to_owned());
+        self.read(move |c| queries::lots_by_supplier_lot(c, sku.as_ref(), &supplier_lot))
+    }
+
     fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError> {
         let q = q.clone();
         self.read(move |c| queries::stock(c, &q))

@@ -90,6 +90,18 @@ pub(crate) fn partners(c: &mut Conn, w: &Window<String>) -> Result<Vec<PartnerRo
     .collect()
 }
 
+pub(crate) fn lots_by_supplier_lot(c: &mut Conn, sku: Option<&Sku>, supplier_lot: &str) -> Result<Vec<(Sku, LotCode)>> {
+    c.query(
+        "SELECT i.sku, lo.code FROM lots lo JOIN items i ON i.id = lo.item_id
+         WHERE lo.supplier_lot = $1 AND ($2::text IS NULL OR i.sku = $2)
+         ORDER BY i.sku COLLATE \"C\", lo.code COLLATE \"C\"",
+        &[&supplier_lot, &sku.map(Sku::as_str)],
+    )?
+    .iter()
+    .map(|r| Ok((parsed(r, 0)?, parsed(r, 1)?)))
+    .collect()
+}
+
 pub(crate) fn lot(c: &mut Conn, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>> {
     let sql = format!(
         "SELECT {} FROM lots WHERE item_id = (SELECT id FROM items WHERE sku = $1) AND code = $2",

@@ -1,7 +1,7 @@
 -- tracelot ledger, schema 7: single units can be held, recalled or
--- rejected (a VIN range, one phone), and a `qc` role makes quality
--- decisions. A serial's status is its latest recorded change; a serial
--- without changes is released.
+-- rejected (a VIN range, one phone), a `qc` role makes quality
+-- decisions, and a supplier's lot code finds our lots. A serial's status
+-- is its latest recorded change; a serial without changes is released.
 
 CREATE TABLE serial_status_changes (
     serial_id INTEGER NOT NULL REFERENCES serials(id),
@@ -32,3 +32,5 @@ DROP TABLE accounts;
 ALTER TABLE accounts_v7 RENAME TO accounts;
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
 BEGIN SELECT RAISE(ABORT, 'accounts are disabled, not deleted'); END;
+
+CREATE INDEX lots_by_supplier_lot ON lots(supplier_lot) WHERE supplier_lot IS NOT NULL;

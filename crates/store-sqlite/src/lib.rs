@@ -224,6 +224,10 @@ impl Store for SqliteStore {
         self.read(|c| queries::lot(c, sku, code))
     }
 
+    fn lots_by_supplier_lot(&self, sku: Option<&Sku>, supplier_lot: &str) -> Result<Vec<(Sku, LotCode)>, StoreError> {
+        self.read(|c| queries::lots_by_supplier_lot(c, sku, supplier_lot))
+    }
+
     fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError> {
         self.read(|c| queries::stock(c, q))
     }

@@ -77,6 +77,19 @@ pub(crate) fn partners(c: &Connection, w: &Window<String>) -> rusqlite::Result<V
     .collect()
 }
 
+pub(crate) fn lots_by_supplier_lot(
+    c: &Connection,
+    sku: Option<&Sku>,
+    supplier_lot: &str,
+) -> rusqlite::Result<Vec<(Sku, LotCode)>> {
+    c.prepare_cached(
+        "SELECT i.sku, lo.code FROM lots lo JOIN items i ON i.id = lo.item_id
+         WHERE lo.supplier_lot = ?1 AND (?2 IS NULL OR i.sku = ?2) ORDER BY i.sku, lo.code",
+    )?
+    .query_map(params![supplier_lot, sku.map(Sku::as_str)], |r| Ok((parsed(r, 0)?, parsed(r, 1)?)))?
+    .collect()
+}
+
 pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result<Option<LotRow>> {
     let sql = format!(
         "SELECT {} FROM lots WHERE item_id = (SELECT id FROM items WHERE sku = ?1) AND code = ?2",

@@ -549,6 +549,10 @@ pub trait Store: Send + Sync {
     fn partners(&self, w: &Window<String>) -> Result<Vec<PartnerRow>, StoreError>;
     /// One lot with its status history.
     fn lot(&self, sku: &Sku, code: &LotCode) -> Result<Option<LotRow>, StoreError>;
+    /// The lots (item, code) that carry a supplier's lot code, of one item
+    /// or of any, in item and code order: how a supplier's recall notice
+    /// finds our lots.
+    fn lots_by_supplier_lot(&self, sku: Option<&Sku>, supplier_lot: &str) -> Result<Vec<(Sku, LotCode)>, StoreError>;
     /// Non-zero balances, now or as of an instant.
     fn stock(&self, q: &StockQuery) -> Result<Vec<StockRow>, StoreError>;
     /// Where a serial is now (`None` if the serial is unknown).

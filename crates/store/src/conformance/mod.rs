@@ -796,11 +796,7 @@ pub fn a_held_unit_stays_out_of_saleable_stock(factory: &Factory) {
         c.tx(Request::new(ship("WH/A", "C1", serial_line("SER", &["U2"])))),
     ]);
     assert!(results[0].is_ok(), "{results:?}");
-    assert!(
-        matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::SerialBlocked),
-        "{:?}",
-        results[1]
-    );
+    assert!(matches!(&results[1], Err(SubmitError::Refused(e)) if e.rule == Rule::SerialBlocked), "{:?}", results[1]);
     assert!(results[2].is_ok(), "{results:?}");
     let where_is = c.store.where_is(&sku("SER"), &serial("U1")).expect("where").expect("known");
     assert_eq!(where_is.status, LotStatus::OnHold);
