@@ -70,6 +70,10 @@ pub enum Verb {
     Adjust(AdjustArgs),
     /// Record a stock count; the difference is posted against adjustment.
     Count(CountArgs),
+    /// Put stock of one lot under another lot code of the same item, at one
+    /// location (needs --reason): a supplier lot into an internal lot, or a
+    /// wrong label found by a count. Traces follow the old lot to the new.
+    Relabel(RelabelArgs),
     /// Scrap stock.
     Scrap(AtArgs),
     /// Undo a transaction with a new, reversing one.
@@ -500,6 +504,30 @@ pub struct AdjustArgs {
     /// in or out, for serials.
     #[arg(long)]
     pub direction: Option<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `relabel`.
+#[derive(Args, Debug)]
+pub struct RelabelArgs {
+    /// The item (tracked by lot).
+    pub sku: String,
+    /// Where the stock is.
+    #[arg(long)]
+    pub at: String,
+    /// The lot on the stock now.
+    #[arg(long)]
+    pub from_lot: String,
+    /// The lot it belongs under (created if new, with the old lot's dates
+    /// and the old code as its supplier lot code unless given).
+    #[arg(long)]
+    pub to_lot: String,
+    /// Quantity in the item's unit.
+    #[arg(long)]
+    pub qty: String,
+    #[command(flatten)]
+    pub details: LotDetailArgs,
     #[command(flatten)]
     pub posting: Posting,
 }

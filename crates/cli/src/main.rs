@@ -289,6 +289,21 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let cmd = rq::receive(&a.sku, a.from.as_ref(), &a.to, &a.units, a.generate, &a.details)?;
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
+        Verb::Relabel(a) => {
+            let (details, status) = rq::details(&a.details)?;
+            if status.is_some() {
+                bail!("a relabelled lot keeps the old lot's status; change it with lot set-status");
+            }
+            let cmd = Command::Relabel {
+                at: rq::place("--at", &a.at)?,
+                sku: rq::sku(&a.sku)?,
+                from_lot: rq::field("--from-lot", &a.from_lot, LotCode::parse)?,
+                to_lot: rq::field("--to-lot", &a.to_lot, LotCode::parse)?,
+                quantity: rq::field("--qty", &a.qty, tracelot_core::command::Amount::parse)?,
+                details,
+            };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
         Verb::Release(a) => {
             let cmd = Command::Release {
                 from: rq::place("--from", &a.from)?,

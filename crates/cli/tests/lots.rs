@@ -189,3 +189,86 @@ fn a_supplier_lot_code_finds_our_lots_over_http() {
     assert_eq!((st, report["lot"]["code"].as_str()), (201, Some("K1")), "{report}");
     s.verify_ok();
 }
+
+/// Relabelling keeps the link: a supplier's lot taken into an internal lot
+/// is traced through, keeps its dates and supplier code, and cannot free a
+/// held lot; a wrong label found by a count is one relabel, not two
+/// unrelated adjustments.
+#[test]
+fn a_relabel_keeps_the_link_in_the_trace() {
+    let d = Db::new();
+    let expiry = today_plus(40);
+    for args in [
+        vec!["location", "add", "PLANT"],
+        vec!["partner", "add", "FARM1", "--kind", "supplier"],
+        vec!["partner", "add", "SHOP", "--kind", "customer"],
+        vec!["item", "add", "TOMATO", "--tracking", "lot", "--uom", "kg"],
+        vec!["item", "add", "KETCHUP", "--tracking", "lot"],
+        vec![
+            "receive",
+            "TOMATO",
+            "--from",
+            "FARM1",
+            "--to",
+            "PLANT",
+            "--lot",
+            "001",
+            "--qty",
+            "100",
+            "--expires-on",
+            &expiry,
+        ],
+    ] {
+        d.ok(&args);
+    }
+    let relabel = ["relabel", "TOMATO", "--at", "PLANT", "--from-lot", "001", "--to-lot", "T-2611", "--qty", "60"];
+    d.refused(&relabel, "reason_required");
+    let mut with_reason = relabel.to_vec();
+    with_reason.extend(["--reason", "internal lot"]);
+    d.ok(&with_reason);
+    let new = d.ok(&["lot", "show", "TOMATO", "T-2611"]);
+    assert_eq!(
+        (new["expires_on"].as_str(), new["supplier_lot"].as_str()),
+        (Some(expiry.as_str()), Some("001")),
+        "{new}"
+    );
+    d.ok(&["produce", "--at", "PLANT", "--consume", "TOMATO:T-2611:50", "--output", "KETCHUP:K1:100"]);
+    d.ok(&["ship", "KETCHUP", "--from", "PLANT", "--to", "SHOP", "--lot", "K1", "--qty", "10"]);
+    let forward = d.ok(&["trace", "forward", "TOMATO", "--lot", "001"]).to_string();
+    assert!(forward.contains("T-2611") && forward.contains("K1") && forward.contains("SHOP"), "{forward}");
+    let backward = d.ok(&["trace", "backward", "KETCHUP", "--lot", "K1"]).to_string();
+    assert!(backward.contains("\"001\"") && backward.contains("FARM1"), "{backward}");
+    // A held lot is not relabelled out of its hold.
+    d.ok(&["lot", "set-status", "TOMATO", "001", "on_hold", "--reason", "pesticide test"]);
+    let mut held = with_reason.clone();
+    held[9] = "10";
+    d.refused(&held, "lot_blocked");
+    // A count finds Y3 where Y1 was booked; one relabel records the swap.
+    for args in [
+        vec!["item", "add", "YOGURT", "--tracking", "lot"],
+        vec!["receive", "YOGURT", "--to", "PLANT", "--lot", "Y1", "--qty", "100"],
+        vec!["lot", "add", "YOGURT", "Y3"],
+    ] {
+        d.ok(&args);
+    }
+    let swap = [
+        "relabel",
+        "YOGURT",
+        "--at",
+        "PLANT",
+        "--from-lot",
+        "Y1",
+        "--to-lot",
+        "Y3",
+        "--qty",
+        "100",
+        "--reason",
+        "label swap found by count",
+    ];
+    d.ok(&swap);
+    let count = d.ok(&["count", "YOGURT", "--at", "PLANT", "--lot-counted", "Y3=100"]);
+    assert_eq!(count["movements"], 0, "the books now match the shelf: {count}");
+    let y3 = d.ok(&["trace", "backward", "YOGURT", "--lot", "Y3"]).to_string();
+    assert!(y3.contains("Y1"), "{y3}");
+    d.ok(&["verify"]);
+}

@@ -106,7 +106,8 @@ impl Command {
             | Command::Count { .. }
             | Command::Scrap { .. }
             | Command::Produce { .. }
-            | Command::Assemble { .. } => Permission::Move,
+            | Command::Assemble { .. }
+            | Command::Relabel { .. } => Permission::Move,
             Command::SetLotStatus { .. } | Command::SetSerialStatus { .. } | Command::Release { .. } => {
                 Permission::Release
             }

@@ -229,6 +229,26 @@ pub enum Command {
         /// What is released.
         lines: Vec<Line>,
     },
+    /// Puts stock of one lot under another lot code of the same item, at
+    /// one location (needs a reason): a supplier's lot taken into an
+    /// internal lot, or a wrong label found by a count. Recorded as a run
+    /// from the old lot to the new one, so traces follow it.
+    Relabel {
+        /// Where the stock is.
+        at: PlaceRef,
+        /// The item.
+        sku: Sku,
+        /// The lot on the stock now.
+        from_lot: LotCode,
+        /// The lot it belongs under (created if new).
+        to_lot: LotCode,
+        /// How much.
+        quantity: Amount,
+        /// Details of a new `to_lot`; it otherwise takes the old lot's
+        /// dates, with the old code as its supplier lot code if it has none.
+        #[serde(default, skip_serializing_if = "LotDetails::is_empty")]
+        details: LotDetails,
+    },
     /// Change a lot's status (needs a reason).
     SetLotStatus {
         /// The item.
@@ -361,6 +381,7 @@ impl Command {
             Command::CloseSerialRecall { .. } => "close_serial_recall",
             Command::SetSerialStatus { .. } => "set_serial_status",
             Command::Release { .. } => "release",
+            Command::Relabel { .. } => "relabel",
             Command::Receive { .. } => "receive",
             Command::Transfer { .. } => "transfer",
             Command::Ship { .. } => "ship",

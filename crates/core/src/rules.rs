@@ -639,6 +639,9 @@ impl Planner<'_> {
                 self.set_serial_status(sku, serials, decision.status(), Some(*decision))
             }
             Command::Release { from, to, lines } => self.release(from, to, lines),
+            Command::Relabel { at, sku, from_lot, to_lot, quantity, details } => {
+                self.relabel(at, sku, (from_lot, to_lot), quantity, details)
+            }
             Command::Receive { from, to, lines } => self.receive(from.as_ref(), to, lines),
             Command::Transfer { from, to, lines } => {
                 let from = self.place(from, "from")?;
@@ -1121,6 +1124,57 @@ impl Planner<'_> {
         }
         self.plan.effects.push(Effect::SetLotStatus { lot_id: lot.id, status });
         Ok(())
+    }
+
+    /// Stock of one lot goes under another code of the same item, as a run
+    /// from production: the old lot is consumed and the new one made, so
+    /// the genealogy links them. A held lot cannot be relabelled (it may
+    /// not go into production), nor stock put under a held lot.
+    fn relabel(
+        &mut self,
+        at: &PlaceRef,
+        sku: &Sku,
+        (from_lot, to_lot): (&LotCode, &LotCode),
+        quantity: &crate::command::Amount,
+        details: &LotDetails,
+    ) -> PResult<()> {
+        self.reason("reason")?;
+        let at = self.internal(at, "at")?;
+        let production = self.root(LocationKind::Production)?;
+        let item = self.item(sku, "sku")?;
+        if item.spec.tracking != crate::item::Tracking::Lot {
+            return err(
+                Rule::InvalidValue,
+                "sku",
+                format!("{sku} is not tracked by lot alone; only lot-tracked stock is relabelled"),
+            );
+        }
+        if from_lot == to_lot {
+            return err(Rule::InvalidValue, "to_lot", format!("lot {to_lot} is the lot the stock is under already"));
+        }
+        let old = self.existing_lot(&item, from_lot, "from_lot")?;
+        let units = Units::Quantity(quantity.clone());
+        let taken = Line { sku: sku.clone(), lot: Some(from_lot.clone()), units };
+        self.line(&taken, "from_lot", &at, &production, Leaving::Plain)?;
+        let inherited = LotDetails {
+            supplier_lot: old.details.supplier_lot.clone().or_else(|| Some(old.code.to_string())),
+            attributes: Default::default(),
+            ..old.details.clone()
+        };
+        // A new lot keeps the old one's status: stock awaiting inspection
+        // is not released by a new label.
+        let (new_details, status) = match self.view.lot(item.id, to_lot)? {
+            Some(_) => (details.clone(), None),
+            None => (details.with_unknown_from(&inherited), Some(old.status)),
+        };
+        let made = ReceiveLine {
+            sku: sku.clone(),
+            lot: Some(to_lot.clone()),
+            details: new_details,
+            status,
+            units: ReceiveUnits::Quantity(quantity.clone()),
+        };
+        self.receive_line(&made, &production, &at, "to_lot")
     }
 
     /// A quality decision: stock leaves quarantine for saleable or

@@ -43,7 +43,7 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "define_item",
     "define_location",
     "define_partner",
@@ -52,6 +52,7 @@ pub const KINDS: [&str; 18] = [
     "set_serial_status",
     "close_serial_recall",
     "release",
+    "relabel",
     "receive",
     "transfer",
     "ship",
@@ -108,6 +109,18 @@ struct SetSerialStatus {
     sku: Sku,
     serials: Vec<Serial>,
     status: LotStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Relabel {
+    at: PlaceRef,
+    sku: Sku,
+    from_lot: LotCode,
+    to_lot: LotCode,
+    quantity: tracelot_core::command::Amount,
+    #[serde(default)]
+    details: LotDetails,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +249,17 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
             let b: CloseSerialRecall = from_value(prefix, v)?;
             Command::CloseSerialRecall { sku: b.sku, serials: b.serials, decision: b.decision }
         }
+        "relabel" => {
+            let b: Relabel = from_value(prefix, v)?;
+            Command::Relabel {
+                at: b.at,
+                sku: b.sku,
+                from_lot: b.from_lot,
+                to_lot: b.to_lot,
+                quantity: b.quantity,
+                details: b.details,
+            }
+        }
         "release" => {
             let b: Move = from_value(prefix, v)?;
             Command::Release { from: b.from, to: b.to, lines: b.lines }
@@ -337,6 +361,7 @@ mod tests {
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
             serde_json::json!({"type": "set_serial_status", "sku": "CAR", "serials": ["V1"], "status": "on_hold"}),
             serde_json::json!({"type": "close_serial_recall", "sku": "CAR", "serials": ["V1"], "decision": "released"}),
+            serde_json::json!({"type": "relabel", "at": "WH/A", "sku": "X", "from_lot": "L1", "to_lot": "L2", "quantity": "3"}),
             serde_json::json!({"type": "release", "from": "QUARANTINE", "to": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "assemble", "parent_sku": "CAR", "parent_serial": "V1", "install": [{"sku": "ENGINE", "units": {"serials": ["E1"]}}], "from": "WH/A"}),
             serde_json::json!({"type": "produce", "at": "WH/A", "consume": [{"sku": "X", "lot": "L1", "units": {"quantity": "2"}}],
@@ -350,7 +375,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 18);
+        assert_eq!(KINDS.len(), 19);
     }
 
     #[test]

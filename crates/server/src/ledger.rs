@@ -181,6 +181,7 @@ kind_handlers!(
     count => "count",
     scrap => "scrap",
     release => "release",
+    relabel => "relabel",
     produce => "produce",
     assemble => "assemble",
 );

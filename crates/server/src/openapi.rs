@@ -235,6 +235,10 @@ fn schemas() -> Value {
             "serials": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
             "decision": { "enum": ["destroyed", "returned_to_supplier", "released"] }
         })),
+        "Relabel": posting(&["at", "sku", "from_lot", "to_lot", "quantity"], json!({
+            "at": place, "sku": sku, "from_lot": lot, "to_lot": lot, "quantity": amount,
+            "details": refs("LotDetails")
+        })),
         "Release": posting(&["from", "to", "lines"], json!({ "from": place, "to": place, "lines": lines() })),
         "Transaction": posting(&["command"], json!({
             "command": {

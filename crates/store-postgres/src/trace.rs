@@ -158,7 +158,7 @@ fn produce_sql(direction: Direction) -> String {
          JOIN locations lp ON lp.id = mi.to_id
          JOIN locations lq ON lq.id = mo.from_id
          WHERE (j.serial = 0 OR {near}.serial_id = j.serial)
-           AND t.kind = 'produce' AND lp.kind = 'production' AND lq.kind = 'production'
+           AND t.kind IN ('produce', 'relabel') AND lp.kind = 'production' AND lq.kind = 'production'
            AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.reverses = t.seq)"
     )
 }

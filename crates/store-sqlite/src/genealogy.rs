@@ -209,7 +209,7 @@ impl Genealogy {
             let (qty, from_id, to_id): (i64, i64, i64) = (r.get(5)?, r.get(6)?, r.get(7)?);
             let from_kind = self.locations.get(&from_id).map(|l| l.1);
             let to_kind = self.locations.get(&to_id).map(|l| l.1);
-            let produce = self.txs.get(seq).is_some_and(|t| &*t.kind == "produce");
+            let produce = self.txs.get(seq).is_some_and(|t| matches!(&*t.kind, "produce" | "relabel"));
             if produce {
                 let run = match self.run_by_seq.get(&seq) {
                     Some(r) => *r,

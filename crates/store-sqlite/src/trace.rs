@@ -154,7 +154,7 @@ const PRODUCE_FORWARD: &str = "
     JOIN movements mo ON mo.tx_seq = mi.tx_seq
     JOIN locations lq ON lq.id = mo.from_id
     WHERE (j.value ->> 2 = 0 OR mi.serial_id = j.value ->> 2)
-      AND t.kind = 'produce' AND lp.kind = 'production' AND lq.kind = 'production'
+      AND t.kind IN ('produce', 'relabel') AND lp.kind = 'production' AND lq.kind = 'production'
       AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.reverses = t.seq)";
 
 const PRODUCE_BACKWARD: &str = "
@@ -168,7 +168,7 @@ const PRODUCE_BACKWARD: &str = "
     JOIN movements mi ON mi.tx_seq = mo.tx_seq
     JOIN locations lp ON lp.id = mi.to_id
     WHERE (j.value ->> 2 = 0 OR mo.serial_id = j.value ->> 2)
-      AND t.kind = 'produce' AND lp.kind = 'production' AND lq.kind = 'production'
+      AND t.kind IN ('produce', 'relabel') AND lp.kind = 'production' AND lq.kind = 'production'
       AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.reverses = t.seq)";
 
 /// Installations of the frontier's serials into parents (forward), or of

@@ -75,6 +75,7 @@ macro_rules! conformance_tests {
             one_batch_changes_a_lot_twice,
             a_lot_learns_its_dates_on_arrival,
             a_held_unit_stays_out_of_saleable_stock,
+            a_relabel_is_traced_through,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -807,6 +808,36 @@ pub fn a_held_unit_stays_out_of_saleable_stock(factory: &Factory) {
         "passed inspection",
     );
     c.ok(ship("WH/B", "C1", serial_line("SER", &["U1"])));
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// Stock put under another lot code is traced from the old lot to the new
+/// one and back, and keeps the old lot's dates.
+pub fn a_relabel_is_traced_through(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let dated = LotDetails { expires_on: Some(jiff::civil::date(2031, 3, 1)), ..Default::default() };
+    c.ok(receive("WH/A", "LOTTED", Some("SUP-1"), dated, ReceiveUnits::Quantity(amount("8"))));
+    let relabel = Command::Relabel {
+        at: place("WH/A"),
+        sku: sku("LOTTED"),
+        from_lot: lot("SUP-1"),
+        to_lot: lot("K9"),
+        quantity: amount("5"),
+        details: LotDetails::default(),
+    };
+    c.refused(relabel.clone(), None, Rule::ReasonRequired);
+    c.ok_because(relabel, "internal code");
+    let unit = |code: &str| crate::trace::Unit { sku: sku("LOTTED"), lot: Some(lot(code)), serial: None };
+    let reached = |start: &str, direction| -> Vec<crate::trace::Unit> {
+        c.store.trace(&unit(start), direction).expect("trace").units.into_iter().map(|t| t.unit).collect()
+    };
+    assert!(reached("SUP-1", crate::trace::Direction::Forward).contains(&unit("K9")));
+    assert!(reached("K9", crate::trace::Direction::Backward).contains(&unit("SUP-1")));
+    let k9 = c.store.lot(&sku("LOTTED"), &lot("K9")).expect("lot").expect("exists");
+    assert_eq!(k9.details.expires_on, Some(jiff::civil::date(2031, 3, 1)));
+    assert_eq!(k9.details.supplier_lot.as_deref(), Some("SUP-1"));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
