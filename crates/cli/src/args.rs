@@ -56,6 +56,10 @@ pub enum Verb {
     Receive(ReceiveArgs),
     /// Move stock between internal or transit locations.
     Transfer(MoveArgs),
+    /// The second step of a transfer between sites: what arrived of a
+    /// dispatch into transit goes to its destination; what was sent and did
+    /// not arrive is written off from transit (needs --reason).
+    Arrive(ArriveArgs),
     /// Release stock from quarantine into saleable or in-transit stock: a
     /// quality decision (qc or manager; needs --reason).
     Release(MoveArgs),
@@ -504,6 +508,22 @@ pub struct AdjustArgs {
     /// in or out, for serials.
     #[arg(long)]
     pub direction: Option<String>,
+    #[command(flatten)]
+    pub posting: Posting,
+}
+
+/// `arrive`.
+#[derive(Args, Debug)]
+pub struct ArriveArgs {
+    /// The id of the transfer that sent the stock into transit.
+    pub dispatch: String,
+    /// Where it arrives.
+    #[arg(long)]
+    pub to: String,
+    /// What arrived: SKU:LOT:QTY, SKU:QTY or SKU#SERIAL (or SKU:LOT#SERIAL);
+    /// repeat for more. Nothing given means nothing arrived.
+    #[arg(long = "line")]
+    pub lines: Vec<String>,
     #[command(flatten)]
     pub posting: Posting,
 }

@@ -289,6 +289,14 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let cmd = rq::receive(&a.sku, a.from.as_ref(), &a.to, &a.units, a.generate, &a.details)?;
             return post(cli, out, rq::request(cmd, &a.posting)?);
         }
+        Verb::Arrive(a) => {
+            let cmd = Command::Arrive {
+                dispatch: rq::field("dispatch", &a.dispatch, tracelot_core::TxId::parse)?,
+                to: rq::place("--to", &a.to)?,
+                lines: a.lines.iter().map(|l| rq::unit_line("--line", l)).collect::<Result<_, _>>()?,
+            };
+            return post(cli, out, rq::request(cmd, &a.posting)?);
+        }
         Verb::Relabel(a) => {
             let (details, status) = rq::details(&a.details)?;
             if status.is_some() {

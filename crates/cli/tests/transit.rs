@@ -5,6 +5,10 @@ mod support;
 
 use support::Db;
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 #[test]
 fn transit_never_goes_negative_and_recalls_count_it() {
     let d = Db::new();
@@ -17,11 +21,11 @@ fn transit_never_goes_negative_and_recalls_count_it() {
     ] {
         d.ok(&args);
     }
-    // Out of an empty transit location: refused, as out of an empty bin.
+    // Stock leaves transit only by arriving against its dispatch.
     let unload = ["transfer", "OIL", "--from", "TRANSIT/A-B", "--to", "B/BIN", "--lot", "O1", "--qty", "41"];
-    d.refused(&unload, "insufficient_stock");
+    d.refused(&unload, "transit_required");
     d.ok(&["transfer", "OIL", "--from", "A/BIN", "--to", "TRANSIT/A-B", "--lot", "O1", "--qty", "40"]);
-    d.refused(&unload, "insufficient_stock");
+    d.refused(&unload, "transit_required");
     let stock = d.ok(&["stock", "--item", "OIL"]);
     let at = |doc: &serde_json::Value, path: &str| -> Option<String> {
         doc.as_array()?.iter().find(|r| r["location"] == path).and_then(|r| r["quantity"].as_str().map(str::to_owned))
@@ -39,4 +43,85 @@ fn transit_never_goes_negative_and_recalls_count_it() {
     let balance = d.ok(&["mass-balance", "OIL", "O1"]);
     assert_eq!((balance["on_hand_units"].as_i64(), balance["difference"].as_i64()), (Some(100), Some(0)), "{balance}");
     d.ok(&["verify"]);
+}
+
+/// A transfer between sites takes two steps: out to transit, then an
+/// arrival that is checked against what the dispatch sent. More than was
+/// sent is refused; less is written off from transit with a reason; a
+/// dispatch arrives once.
+#[test]
+fn stock_between_sites_arrives_against_its_dispatch() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "A/BIN"],
+        vec!["location", "add", "B/BIN"],
+        vec!["location", "add", "TRANSIT/A-B", "--kind", "transit"],
+        vec!["item", "add", "OIL", "--tracking", "lot", "--uom", "l"],
+        vec!["item", "add", "PHONE", "--tracking", "serial"],
+        vec!["receive", "PHONE", "--to", "A/BIN", "--serial", "P1", "--serial", "P2"],
+    ] {
+        d.ok(&args);
+    }
+    let receipt = d.ok(&["receive", "OIL", "--to", "A/BIN", "--lot", "O1", "--qty", "100"]);
+    let doc = d.refused(
+        &["transfer", "OIL", "--from", "A/BIN", "--to", "B/BIN", "--lot", "O1", "--qty", "1"],
+        "transit_required",
+    );
+    assert!(doc["detail"].as_str().unwrap_or("").contains("different sites"), "{doc}");
+    let dispatch = d.ok(&["transfer", "OIL", "--from", "A/BIN", "--to", "TRANSIT/A-B", "--lot", "O1", "--qty", "40"]);
+    let id = dispatch["id"].as_str().expect("id").to_owned();
+    let arrive = |line: &str, extra: &[&str]| {
+        let mut a = vec!["arrive".to_owned(), id.clone(), "--to".into(), "B/BIN".into(), "--line".into(), line.into()];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let doc = d.refused(&strs(&arrive("OIL:O1:41", &[])), "invalid_value");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("40 sent, 41 arriving"), "{doc}");
+    d.refused(&strs(&arrive("OIL:O1:38", &[])), "reason_required");
+    let posted = d.ok(&strs(&arrive("OIL:O1:38", &["--reason", "2 l spilled on the way"])));
+    assert_eq!(posted["movements"], 2, "38 arrive, 2 are written off: {posted}");
+    let stock = d.ok(&["stock", "--item", "OIL", "--all"]);
+    let at = |path: &str| {
+        stock.as_array().expect("rows").iter().find(|r| r["location"] == path).map(|r| r["quantity"].clone())
+    };
+    assert_eq!(at("B/BIN"), Some(serde_json::json!("38")), "{stock}");
+    assert_eq!(at("TRANSIT/A-B"), None, "nothing is left in transit: {stock}");
+    assert_eq!(at("ADJUSTMENT"), Some(serde_json::json!("2")), "{stock}");
+    d.refused(&strs(&arrive("OIL:O1:1", &[])), "already_arrived");
+    let receipt_id = receipt["id"].as_str().expect("id");
+    d.refused(&["arrive", receipt_id, "--to", "B/BIN", "--line", "OIL:O1:1"], "invalid_value");
+    // Units: one of two phones arrives; the other is written off by serial.
+    let phones =
+        d.ok(&["transfer", "PHONE", "--from", "A/BIN", "--to", "TRANSIT/A-B", "--serial", "P1", "--serial", "P2"]);
+    let pid = phones["id"].as_str().expect("id");
+    d.refused(&["arrive", pid, "--to", "B/BIN", "--line", "PHONE#P3"], "not_found");
+    d.ok(&["arrive", pid, "--to", "B/BIN", "--line", "PHONE#P1", "--reason", "P2 missing from the carton"]);
+    assert_eq!(d.ok(&["where", "PHONE", "P1"])["location"], "B/BIN");
+    assert_eq!(d.ok(&["where", "PHONE", "P2"])["location"], "ADJUSTMENT");
+    d.ok(&["verify"]);
+}
+
+#[test]
+fn an_arrival_over_http() {
+    let s = support::Server::start();
+    let c = support::Server::client();
+    s.standard();
+    let setup = [("/api/v1/locations", serde_json::json!({"path": "TRANSIT/X", "kind": "transit"}))];
+    for (path, body) in setup {
+        assert_eq!(s.post(&c, path, "manager", &body).0, 201);
+    }
+    let receipt =
+        serde_json::json!({"to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "K1", "units": {"quantity": "5"}}]});
+    assert_eq!(s.post(&c, "/api/v1/receipts", "operator", &receipt).0, 201);
+    let out = serde_json::json!({"from": "WH/A", "to": "TRANSIT/X", "lines": [{"sku": "SAUCE", "lot": "K1", "units": {"quantity": "5"}}]});
+    let (st, dispatch) = s.post(&c, "/api/v1/transfers", "operator", &out);
+    assert_eq!(st, 201, "{dispatch}");
+    let arrival = serde_json::json!({"dispatch": dispatch["id"], "to": "WH/B",
+        "lines": [{"sku": "SAUCE", "lot": "K1", "units": {"quantity": "5"}}]});
+    let (st, doc) = s.post(&c, "/api/v1/arrivals", "operator", &arrival);
+    assert_eq!(st, 201, "{doc}");
+    let (st, doc) =
+        s.post(&c, "/api/v1/arrivals", "operator", &serde_json::json!({"dispatch": dispatch["id"], "to": "WH/B"}));
+    assert_eq!((st, doc["code"].as_str()), (409, Some("already_arrived")), "{doc}");
+    s.verify_ok();
 }

@@ -107,7 +107,8 @@ impl Command {
             | Command::Scrap { .. }
             | Command::Produce { .. }
             | Command::Assemble { .. }
-            | Command::Relabel { .. } => Permission::Move,
+            | Command::Relabel { .. }
+            | Command::Arrive { .. } => Permission::Move,
             Command::SetLotStatus { .. } | Command::SetSerialStatus { .. } | Command::Release { .. } => {
                 Permission::Release
             }

@@ -277,6 +277,18 @@ pub enum Command {
         /// What moves.
         lines: Vec<Line>,
     },
+    /// The second step of a transfer between sites: what arrived of a
+    /// dispatch into transit goes to its destination. What was sent and
+    /// did not arrive is written off from transit, with the reason; more
+    /// than was sent, or what was not sent, is refused.
+    Arrive {
+        /// The transfer that sent the stock into transit.
+        dispatch: TxId,
+        /// Where it arrives (an internal or quarantine location).
+        to: PlaceRef,
+        /// What arrived.
+        lines: Vec<Line>,
+    },
     /// Goods out to a customer.
     Ship {
         /// Source.
@@ -382,6 +394,7 @@ impl Command {
             Command::SetSerialStatus { .. } => "set_serial_status",
             Command::Release { .. } => "release",
             Command::Relabel { .. } => "relabel",
+            Command::Arrive { .. } => "arrive",
             Command::Receive { .. } => "receive",
             Command::Transfer { .. } => "transfer",
             Command::Ship { .. } => "ship",

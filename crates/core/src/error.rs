@@ -79,6 +79,10 @@ pub enum Rule {
     SerialBlocked,
     /// Stock leaves quarantine for saleable stock only by a release.
     ReleaseRequired,
+    /// Stock between sites goes out to transit and arrives from it.
+    TransitRequired,
+    /// A dispatch into transit arrives once.
+    AlreadyArrived,
     /// The lot has fewer days left than the customer requires.
     ShelfLifeTooShort,
     /// A scan is not valid GS1 data or a tracelot code.
@@ -125,6 +129,8 @@ impl Rule {
             Rule::LotOtherSupplier => "lot_other_supplier",
             Rule::SerialBlocked => "serial_blocked",
             Rule::ReleaseRequired => "release_required",
+            Rule::TransitRequired => "transit_required",
+            Rule::AlreadyArrived => "already_arrived",
             Rule::ShelfLifeTooShort => "shelf_life_too_short",
             Rule::InvalidScan => "invalid_scan",
             Rule::UnknownGtin => "unknown_gtin",

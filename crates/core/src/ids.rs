@@ -204,6 +204,11 @@ impl LocationPath {
         self.0.rsplit_once('/').map(|(p, _)| LocationPath(Arc::from(p)))
     }
 
+    /// The first segment: the site a location belongs to.
+    pub fn root(&self) -> &str {
+        self.0.split('/').next().unwrap_or_default()
+    }
+
     /// This path and every ancestor, root first.
     pub fn lineage(&self) -> Vec<LocationPath> {
         let mut out = Vec::new();

@@ -190,6 +190,8 @@ pub trait LedgerView {
     /// Every serial (by id) whose latest status is not `released`: the
     /// held, recalled and rejected units, few enough to keep in memory.
     fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>>;
+    /// The arrival (by chain position) of a dispatch into transit, if any.
+    fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>>;
 }
 
 /// A lot a movement refers to: one that exists, or one this plan creates
@@ -344,6 +346,11 @@ pub enum Effect {
     },
     /// Write a movement and its two balance changes.
     Move(PlannedMove),
+    /// Record that this transaction is the arrival of a dispatch.
+    Arrival {
+        /// The dispatch's chain position.
+        dispatch_seq: i64,
+    },
     /// Record that a component was installed in (or removed from) a parent.
     Assembly {
         /// Parent item.
@@ -535,6 +542,23 @@ struct Planner<'a> {
     overridden: HashSet<i64>,
 }
 
+/// A stored unit by ids: item, lot, serial.
+type UnitIds = (i64, Option<i64>, Option<i64>);
+
+fn lot_id_of(lot: &Option<LotRef>) -> Option<i64> {
+    match lot {
+        Some(LotRef::Existing(l)) => Some(l.id),
+        _ => None,
+    }
+}
+
+fn serial_id_of(serial: &Option<SerialRef>) -> Option<i64> {
+    match serial {
+        Some(SerialRef::Existing(id, _)) => Some(*id),
+        _ => None,
+    }
+}
+
 /// Without an expiry, a lot takes the item's shelf life counted from its
 /// production day, or else from the day it arrives; a lot that has not
 /// arrived (`arrival` is `None`) and names no production day has none yet.
@@ -639,6 +663,7 @@ impl Planner<'_> {
                 self.set_serial_status(sku, serials, decision.status(), Some(*decision))
             }
             Command::Release { from, to, lines } => self.release(from, to, lines),
+            Command::Arrive { dispatch, to, lines } => self.arrive(dispatch, to, lines),
             Command::Relabel { at, sku, from_lot, to_lot, quantity, details } => {
                 self.relabel(at, sku, (from_lot, to_lot), quantity, details)
             }
@@ -659,6 +684,29 @@ impl Planner<'_> {
                         Rule::WrongLocationKind,
                         "to",
                         format!("a transfer needs two different locations, both are {}", from.path),
+                    );
+                }
+                if from.kind == LocationKind::Transit {
+                    return err(
+                        Rule::TransitRequired,
+                        "from",
+                        format!(
+                            "{} is transit; its stock leaves by `arrive`, which checks it against what its dispatch sent",
+                            from.path
+                        ),
+                    );
+                }
+                if from.kind == LocationKind::Internal
+                    && to.kind == LocationKind::Internal
+                    && from.path.root() != to.path.root()
+                {
+                    return err(
+                        Rule::TransitRequired,
+                        "to",
+                        format!(
+                            "{} and {} are different sites; send the stock into a transit location, then `arrive` it there",
+                            from.path, to.path
+                        ),
                     );
                 }
                 if from.kind == LocationKind::Quarantine && to.kind != LocationKind::Quarantine {
@@ -1123,6 +1171,107 @@ impl Planner<'_> {
             );
         }
         self.plan.effects.push(Effect::SetLotStatus { lot_id: lot.id, status });
+        Ok(())
+    }
+
+    /// The second step of a transfer between sites. What arrived moves from
+    /// transit to `to`; what the dispatch sent and did not arrive is
+    /// written off from transit with the reason, so transit never keeps a
+    /// dispatch's remainder unexplained. A dispatch arrives once.
+    fn arrive(&mut self, dispatch: &TxId, to: &PlaceRef, lines: &[Line]) -> PResult<()> {
+        let Some(tx) = self.view.transaction(dispatch)? else {
+            return err(Rule::NotFound, "dispatch", format!("unknown transaction {dispatch}"));
+        };
+        let transit = match tx.movements.first() {
+            Some(m) if tx.kind == "transfer" || tx.kind == "release" => self.view.location_by_id(m.to_id)?,
+            _ => return err(Rule::InvalidValue, "dispatch", format!("transaction {dispatch} is no dispatch")),
+        };
+        if transit.kind != LocationKind::Transit || tx.movements.iter().any(|m| m.to_id != transit.id) {
+            return err(
+                Rule::InvalidValue,
+                "dispatch",
+                format!("transaction {dispatch} did not send its stock into one transit location"),
+            );
+        }
+        if tx.reversed_by.is_some() {
+            return err(Rule::InvalidValue, "dispatch", format!("transaction {dispatch} was reversed"));
+        }
+        if let Some(seq) = self.view.arrival_of(tx.seq)? {
+            return err(Rule::AlreadyArrived, "dispatch", format!("dispatch {dispatch} arrived already (#{seq})"));
+        }
+        let to = self.place(to, "to")?;
+        self.expect_kind(
+            &to,
+            &[LocationKind::Internal, LocationKind::Quarantine],
+            "to",
+            "stock arrives into an internal or quarantine location",
+        )?;
+        let mut sent: HashMap<UnitIds, i64> = HashMap::new();
+        for m in &tx.movements {
+            let q = sent.entry((m.item_id, m.lot_id, m.serial_id)).or_insert(0);
+            *q = q.saturating_add(m.qty);
+        }
+        let before = self.plan.effects.len();
+        if !lines.is_empty() {
+            self.lines(lines, &transit, &to, Leaving::Plain)?;
+        }
+        let arrived: Vec<(UnitIds, Arc<ItemRecord>, i64, Arc<str>)> = self
+            .plan
+            .effects
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Move(m) => {
+                    let ids = (m.item.id, lot_id_of(&m.lot), serial_id_of(&m.serial));
+                    Some((ids, m.item.clone(), m.qty, m.field.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (ids, item, qty, field) in arrived {
+            let left = sent.get(&ids).copied().unwrap_or(0);
+            if qty > left {
+                return err(
+                    Rule::InvalidValue,
+                    field.to_string(),
+                    format!(
+                        "more {} arrived than dispatch {dispatch} sent: {} sent, {} arriving",
+                        item.spec.sku,
+                        item.spec.scale.format(left),
+                        item.spec.scale.format(qty)
+                    ),
+                );
+            }
+            sent.insert(ids, left.saturating_sub(qty));
+        }
+        self.write_off_in_transit(&transit, sent)?;
+        self.plan.effects.push(Effect::Arrival { dispatch_seq: tx.seq });
+        Ok(())
+    }
+
+    /// What a dispatch sent and did not arrive leaves transit for
+    /// adjustment: lost on the way, explained by the arrival's reason.
+    fn write_off_in_transit(&mut self, transit: &Arc<LocationRecord>, missing: HashMap<UnitIds, i64>) -> PResult<()> {
+        let adj = self.root(LocationKind::Adjustment)?;
+        let mut missing: Vec<_> = missing.into_iter().filter(|(_, q)| *q > 0).collect();
+        missing.sort_unstable();
+        if !missing.is_empty() {
+            self.reason("reason")?;
+        }
+        let field: Arc<str> = "lines".into();
+        for ((item_id, lot_id, serial_id), qty) in missing {
+            let item = self.view.item_by_id(item_id)?;
+            let lot = match lot_id {
+                Some(l) => Some(LotRef::Existing(self.view.lot_by_id(l)?)),
+                None => None,
+            };
+            let serial = match serial_id {
+                Some(s) => Some(SerialRef::Existing(s, self.view.serial_by_id(s)?)),
+                None => None,
+            };
+            self.push_move(&item, lot, serial, (transit, &adj), qty, field.clone())?;
+        }
         Ok(())
     }
 

@@ -43,7 +43,7 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 19] = [
+pub const KINDS: [&str; 20] = [
     "define_item",
     "define_location",
     "define_partner",
@@ -53,6 +53,7 @@ pub const KINDS: [&str; 19] = [
     "close_serial_recall",
     "release",
     "relabel",
+    "arrive",
     "receive",
     "transfer",
     "ship",
@@ -121,6 +122,15 @@ struct Relabel {
     quantity: tracelot_core::command::Amount,
     #[serde(default)]
     details: LotDetails,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Arrive {
+    dispatch: TxId,
+    to: PlaceRef,
+    #[serde(default)]
+    lines: Vec<Line>,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +259,10 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
             let b: CloseSerialRecall = from_value(prefix, v)?;
             Command::CloseSerialRecall { sku: b.sku, serials: b.serials, decision: b.decision }
         }
+        "arrive" => {
+            let b: Arrive = from_value(prefix, v)?;
+            Command::Arrive { dispatch: b.dispatch, to: b.to, lines: b.lines }
+        }
         "relabel" => {
             let b: Relabel = from_value(prefix, v)?;
             Command::Relabel {
@@ -361,6 +375,7 @@ mod tests {
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
             serde_json::json!({"type": "set_serial_status", "sku": "CAR", "serials": ["V1"], "status": "on_hold"}),
             serde_json::json!({"type": "close_serial_recall", "sku": "CAR", "serials": ["V1"], "decision": "released"}),
+            serde_json::json!({"type": "arrive", "dispatch": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e", "to": "WH/B", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "relabel", "at": "WH/A", "sku": "X", "from_lot": "L1", "to_lot": "L2", "quantity": "3"}),
             serde_json::json!({"type": "release", "from": "QUARANTINE", "to": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "assemble", "parent_sku": "CAR", "parent_serial": "V1", "install": [{"sku": "ENGINE", "units": {"serials": ["E1"]}}], "from": "WH/A"}),
@@ -375,7 +390,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 19);
+        assert_eq!(KINDS.len(), 20);
     }
 
     #[test]

@@ -182,6 +182,7 @@ kind_handlers!(
     scrap => "scrap",
     release => "release",
     relabel => "relabel",
+    arrive => "arrive",
     produce => "produce",
     assemble => "assemble",
 );

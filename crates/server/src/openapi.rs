@@ -235,6 +235,11 @@ fn schemas() -> Value {
             "serials": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
             "decision": { "enum": ["destroyed", "returned_to_supplier", "released"] }
         })),
+        "Arrive": posting(&["dispatch", "to"], json!({
+            "dispatch": { "type": "string", "format": "uuid", "description": "The transfer that sent the stock into transit." },
+            "to": place,
+            "lines": { "allOf": [lines()], "description": "What arrived; what was sent and is not listed is written off from transit (needs a reason)." }
+        })),
         "Relabel": posting(&["at", "sku", "from_lot", "to_lot", "quantity"], json!({
             "at": place, "sku": sku, "from_lot": lot, "to_lot": lot, "quantity": amount,
             "details": refs("LotDetails")

@@ -96,6 +96,8 @@ pub fn status_of(rule: Rule) -> StatusCode {
         | Rule::LotOtherSupplier
         | Rule::SerialBlocked
         | Rule::ReleaseRequired
+        | Rule::TransitRequired
+        | Rule::AlreadyArrived
         | Rule::ShelfLifeTooShort
         | Rule::QuantityOutOfRange => StatusCode::CONFLICT,
         // Named one by one, so that a new rule needs a decision here.

@@ -123,6 +123,9 @@ pub const ROUTES: &[Route] = &[
         .body("Count")
         .returns(201, "Posted"),
     r("post", "/api/v1/scraps", "scrap", "ledger", "Scrap stock.", MOVE).body("Scrap").returns(201, "Posted"),
+    r("post", "/api/v1/arrivals", "arrive", "ledger", "Receive a dispatch from transit at its destination.", MOVE)
+        .body("Arrive")
+        .returns(201, "Posted"),
     r("post", "/api/v1/relabels", "relabel", "ledger", "Put stock of one lot under another lot code.", MOVE)
         .body("Relabel")
         .returns(201, "Posted"),
@@ -347,6 +350,7 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "close_serial_recall" => post(ledger::close_serial_recall),
         "release" => post(ledger::release),
         "relabel" => post(ledger::relabel),
+        "arrive" => post(ledger::arrive),
         "stock" => get(reads::stock),
         "where_is" => get(reads::where_is),
         "warranty" => get(reads::warranty),

@@ -399,7 +399,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 10] = [
+const SNAPSHOT: [(&str, &str); 11] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -427,6 +427,7 @@ const SNAPSHOT: [(&str, &str); 10] = [
         "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
          FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
     ),
+    ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (
         "serial status",
         "SELECT i.sku || ' serial ' || s.serial || ' #' || c.tx_seq, c.status

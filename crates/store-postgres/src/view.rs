@@ -642,6 +642,14 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
+        let row = self
+            .conn
+            .query_opt("SELECT arrival_seq FROM arrivals WHERE dispatch_seq = $1", &[&dispatch_seq])
+            .map_err(view_err)?;
+        row.map(|r| r.try_get(0).map_err(pg_err)).transpose()
+    }
+
     fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>> {
         if let Some(held) = &self.cache.held_serials {
             return Ok(held.clone());

@@ -537,6 +537,18 @@ impl Writer {
                     self.pend.status_changes.push(*lot_id, seq, status.as_str());
                 }
                 Effect::FillLotDetails { lot_id, details } => self.fill_lot(*lot_id, details)?,
+                Effect::Arrival { dispatch_seq } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO arrivals (dispatch_seq, arrival_seq) VALUES ($1, $2)",
+                            &[dispatch_seq, &seq],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || {
+                                DomainError::at(Rule::AlreadyArrived, "dispatch", "that dispatch arrived already")
+                            })
+                        })?;
+                }
                 Effect::SetSerialStatus { serial_id, status } => {
                     self.conn
                         .execute(

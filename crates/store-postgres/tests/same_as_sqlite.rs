@@ -32,7 +32,7 @@ fn place(s: &str) -> PlaceRef {
 }
 
 fn receive(sku: &str, lot: Option<&str>, units: ReceiveUnits) -> Command {
-    common::receive_at("A", sku, lot, units)
+    common::receive_at("W/A", sku, lot, units)
 }
 
 fn line(sku: &str, lot: Option<&str>, units: Units) -> Line {
@@ -81,12 +81,12 @@ fn run(store: &dyn Store, ids: &[TxId]) -> Vec<String> {
     };
     let setup = vec![
         Command::DefineLocation {
-            path: LocationPath::parse("A").expect("path"),
+            path: LocationPath::parse("W/A").expect("path"),
             kind: LocationKind::Internal,
             time_zone: None,
         },
         Command::DefineLocation {
-            path: LocationPath::parse("B").expect("path"),
+            path: LocationPath::parse("W/B").expect("path"),
             kind: LocationKind::Internal,
             time_zone: None,
         },
@@ -104,21 +104,21 @@ fn run(store: &dyn Store, ids: &[TxId]) -> Vec<String> {
     let s1 = || Units::Serials(serials(&["S1"]));
     let batch = vec![
         tx(ids[0], receive("LOT", Some("L1"), ReceiveUnits::Quantity(Amount::parse("10").expect("amount")))),
-        tx(ids[1], transfer("A", "B", line("LOT", Some("L1"), qty("4")))),
-        tx(ids[2], ship("A", line("LOT", Some("L1"), qty("7")))),
+        tx(ids[1], transfer("W/A", "W/B", line("LOT", Some("L1"), qty("4")))),
+        tx(ids[2], ship("W/A", line("LOT", Some("L1"), qty("7")))),
         tx(ids[3], receive("SER", None, ReceiveUnits::Serials(serials(&["S1", "S2"])))),
-        tx(ids[4], ship("A", line("SER", None, s1()))),
-        tx(ids[5], ship("A", line("SER", None, s1()))),
+        tx(ids[4], ship("W/A", line("SER", None, s1()))),
+        tx(ids[5], ship("W/A", line("SER", None, s1()))),
         tx(ids[6], Command::Reverse { tx: ids[4] }),
-        tx(ids[7], ship("B", line("SER", None, s1()))),
-        tx(ids[8], transfer("A", "B", line("SER", None, s1()))),
+        tx(ids[7], ship("W/B", line("SER", None, s1()))),
+        tx(ids[8], transfer("W/A", "W/B", line("SER", None, s1()))),
         tx(ids[0], receive("LOT", Some("L1"), ReceiveUnits::Quantity(Amount::parse("10").expect("amount")))),
-        tx(ids[1], transfer("A", "B", line("LOT", Some("L1"), qty("5")))),
+        tx(ids[1], transfer("W/A", "W/B", line("LOT", Some("L1"), qty("5")))),
         tx(ids[9], Command::Reverse { tx: ids[4] }),
         tx(ids[10], receive("SER", None, ReceiveUnits::Serials(serials(&["S2"])))),
-        tx(ids[11], ship("B", line("LOT", Some("L1"), qty("4")))),
+        tx(ids[11], ship("W/B", line("LOT", Some("L1"), qty("4")))),
         tx(ids[12], Command::Reverse { tx: ids[0] }),
-        tx(ids[13], ship("A", line("LOT", Some("L1"), qty("6")))),
+        tx(ids[13], ship("W/A", line("LOT", Some("L1"), qty("6")))),
         tx(ids[14], receive("LOT", Some("L2"), ReceiveUnits::Quantity(Amount::parse("5").expect("amount")))),
         tx(
             ids[15],
@@ -128,16 +128,16 @@ fn run(store: &dyn Store, ids: &[TxId]) -> Vec<String> {
                 status: LotStatus::OnHold,
             },
         ),
-        tx(ids[16], ship("A", line("LOT", Some("L2"), qty("1")))),
-        tx(ids[17], transfer("A", "B", line("LOT", Some("L2"), qty("2")))),
+        tx(ids[16], ship("W/A", line("LOT", Some("L2"), qty("1")))),
+        tx(ids[17], transfer("W/A", "W/B", line("LOT", Some("L2"), qty("2")))),
     ];
     out.extend(store.submit_batch(batch).iter().map(outcome));
     // Retries in a later batch: S1 is at B now, so shipping it from A would
     // be refused if planned again; the stored results come back instead.
     let retries = vec![
-        tx(ids[4], ship("A", line("SER", None, s1()))),
-        tx(ids[8], transfer("A", "B", line("SER", None, s1()))),
-        tx(ids[13], ship("A", line("LOT", Some("L1"), qty("6")))),
+        tx(ids[4], ship("W/A", line("SER", None, s1()))),
+        tx(ids[8], transfer("W/A", "W/B", line("SER", None, s1()))),
+        tx(ids[13], ship("W/A", line("LOT", Some("L1"), qty("6")))),
     ];
     out.extend(store.submit_batch(retries).iter().map(outcome));
     let lot = store.lot(&Sku::parse("LOT").expect("sku"), &LotCode::parse("L2").expect("lot")).expect("lot");

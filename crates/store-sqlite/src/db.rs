@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_transit_is_stock.sql"),
     include_str!("../migrations/0006_site_time_and_date_rules.sql"),
     include_str!("../migrations/0007_serial_status_and_qc.sql"),
+    include_str!("../migrations/0008_transit_arrivals.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -364,7 +364,7 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 10] = [
+const SNAPSHOT: [(&str, &str); 11] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
@@ -392,6 +392,7 @@ const SNAPSHOT: [(&str, &str); 10] = [
         "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
          FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
     ),
+    ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (
         "serial status",
         "SELECT i.sku || ' serial ' || s.serial || ' #' || c.tx_seq, c.status

@@ -447,6 +447,13 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT arrival_seq FROM arrivals WHERE dispatch_seq = ?1")
+            .and_then(|mut s| s.query_row([dispatch_seq], |r| r.get(0)).optional())
+            .map_err(view_err)
+    }
+
     fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>> {
         if let Some(held) = &self.cache.held_serials {
             return Ok(held.clone());

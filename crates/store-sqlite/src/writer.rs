@@ -397,6 +397,16 @@ impl<'c> Writer<'c> {
                         .map_err(storage)?;
                     self.cache.forget_lot(*lot_id);
                 }
+                Effect::Arrival { dispatch_seq } => {
+                    self.conn
+                        .prepare_cached("INSERT INTO arrivals (dispatch_seq, arrival_seq) VALUES (?1, ?2)")
+                        .and_then(|mut s| s.execute(params![dispatch_seq, seq]))
+                        .map_err(|e| {
+                            constraint(e, || {
+                                DomainError::at(Rule::AlreadyArrived, "dispatch", "that dispatch arrived already")
+                            })
+                        })?;
+                }
                 Effect::SetSerialStatus { serial_id, status } => {
                     self.conn
                         .prepare_cached(
