@@ -10,6 +10,7 @@
     clippy::arithmetic_side_effects
 )]
 
+mod leaks;
 mod model;
 
 use std::any::Any;
@@ -30,6 +31,7 @@ use crate::{
 };
 use tracelot_gs1::Gtin;
 
+pub use leaks::held_stock_never_leaks;
 pub use model::model_based_ledger;
 
 /// A fresh store and whatever must live as long as it (a temporary
@@ -84,7 +86,8 @@ macro_rules! conformance_tests {
             lookups_for_scans_and_print_runs,
             concurrent_serial_race,
             hundred_thousand_serials_in_one_receipt,
-            model_based_ledger
+            model_based_ledger,
+            held_stock_never_leaks
         );
     };
     (@each $factory:path, $available:path; $($name:ident),*) => {
