@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::Db;
 
 fn today_plus(days: i64) -> String {
@@ -553,4 +553,73 @@ fn a_components_warranty_starts_with_its_parents_shipment() {
     d.ok(&["ship", "FRIDGE", "--from", "FACTORY", "--to", "HOME", "--serial", "FR1", "--ref", "SO-2"]);
     assert_eq!(d.ok(&["warranty", "COMPRESSOR", "C2"])["status"], "active");
     assert_eq!(d.ok(&["warranty", "FRIDGE", "FR1"])["repairs"].as_array().map(Vec::len), Some(2), "the swap");
+}
+
+/// The tomato recall, with stock in transit, a serialized machine holding
+/// a dispenser filled from the recalled sauce, and the farm's own lot
+/// code: the recall starts from the supplier's code, its report counts
+/// the transit stock and names the shipped machine by serial with its
+/// customer, the unshipped machine does not ship, and the transit stock
+/// arrives only into quarantine.
+#[test]
+fn the_tomato_recall_reaches_transit_machines_and_starts_from_the_farms_code() {
+    let d = Db::new();
+    ketchup_plant(&d);
+    for args in [
+        // The farm's code becomes known with a later delivery of the same lot.
+        vec![
+            "receive",
+            "TOMATO",
+            "--from",
+            "FARM",
+            "--to",
+            "PLANT",
+            "--lot",
+            "T1",
+            "--qty",
+            "1",
+            "--supplier-lot",
+            "FARM-88",
+        ],
+        vec!["location", "add", "DC/A"],
+        vec!["location", "add", "QUARANTINE/DC", "--kind", "quarantine"],
+        vec!["location", "add", "TRANSIT/PLANT-DC", "--kind", "transit"],
+        vec!["item", "add", "DISPENSER", "--tracking", "lot_serial"],
+        vec!["item", "add", "MACHINE", "--tracking", "serial"],
+        vec![
+            "produce",
+            "--at",
+            "PLANT",
+            "--consume",
+            "SAUCE:S1:10",
+            "--output",
+            "DISPENSER:D1#DS1",
+            "--output",
+            "DISPENSER:D1#DS2",
+        ],
+        vec!["receive", "MACHINE", "--to", "PLANT", "--serial", "M1", "--serial", "M2"],
+        vec!["assemble", "MACHINE", "M1", "--install", "DISPENSER#DS1", "--from", "PLANT"],
+        vec!["assemble", "MACHINE", "M2", "--install", "DISPENSER#DS2", "--from", "PLANT"],
+        vec!["ship", "MACHINE", "--from", "PLANT", "--to", "SHOP3", "--serial", "M1", "--ref", "SO-9"],
+    ] {
+        d.ok(&args);
+    }
+    let dispatch =
+        d.ok(&["transfer", "KETCHUP", "--from", "PLANT", "--to", "TRANSIT/PLANT-DC", "--lot", "K1", "--qty", "30"]);
+    let report = d.ok(&["recall", "TOMATO", "--supplier-lot", "FARM-88", "--reason", "pesticide residue at the farm"]);
+    let in_transit = report["on_hand"]
+        .as_array()
+        .expect("on hand")
+        .iter()
+        .find(|r| r["location"] == "TRANSIT/PLANT-DC")
+        .map(|r| (r["sku"].clone(), r["quantity"].clone()));
+    assert_eq!(in_transit, Some((json!("KETCHUP"), json!("30"))), "{}", report["on_hand"]);
+    let text = report.to_string();
+    assert!(text.contains("M1") && text.contains("SHOP3"), "the shipped machine by serial, with its customer: {text}");
+    let doc = d.refused(&["ship", "MACHINE", "--from", "PLANT", "--to", "SHOP1", "--serial", "M2"], "lot_recalled");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("DISPENSER DS2"), "{doc}");
+    let id = dispatch["id"].as_str().expect("id");
+    d.refused(&["arrive", id, "--to", "DC/A", "--line", "KETCHUP:K1:30"], "lot_blocked");
+    d.ok(&["arrive", id, "--to", "QUARANTINE/DC", "--line", "KETCHUP:K1:30"]);
+    d.ok(&["verify"]);
 }

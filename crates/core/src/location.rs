@@ -67,6 +67,13 @@ impl LocationKind {
         )
     }
 
+    /// The name with its article, for sentences: "an internal", "a scrap".
+    pub fn with_article(self) -> String {
+        let name = self.as_str();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {name}")
+    }
+
     /// The stored and printed name.
     pub fn as_str(self) -> &'static str {
         match self {

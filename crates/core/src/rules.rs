@@ -992,7 +992,7 @@ impl Planner<'_> {
         if allowed.contains(&loc.kind) {
             return Ok(());
         }
-        err(Rule::WrongLocationKind, field, format!("{} is a {} location; {rule}", loc.path, loc.kind.as_str()))
+        err(Rule::WrongLocationKind, field, format!("{} is {} location; {rule}", loc.path, loc.kind.with_article()))
     }
 
     fn define_item(&mut self, spec: &ItemSpec) -> PResult<()> {
@@ -1058,10 +1058,10 @@ impl Planner<'_> {
                         Rule::WrongLocationKind,
                         "path",
                         format!(
-                            "{} is a {} location; a {} location cannot sit inside it",
+                            "{} is {} location; {} location cannot sit inside it",
                             l.path,
-                            l.kind.as_str(),
-                            kind.as_str()
+                            l.kind.with_article(),
+                            kind.with_article()
                         ),
                     );
                 }
