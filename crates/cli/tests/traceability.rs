@@ -623,3 +623,50 @@ fn the_tomato_recall_reaches_transit_machines_and_starts_from_the_farms_code() {
     d.ok(&["arrive", id, "--to", "QUARANTINE/DC", "--line", "KETCHUP:K1:30"]);
     d.ok(&["verify"]);
 }
+
+/// Lot-tracked parts (bolts, oil) are fitted into a serialized car by
+/// quantity: the car's genealogy holds their lots, a recalled bolt lot
+/// reaches the car's customer and keeps an unshipped car in the yard
+/// until the bolts are replaced, and no more is taken out than was fitted.
+#[test]
+fn lot_tracked_parts_fitted_into_a_serialized_parent() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "PLANT/LINE"],
+        vec!["partner", "add", "DEALER", "--kind", "customer"],
+        vec!["item", "add", "CAR", "--tracking", "serial"],
+        vec!["item", "add", "BOLT", "--tracking", "lot"],
+        vec!["item", "add", "OIL", "--tracking", "lot", "--uom", "l", "--scale", "1"],
+        vec!["item", "add", "RAG"],
+        vec!["receive", "CAR", "--to", "PLANT/LINE", "--serial", "V1", "--serial", "V2"],
+        vec!["receive", "BOLT", "--to", "PLANT/LINE", "--lot", "B-1", "--qty", "100"],
+        vec!["receive", "BOLT", "--to", "PLANT/LINE", "--lot", "B-2", "--qty", "100"],
+        vec!["receive", "OIL", "--to", "PLANT/LINE", "--lot", "O-7", "--qty", "200"],
+        vec!["receive", "RAG", "--to", "PLANT/LINE", "--qty", "10"],
+        vec!["assemble", "CAR", "V1", "--install", "BOLT:B-1:4", "--install", "OIL:O-7:5.5", "--from", "PLANT/LINE"],
+        vec!["assemble", "CAR", "V2", "--install", "BOLT:B-1:4", "--from", "PLANT/LINE"],
+        vec!["ship", "CAR", "--from", "PLANT/LINE", "--to", "DEALER", "--serial", "V1", "--ref", "SO-1"],
+    ] {
+        d.ok(&args);
+    }
+    d.refused(&["assemble", "CAR", "V2", "--install", "RAG:1", "--from", "PLANT/LINE"], "serial_required");
+    let back = d.ok(&["trace", "backward", "CAR", "--serial", "V1"]).to_string();
+    assert!(back.contains("B-1") && back.contains("O-7") && back.contains("5.5"), "{back}");
+    let forward = d.ok(&["trace", "forward", "BOLT", "--lot", "B-1"]).to_string();
+    assert!(forward.contains("V1") && forward.contains("V2") && forward.contains("DEALER"), "{forward}");
+    let report = d.ok(&["recall", "BOLT", "B-1", "--reason", "hydrogen embrittlement"]).to_string();
+    assert!(report.contains("V1") && report.contains("DEALER"), "the shipped car by VIN, with its dealer: {report}");
+    let doc = d.refused(&["ship", "CAR", "--from", "PLANT/LINE", "--to", "DEALER", "--serial", "V2"], "lot_recalled");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("BOLT of lot B-1"), "{doc}");
+    let take_out = |qty: &str, to: &str| {
+        let part = format!("BOLT:B-1:{qty}");
+        let args = ["assemble", "CAR", "V2", "--remove", part.as_str(), "--to", to];
+        args.map(str::to_owned)
+    };
+    d.refused(&take_out("5", "QUARANTINE").each_ref().map(String::as_str), "serial_not_there");
+    d.refused(&take_out("4", "PLANT/LINE").each_ref().map(String::as_str), "lot_blocked");
+    d.ok(&take_out("4", "QUARANTINE").each_ref().map(String::as_str));
+    d.ok(&["assemble", "CAR", "V2", "--install", "BOLT:B-2:4", "--from", "PLANT/LINE"]);
+    d.ok(&["ship", "CAR", "--from", "PLANT/LINE", "--to", "DEALER", "--serial", "V2"]);
+    d.ok(&["verify"]);
+}

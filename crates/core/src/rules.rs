@@ -190,6 +190,9 @@ pub trait LedgerView {
     /// Every serial (by id) whose latest status is not `released`: the
     /// held, recalled and rejected units, few enough to keep in memory.
     fn held_serials(&mut self) -> ViewResult<Arc<HashMap<i64, LotStatus>>>;
+    /// The lot-tracked parts installed in a parent now: (item id, lot id,
+    /// quantity installed less quantity removed), each above zero.
+    fn lots_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64, i64)>>;
     /// The arrival (by chain position) of a dispatch into transit, if any.
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>>;
 }
@@ -346,6 +349,22 @@ pub enum Effect {
     },
     /// Write a movement and its two balance changes.
     Move(PlannedMove),
+    /// Record that a quantity of a component lot was fitted into (or taken
+    /// out of) a serialized parent.
+    AssemblyLot {
+        /// Parent item.
+        parent_item: i64,
+        /// Parent serial.
+        parent_serial: i64,
+        /// Component item.
+        component_item: i64,
+        /// Component lot.
+        component_lot: i64,
+        /// Smallest units.
+        qty: i64,
+        /// Installed (true) or removed (false).
+        installed: bool,
+    },
     /// Record that this transaction is the arrival of a dispatch.
     Arrival {
         /// The dispatch's chain position.
@@ -541,6 +560,9 @@ struct Planner<'a> {
     serial_count: usize,
     overridden: HashSet<i64>,
 }
+
+/// A lot-tracked part an assembly moves: item, lot, quantity, field.
+type LotPart = (Arc<ItemRecord>, Arc<LotRecord>, i64, Arc<str>);
 
 /// A stored unit by ids: item, lot, serial.
 type UnitIds = (i64, Option<i64>, Option<i64>);
@@ -832,15 +854,22 @@ impl Planner<'_> {
             let before = self.plan.effects.len();
             for (i, line) in lines.iter().enumerate() {
                 let f = format!("{field}[{i}]");
-                if !matches!(line.units, Units::Serials(_)) {
-                    return err(
-                        Rule::SerialRequired,
-                        format!("{f}.units"),
-                        "components are installed and removed by serial",
-                    );
+                if matches!(line.units, Units::Quantity(_)) {
+                    let part = self.item(&line.sku, &format!("{f}.sku"))?;
+                    if part.spec.tracking != crate::item::Tracking::Lot {
+                        return err(
+                            Rule::SerialRequired,
+                            format!("{f}.units"),
+                            format!(
+                                "{} is fitted by serial; only lot-tracked parts (bolts, fluids) are fitted by quantity",
+                                line.sku
+                            ),
+                        );
+                    }
                 }
                 self.line(line, &f, src, dst, Leaving::Plain)?;
             }
+            self.record_lot_parts(before, (parent_item.id, parent.id), installing, parent_sku, parent_serial)?;
             let moved: Vec<(Arc<ItemRecord>, i64, Arc<str>)> = self
                 .plan
                 .effects
@@ -874,6 +903,66 @@ impl Planner<'_> {
                     installed: installing,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Records the lot-tracked parts moved by an assembly's lines (the
+    /// moves planned since `before`). A removal takes out no more of a lot
+    /// than the parent holds.
+    fn record_lot_parts(
+        &mut self,
+        before: usize,
+        (parent_item, parent_serial): (i64, i64),
+        installing: bool,
+        parent_sku: &Sku,
+        parent_number: &Serial,
+    ) -> PResult<()> {
+        let parts: Vec<LotPart> = self
+            .plan
+            .effects
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Move(PlannedMove {
+                    item, lot: Some(LotRef::Existing(l)), serial: None, qty, field, ..
+                }) => Some((item.clone(), l.clone(), *qty, field.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut held: HashMap<(i64, i64), i64> = HashMap::new();
+        if !installing && !parts.is_empty() {
+            for (item, lot, qty) in self.view.lots_in(parent_item, parent_serial)? {
+                held.insert((item, lot), qty);
+            }
+        }
+        for (item, lot, qty, field) in parts {
+            if !installing {
+                let left = held.get(&(item.id, lot.id)).copied().unwrap_or(0);
+                if qty > left {
+                    return err(
+                        Rule::SerialNotThere,
+                        field.to_string(),
+                        format!(
+                            "{parent_sku} {parent_number} holds {} of {} lot {}, not {}",
+                            item.spec.scale.format(left),
+                            item.spec.sku,
+                            lot.code,
+                            item.spec.scale.format(qty)
+                        ),
+                    );
+                }
+                held.insert((item.id, lot.id), left.saturating_sub(qty));
+            }
+            self.plan.effects.push(Effect::AssemblyLot {
+                parent_item,
+                parent_serial,
+                component_item: item.id,
+                component_lot: lot.id,
+                qty,
+                installed: installing,
+            });
         }
         Ok(())
     }
@@ -1946,12 +2035,42 @@ impl Planner<'_> {
     /// A serialized unit ships, or goes into production, only if nothing
     /// installed in it, at any depth, belongs to a held, recalled or
     /// rejected lot.
+    /// Refuses a unit that holds `what` (a component or a part) of a held,
+    /// recalled or rejected lot.
+    fn check_part_lot(
+        &mut self,
+        (item, serial): (&ItemRecord, &Serial),
+        lot_id: i64,
+        what: &str,
+        field: At<'_>,
+    ) -> PResult<()> {
+        let lot = self.view.lot_by_id(lot_id)?;
+        if !lot.status.is_blocked() {
+            return Ok(());
+        }
+        let rule = if lot.status == LotStatus::Recalled { Rule::LotRecalled } else { Rule::LotBlocked };
+        err(
+            rule,
+            field.to_string(),
+            format!(
+                "{} {serial} holds {what} of lot {}, which is {}; replace it before the unit ships or is used",
+                item.spec.sku,
+                lot.code,
+                lot.status.as_str()
+            ),
+        )
+    }
+
     fn check_components(&mut self, item: &ItemRecord, serial_id: i64, serial: &Serial, field: At<'_>) -> PResult<()> {
         let mut todo = vec![(item.id, serial_id)];
         let mut seen = HashSet::new();
         while let Some((parent_item, parent_serial)) = todo.pop() {
             if !seen.insert((parent_item, parent_serial)) {
                 continue;
+            }
+            for (part_item, part_lot, _) in self.view.lots_in(parent_item, parent_serial)? {
+                let part = self.view.item_by_id(part_item)?;
+                self.check_part_lot((item, serial), part_lot, &part.spec.sku.to_string(), field)?;
             }
             for (component_item, component_serial) in self.view.components_in(parent_item, parent_serial)? {
                 todo.push((component_item, component_serial));
@@ -1972,22 +2091,8 @@ impl Planner<'_> {
                 let Some(lot_id) = self.view.serial(component_item, &number)?.and_then(|r| r.lot_id) else {
                     continue;
                 };
-                let lot = self.view.lot_by_id(lot_id)?;
-                if lot.status.is_blocked() {
-                    let rule = if lot.status == LotStatus::Recalled { Rule::LotRecalled } else { Rule::LotBlocked };
-                    let component = self.view.item_by_id(component_item)?;
-                    return err(
-                        rule,
-                        field.to_string(),
-                        format!(
-                            "{} {serial} holds {} {number} of lot {}, which is {}; replace that component before the unit ships or is used",
-                            item.spec.sku,
-                            component.spec.sku,
-                            lot.code,
-                            lot.status.as_str()
-                        ),
-                    );
-                }
+                let component = self.view.item_by_id(component_item)?;
+                self.check_part_lot((item, serial), lot_id, &format!("{} {number}", component.spec.sku), field)?;
             }
         }
         Ok(())

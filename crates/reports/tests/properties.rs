@@ -204,7 +204,9 @@ fn the_genealogy_index_matches_sql_with_serials_assemblies_and_reversals() {
     };
     post(serde_json::json!({"type": "define_location", "path": "LINE", "kind": "internal"}), None);
     post(serde_json::json!({"type": "define_partner", "code": "B", "name": "B", "kind": "customer"}), None);
-    for (sku, tracking) in [("BOARD", "serial"), ("CELL", "lot_serial"), ("DEVICE", "serial"), ("GLUE", "none")] {
+    for (sku, tracking) in
+        [("BOARD", "serial"), ("CELL", "lot_serial"), ("DEVICE", "serial"), ("GLUE", "none"), ("SCREW", "lot")]
+    {
         post(
             serde_json::json!({"type": "define_item", "sku": sku, "name": sku, "tracking": tracking, "uom": "ea", "scale": 0}),
             None,
@@ -240,6 +242,20 @@ fn the_genealogy_index_matches_sql_with_serials_assemblies_and_reversals() {
         serde_json::json!({"type": "assemble", "parent_sku": "DEVICE", "parent_serial": "D1", "remove": [{"sku": "CELL", "units": {"serials": ["B2"]}}], "to": "QUARANTINE"}),
         None,
     );
+    // Lot-tracked screws fitted by quantity, some of them relabelled first.
+    post(
+        serde_json::json!({"type": "receive", "to": "LINE", "lines": [{"sku": "SCREW", "lot": "S9", "units": {"quantity": "20"}}]}),
+        None,
+    );
+    post(
+        serde_json::json!({"type": "relabel", "at": "LINE", "sku": "SCREW", "from_lot": "S9", "to_lot": "S10", "quantity": "5"}),
+        Some("internal lot"),
+    );
+    post(
+        serde_json::json!({"type": "assemble", "parent_sku": "DEVICE", "parent_serial": "D2", "install": [
+            {"sku": "SCREW", "lot": "S9", "units": {"quantity": "3"}}, {"sku": "SCREW", "lot": "S10", "units": {"quantity": "2"}}], "from": "LINE"}),
+        None,
+    );
     post(
         serde_json::json!({"type": "ship", "from": "LINE", "to": "B", "lines": [{"sku": "DEVICE", "units": {"serials": ["D1", "D2"]}}]}),
         None,
@@ -262,6 +278,8 @@ fn the_genealogy_index_matches_sql_with_serials_assemblies_and_reversals() {
         unit("BOARD", None, Some("P3")),
         unit("DEVICE", None, Some("D1")),
         unit("DEVICE", None, Some("D2")),
+        unit("SCREW", Some("S9"), None),
+        unit("SCREW", Some("S10"), None),
     ];
     for u in &all {
         same_answers(&store, &indexed, u);
@@ -279,6 +297,10 @@ fn the_genealogy_index_matches_sql_with_serials_assemblies_and_reversals() {
         t.units.iter().any(|x| x.unit == unit("DEVICE", None, Some("D1"))),
         "a cell lot reaches the device it is in"
     );
+    let screws = tracelot_reports::trace(&indexed, unit("SCREW", Some("S9"), None), Direction::Forward).expect("trace");
+    for reached in [unit("SCREW", Some("S10"), None), unit("DEVICE", None, Some("D2"))] {
+        assert!(screws.units.iter().any(|x| x.unit == reached), "a screw lot reaches {reached:?}");
+    }
     let back = tracelot_reports::trace(&indexed, unit("DEVICE", None, Some("D3")), Direction::Backward).expect("trace");
     assert_eq!(back.units.len(), 1, "the reversed run links nothing");
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_site_time_and_date_rules.sql"),
     include_str!("../migrations/0007_serial_status_and_qc.sql"),
     include_str!("../migrations/0008_transit_arrivals.sql"),
+    include_str!("../migrations/0009_lot_components.sql"),
 ];
 
 /// The advisory lock every ledger writer holds for its whole database

@@ -399,7 +399,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 11] = [
+const SNAPSHOT: [(&str, &str); 12] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -426,6 +426,13 @@ const SNAPSHOT: [(&str, &str); 11] = [
         "lot status",
         "SELECT i.sku || ' lot ' || lo.code || ' #' || c.tx_seq, c.status
          FROM lot_status_changes c JOIN lots lo ON lo.id = c.lot_id JOIN items i ON i.id = lo.item_id",
+    ),
+    (
+        "assembly lot event",
+        "SELECT '#' || e.seq || '.' || e.line, pi.sku, ps.serial, ci.sku, lo.code, CAST(e.qty AS TEXT),
+                CASE WHEN e.installed THEN 'installed' ELSE 'removed' END
+         FROM assembly_lot_events e JOIN items pi ON pi.id = e.parent_item JOIN serials ps ON ps.id = e.parent_serial
+         JOIN items ci ON ci.id = e.component_item JOIN lots lo ON lo.id = e.component_lot",
     ),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (

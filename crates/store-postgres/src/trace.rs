@@ -188,6 +188,32 @@ fn assembly_sql(direction: Direction) -> String {
     )
 }
 
+/// Lot-tracked parts fitted into parents: of the frontier's lots
+/// (forward), or into the frontier's serials (backward).
+fn lot_part_sql(direction: Direction) -> String {
+    let join = match direction {
+        Direction::Forward => {
+            "JOIN assembly_lot_events e
+               ON e.component_item = j.item AND e.component_lot = j.lot AND j.serial = 0 AND e.installed
+             JOIN serials ps ON ps.id = e.parent_serial"
+        }
+        Direction::Backward => {
+            "JOIN serials ps ON ps.item_id = j.item
+              AND (ps.id = j.serial OR (j.serial = 0 AND coalesce(ps.lot_id, 0) = j.lot))
+             JOIN assembly_lot_events e ON e.parent_item = ps.item_id AND e.parent_serial = ps.id AND e.installed"
+        }
+    };
+    format!(
+        "SELECT t.seq, t.id, t.occurred_at, t.reference,
+                e.component_item, e.component_lot, 0::bigint,
+                e.parent_item, coalesce(ps.lot_id, 0), e.parent_serial, e.qty
+         FROM {FRONTIER}
+         {join}
+         JOIN transactions t ON t.seq = e.seq
+         ORDER BY e.seq, e.line"
+    )
+}
+
 fn link_tx(r: &Row) -> Result<LinkTx> {
     Ok(LinkTx { seq: r.try_get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 2)?, reference: r.try_get(3)? })
 }
@@ -204,6 +230,9 @@ pub(crate) fn links(c: &mut Conn, units: &[Unit], direction: Direction) -> Resul
     }
     for r in query_frontier(c, &assembly_sql(direction), &f)? {
         found.installed(link_tx(&r)?, ids_at(&r, 4)?, ids_at(&r, 7)?);
+    }
+    for r in query_frontier(c, &lot_part_sql(direction), &f)? {
+        found.fitted(link_tx(&r)?, ids_at(&r, 4)?, ids_at(&r, 7)?, r.try_get(10)?);
     }
     found.links(&mut Names::new(c))
 }

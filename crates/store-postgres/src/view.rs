@@ -642,6 +642,23 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn lots_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64, i64)>> {
+        if !self.is_parent(parent_item)? {
+            return Ok(Vec::new());
+        }
+        self.conn
+            .query(
+                "SELECT component_item, component_lot, sum(CASE WHEN installed THEN qty ELSE -qty END)::bigint AS held
+                 FROM assembly_lot_events WHERE parent_item = $1 AND parent_serial = $2
+                 GROUP BY component_item, component_lot HAVING sum(CASE WHEN installed THEN qty ELSE -qty END) > 0",
+                &[&parent_item, &parent_serial],
+            )
+            .map_err(view_err)?
+            .iter()
+            .map(|r| Ok((r.try_get(0).map_err(pg_err)?, r.try_get(1).map_err(pg_err)?, r.try_get(2).map_err(pg_err)?)))
+            .collect()
+    }
+
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
         let row = self
             .conn
@@ -739,17 +756,7 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
-        let is_parent = match self.cache.parents.get(&parent_item) {
-            Some(known) => *known,
-            None => {
-                let found = self
-                    .one("SELECT 1 FROM assembly_events WHERE parent_item = $1 LIMIT 1", &[&parent_item], |_| Ok(()))?
-                    .is_some();
-                self.cache.parents.insert(parent_item, found);
-                found
-            }
-        };
-        if !is_parent {
+        if !self.is_parent(parent_item)? {
             return Ok(Vec::new());
         }
         self.conn
@@ -770,6 +777,25 @@ impl LedgerView for WriteView<'_> {
 }
 
 impl WriteView<'_> {
+    /// Whether any unit of an item has ever had a component (a serial or a
+    /// lot part) installed, so that shipping units of other items costs no
+    /// assembly query.
+    fn is_parent(&mut self, parent_item: i64) -> ViewResult<bool> {
+        if let Some(known) = self.cache.parents.get(&parent_item) {
+            return Ok(*known);
+        }
+        let found = self
+            .one(
+                "SELECT 1 WHERE EXISTS (SELECT 1 FROM assembly_events WHERE parent_item = $1)
+                             OR EXISTS (SELECT 1 FROM assembly_lot_events WHERE parent_item = $1)",
+                &[&parent_item],
+                |_| Ok(()),
+            )?
+            .is_some();
+        self.cache.parents.insert(parent_item, found);
+        Ok(found)
+    }
+
     /// The id of a cached lot.
     pub(crate) fn cached_lot(&self, item_id: i64, code: &LotCode) -> Option<i64> {
         self.cache.lots.get(&(item_id, code.clone())).map(|l| l.id)

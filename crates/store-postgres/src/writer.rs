@@ -537,6 +537,17 @@ impl Writer {
                     self.pend.status_changes.push(*lot_id, seq, status.as_str());
                 }
                 Effect::FillLotDetails { lot_id, details } => self.fill_lot(*lot_id, details)?,
+                Effect::AssemblyLot { parent_item, parent_serial, component_item, component_lot, qty, installed } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO assembly_lot_events (seq, line, parent_item, parent_serial, component_item,
+                              component_lot, qty, installed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            &[&seq, &events, parent_item, parent_serial, component_item, component_lot, qty, installed],
+                        )
+                        .map_err(storage)?;
+                    self.cache.parents.insert(*parent_item, true);
+                    events = events.saturating_add(1);
+                }
                 Effect::Arrival { dispatch_seq } => {
                     self.conn
                         .execute(

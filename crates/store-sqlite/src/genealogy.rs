@@ -256,6 +256,22 @@ impl Genealogy {
             self.consumed_in.entry(component).or_default().push(run);
             self.made_by.entry(parent).or_default().push(run);
         }
+        drop(rows);
+        let mut stmt = c.prepare(
+            "SELECT e.seq, e.component_item, e.component_lot, e.parent_item, coalesce(ps.lot_id, 0), e.parent_serial, e.qty
+             FROM assembly_lot_events e JOIN serials ps ON ps.id = e.parent_serial
+             WHERE e.seq > ?1 AND e.seq <= ?2 AND e.installed = 1 ORDER BY e.seq, e.line",
+        )?;
+        let mut rows = stmt.query([from, head])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let part: Ids = (r.get(1)?, r.get(2)?, 0);
+            let parent: Ids = (r.get(3)?, r.get(4)?, r.get(5)?);
+            let run = self.runs.len();
+            self.runs.push(Run { kind: "assemble", seq, inputs: vec![(part, r.get(6)?)], outputs: vec![(parent, 1)] });
+            self.consumed_in.entry(part).or_default().push(run);
+            self.made_by.entry(parent).or_default().push(run);
+        }
         self.last_seq = head;
         Ok(())
     }

@@ -197,6 +197,31 @@ const ASSEMBLY_BACKWARD: &str = "
     JOIN transactions t ON t.seq = e.seq
     ORDER BY e.seq, e.line";
 
+/// Lot-tracked parts fitted into parents: of the frontier's lots
+/// (forward), or into the frontier's serials (backward).
+const LOT_PART_FORWARD: &str = "
+    SELECT t.seq, t.id, t.occurred_at, t.reference,
+           e.component_item, e.component_lot, 0,
+           e.parent_item, coalesce(ps.lot_id, 0), e.parent_serial, e.qty
+    FROM json_each(?1) j
+    JOIN assembly_lot_events e
+      ON e.component_item = j.value ->> 0 AND e.component_lot = j.value ->> 1 AND e.installed = 1
+    JOIN serials ps ON ps.id = e.parent_serial
+    JOIN transactions t ON t.seq = e.seq
+    WHERE j.value ->> 2 = 0
+    ORDER BY e.seq, e.line";
+
+const LOT_PART_BACKWARD: &str = "
+    SELECT t.seq, t.id, t.occurred_at, t.reference,
+           e.component_item, e.component_lot, 0,
+           e.parent_item, coalesce(ps.lot_id, 0), e.parent_serial, e.qty
+    FROM json_each(?1) j
+    JOIN serials ps ON ps.item_id = j.value ->> 0
+     AND (ps.id = j.value ->> 2 OR (j.value ->> 2 = 0 AND coalesce(ps.lot_id, 0) = j.value ->> 1))
+    JOIN assembly_lot_events e ON e.parent_item = ps.item_id AND e.parent_serial = ps.id AND e.installed = 1
+    JOIN transactions t ON t.seq = e.seq
+    ORDER BY e.seq, e.line";
+
 fn link_tx(r: &Row) -> rusqlite::Result<LinkTx> {
     Ok(LinkTx { seq: r.get(0)?, tx_id: tx_id(r, 1)?, occurred_at: instant(r, 2)?, reference: r.get(3)? })
 }
@@ -225,6 +250,16 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
     let mut rows = stmt.query([&json])?;
     while let Some(r) = rows.next()? {
         found.installed(link_tx(r)?, ids_at(r, 4)?, ids_at(r, 7)?);
+    }
+    drop(rows);
+    let sql = match direction {
+        Direction::Forward => LOT_PART_FORWARD,
+        Direction::Backward => LOT_PART_BACKWARD,
+    };
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query([&json])?;
+    while let Some(r) = rows.next()? {
+        found.fitted(link_tx(r)?, ids_at(r, 4)?, ids_at(r, 7)?, r.get(10)?);
     }
     drop(rows);
     found.links(&mut Names::new(c))

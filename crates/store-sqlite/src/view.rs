@@ -447,6 +447,22 @@ impl LedgerView for WriteView<'_> {
         Ok(last.filter(|l| l.2).map(|(p, s, _)| (p, s)))
     }
 
+    fn lots_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64, i64)>> {
+        if !self.is_parent(parent_item)? {
+            return Ok(Vec::new());
+        }
+        self.conn
+            .prepare_cached(
+                "SELECT component_item, component_lot, sum(CASE WHEN installed = 1 THEN qty ELSE -qty END) AS held
+                 FROM assembly_lot_events WHERE parent_item = ?1 AND parent_serial = ?2
+                 GROUP BY component_item, component_lot HAVING held > 0",
+            )
+            .and_then(|mut s| {
+                s.query_map([parent_item, parent_serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+            })
+            .map_err(view_err)
+    }
+
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
         self.conn
             .prepare_cached("SELECT arrival_seq FROM arrivals WHERE dispatch_seq = ?1")
@@ -503,19 +519,7 @@ impl LedgerView for WriteView<'_> {
     }
 
     fn components_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64)>> {
-        let is_parent = match self.cache.parents.get(&parent_item) {
-            Some(known) => *known,
-            None => {
-                let found = self
-                    .conn
-                    .prepare_cached("SELECT 1 FROM assembly_events WHERE parent_item = ?1 LIMIT 1")
-                    .and_then(|mut s| s.exists([parent_item]))
-                    .map_err(view_err)?;
-                self.cache.parents.insert(parent_item, found);
-                found
-            }
-        };
-        if !is_parent {
+        if !self.is_parent(parent_item)? {
             return Ok(Vec::new());
         }
         self.conn
@@ -529,5 +533,26 @@ impl LedgerView for WriteView<'_> {
             )
             .and_then(|mut s| s.query_map([parent_item, parent_serial], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(view_err)
+    }
+}
+
+impl WriteView<'_> {
+    /// Whether any unit of an item has ever had a component (a serial or a
+    /// lot part) installed, so that shipping units of other items costs no
+    /// assembly query.
+    fn is_parent(&mut self, parent_item: i64) -> ViewResult<bool> {
+        if let Some(known) = self.cache.parents.get(&parent_item) {
+            return Ok(*known);
+        }
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM assembly_events WHERE parent_item = ?1)
+                     OR EXISTS (SELECT 1 FROM assembly_lot_events WHERE parent_item = ?1)",
+            )
+            .and_then(|mut s| s.query_row([parent_item], |r| r.get(0)))
+            .map_err(view_err)?;
+        self.cache.parents.insert(parent_item, found);
+        Ok(found)
     }
 }

@@ -397,6 +397,19 @@ impl<'c> Writer<'c> {
                         .map_err(storage)?;
                     self.cache.forget_lot(*lot_id);
                 }
+                Effect::AssemblyLot { parent_item, parent_serial, component_item, component_lot, qty, installed } => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO assembly_lot_events (seq, line, parent_item, parent_serial, component_item, component_lot, qty, installed)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![seq, events, parent_item, parent_serial, component_item, component_lot, qty, installed])
+                        })
+                        .map_err(storage)?;
+                    self.cache.parents.insert(*parent_item, true);
+                    events = events.saturating_add(1);
+                }
                 Effect::Arrival { dispatch_seq } => {
                     self.conn
                         .prepare_cached("INSERT INTO arrivals (dispatch_seq, arrival_seq) VALUES (?1, ?2)")

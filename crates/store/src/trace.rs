@@ -250,7 +250,7 @@ struct Run {
 #[derive(Default)]
 pub struct LinkRows {
     runs: std::collections::BTreeMap<i64, Run>,
-    installs: Vec<(LinkTx, UnitIds, UnitIds)>,
+    installs: Vec<(LinkTx, UnitIds, UnitIds, i64)>,
 }
 
 impl LinkRows {
@@ -267,7 +267,12 @@ impl LinkRows {
 
     /// A component installed in a parent.
     pub fn installed(&mut self, tx: LinkTx, component: UnitIds, parent: UnitIds) {
-        self.installs.push((tx, component, parent));
+        self.installs.push((tx, component, parent, 1));
+    }
+
+    /// A quantity of a lot-tracked part fitted into a parent.
+    pub fn fitted(&mut self, tx: LinkTx, part: UnitIds, parent: UnitIds, qty: i64) {
+        self.installs.push((tx, part, parent, qty));
     }
 
     /// The links, by when they happened: one per input and output of each
@@ -297,8 +302,8 @@ impl LinkRows {
                 }
             }
         }
-        for (tx, component, parent) in &self.installs {
-            out.push(link("assemble", tx, *component, 1, *parent, 1)?);
+        for (tx, component, parent, qty) in &self.installs {
+            out.push(link("assemble", tx, *component, *qty, *parent, 1)?);
         }
         out.sort_by_key(|a| (a.occurred_at, a.seq));
         Ok(out)

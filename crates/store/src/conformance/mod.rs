@@ -78,6 +78,7 @@ macro_rules! conformance_tests {
             a_lot_learns_its_dates_on_arrival,
             a_held_unit_stays_out_of_saleable_stock,
             a_relabel_is_traced_through,
+            lot_parts_are_traced_into_their_parent,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -841,6 +842,34 @@ pub fn a_relabel_is_traced_through(factory: &Factory) {
     let k9 = c.store.lot(&sku("LOTTED"), &lot("K9")).expect("lot").expect("exists");
     assert_eq!(k9.details.expires_on, Some(jiff::civil::date(2031, 3, 1)));
     assert_eq!(k9.details.supplier_lot.as_deref(), Some("SUP-1"));
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A quantity of a lot-tracked part fitted into a serialized parent is
+/// traced both ways, and a held part lot keeps the parent from shipping.
+pub fn lot_parts_are_traced_into_their_parent(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    c.ok(receive("WH/A", "SER", None, LotDetails::default(), ReceiveUnits::Serials(vec![serial("P1")])));
+    c.ok(receive("WH/A", "LOTTED", Some("BOLTS"), LotDetails::default(), ReceiveUnits::Quantity(amount("10"))));
+    c.ok(Command::Assemble {
+        parent_sku: sku("SER"),
+        parent_serial: serial("P1"),
+        install: vec![qty_line("LOTTED", Some("BOLTS"), "4")],
+        remove: Vec::new(),
+        from: Some(place("WH/A")),
+        to: None,
+    });
+    let bolts = crate::trace::Unit { sku: sku("LOTTED"), lot: Some(lot("BOLTS")), serial: None };
+    let p1 = crate::trace::Unit { sku: sku("SER"), lot: None, serial: Some(serial("P1")) };
+    let forward = c.store.trace(&bolts, crate::trace::Direction::Forward).expect("trace");
+    assert!(forward.units.iter().any(|t| t.unit == p1), "{:?}", forward.units);
+    assert!(forward.links.iter().any(|l| l.input_units == 4), "{:?}", forward.links);
+    let backward = c.store.trace(&p1, crate::trace::Direction::Backward).expect("trace");
+    assert!(backward.units.iter().any(|t| t.unit == bolts), "{:?}", backward.units);
+    c.ok_because(Command::SetLotStatus { sku: sku("LOTTED"), lot: lot("BOLTS"), status: LotStatus::OnHold }, "torque");
+    c.refused(ship("WH/A", "C1", serial_line("SER", &["P1"])), None, Rule::LotBlocked);
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
