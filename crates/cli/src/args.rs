@@ -248,6 +248,27 @@ pub enum ItemVerb {
         /// The item.
         sku: String,
     },
+    /// Add a packaging of an item with its own GTIN: scanning it books
+    /// its quantity of the item.
+    Packaging {
+        /// The item inside.
+        sku: String,
+        /// The packaging's name, such as case or pallet.
+        name: String,
+        /// The packaging's own GTIN.
+        #[arg(long)]
+        gtin: String,
+        /// How much of the item one packaging holds, in the item's unit.
+        #[arg(long)]
+        qty: String,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// List an item's packagings.
+    Packagings {
+        /// The item.
+        sku: String,
+    },
 }
 
 /// `item add`.

@@ -237,6 +237,24 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let item = open(cli)?.item(&sku)?.ok_or_else(|| not_found("sku", format!("unknown item {sku}")))?;
             out.emit(&item, || reports::items(std::slice::from_ref(&item)))?;
         }
+        Verb::Item(ItemVerb::Packaging { sku, name, gtin, qty, posting }) => {
+            let cmd = Command::DefinePackaging {
+                sku: rq::sku(sku)?,
+                name: name.clone(),
+                gtin: gtin.clone(),
+                quantity: rq::field("--qty", qty, tracelot_core::command::Amount::parse)?,
+            };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Item(ItemVerb::Packagings { sku }) => {
+            let sku = rq::sku(sku)?;
+            let store = open(cli)?;
+            if store.item(&sku)?.is_none() {
+                return Err(not_found("sku", format!("unknown item {sku}")));
+            }
+            let rows = store.packagings(&sku)?;
+            out.emit(&rows, || reports::packagings(&rows))?;
+        }
         Verb::Location(LocationVerb::Add { path, kind, time_zone, posting }) => {
             let cmd = Command::DefineLocation {
                 path: rq::field("path", path, tracelot_core::LocationPath::parse)?,

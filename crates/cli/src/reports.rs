@@ -69,6 +69,12 @@ pub fn items(items: &[ItemRow]) -> String {
     )
 }
 
+pub fn packagings(rows: &[tracelot_store::PackagingRow]) -> String {
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|p| vec![p.name.clone(), p.gtin.clone(), p.quantity.clone()]).collect();
+    table(&["name", "gtin", "quantity"], &rows)
+}
+
 pub fn locations(locs: &[LocationRow]) -> String {
     let rows: Vec<Vec<String>> = locs
         .iter()

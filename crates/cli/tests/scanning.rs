@@ -262,3 +262,60 @@ fn a_scanned_weight_is_converted_or_refused() {
     assert!(lookup.get("quantity").is_none(), "{lookup}");
     assert!(lookup["warnings"].to_string().contains("counted in kg"), "{lookup}");
 }
+
+/// An item's packagings carry GTINs of their own: scanning a case books
+/// the case's quantity, times the count a label carries; a GTIN names one
+/// item or one packaging, never two.
+#[test]
+fn a_scanned_case_books_its_quantity_of_the_item() {
+    let db = Db::new();
+    for args in [
+        vec!["location", "add", "MAIN/DOCK"],
+        vec!["item", "add", "WATER", "--gtin", "04012345000016", "--tracking", "lot"],
+        vec!["item", "packaging", "WATER", "case", "--gtin", "14012345000013", "--qty", "12"],
+        vec!["item", "packaging", "WATER", "pallet", "--gtin", "24012345000010", "--qty", "720"],
+    ] {
+        db.ok(&args);
+    }
+    db.refused(&["item", "packaging", "WATER", "crate", "--gtin", "04012345000016", "--qty", "6"], "already_exists");
+    db.refused(&["item", "packaging", "WATER", "crate", "--gtin", "14012345000012", "--qty", "6"], "invalid_value");
+    db.refused(&["item", "add", "SODA", "--gtin", "14012345000013"], "already_exists");
+    let list = db.ok(&["item", "packagings", "WATER"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let case = db.ok(&["scan", "(01)14012345000013(10)W1"]);
+    assert_eq!((case["sku"].as_str(), case["quantity"].as_str()), (Some("WATER"), Some("12 ea")), "{case}");
+    assert_eq!(case["packaging"]["name"], "case", "{case}");
+    db.ok(&[
+        "receive-scans",
+        "--to",
+        "MAIN/DOCK",
+        "(01)14012345000013(10)W1",
+        "(01)14012345000013(10)W1(30)3",
+        "(01)24012345000010(10)W1",
+        "(01)04012345000016(10)W1",
+    ]);
+    let stock = db.ok(&["stock", "--item", "WATER"]);
+    assert_eq!(stock[0]["quantity"], "769", "12 + 3 × 12 + 720 + 1: {stock}");
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn packagings_over_http() {
+    let s = support::Server::start();
+    let c = support::Server::client();
+    s.standard();
+    let case = serde_json::json!({"name": "case", "gtin": "14012345000020", "quantity": "6.5"});
+    let (st, doc) = s.post(&c, "/api/v1/items/SAUCE/packagings", "operator", &case);
+    assert_eq!(st, 403, "{doc}");
+    let (st, doc) = s.post(&c, "/api/v1/items/SAUCE/packagings", "manager", &case);
+    assert_eq!(st, 201, "{doc}");
+    let (st, list) = s.get(&c, "/api/v1/items/SAUCE/packagings", "viewer");
+    assert_eq!(
+        (st, list[0]["quantity"].as_str(), list[0]["units"].as_i64()),
+        (200, Some("6.500"), Some(6500)),
+        "{list}"
+    );
+    let (st, doc) = s.post(&c, "/api/v1/scan", "viewer", &serde_json::json!({"raw": "(01)14012345000020(10)K1"}));
+    assert_eq!((st, doc["quantity"].as_str()), (200, Some("6.500 kg")), "{doc}");
+    s.verify_ok();
+}

@@ -114,6 +114,7 @@ impl Command {
             }
             Command::DefineItem(_)
             | Command::DefineLocation { .. }
+            | Command::DefinePackaging { .. }
             | Command::DefinePartner { .. }
             | Command::DefineLot { .. }
             | Command::CloseRecall { .. }

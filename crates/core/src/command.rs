@@ -153,6 +153,18 @@ fn is_false(b: &bool) -> bool {
 pub enum Command {
     /// Add an item.
     DefineItem(ItemSpec),
+    /// Add a packaging of an item: a case of 12, a pallet of 720, with a
+    /// GTIN of its own, so that scanning the case books 12.
+    DefinePackaging {
+        /// The item inside.
+        sku: Sku,
+        /// Its name, unique for the item (`case`, `pallet`).
+        name: String,
+        /// The packaging's own GTIN (check digit verified).
+        gtin: String,
+        /// How much of the item one packaging holds, in the item's unit.
+        quantity: Amount,
+    },
     /// Add a location (and any missing ancestors, of the same kind).
     DefineLocation {
         /// Where in the tree.
@@ -386,6 +398,7 @@ impl Command {
         match self {
             Command::DefineItem(_) => "define_item",
             Command::DefineLocation { .. } => "define_location",
+            Command::DefinePackaging { .. } => "define_packaging",
             Command::DefinePartner { .. } => "define_partner",
             Command::DefineLot { .. } => "define_lot",
             Command::SetLotStatus { .. } => "set_lot_status",

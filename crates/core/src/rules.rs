@@ -193,6 +193,8 @@ pub trait LedgerView {
     /// The lot-tracked parts installed in a parent now: (item id, lot id,
     /// quantity installed less quantity removed), each above zero.
     fn lots_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64, i64)>>;
+    /// The item (by id) whose packaging carries a GTIN, if any.
+    fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>>;
     /// The arrival (by chain position) of a dispatch into transit, if any.
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>>;
 }
@@ -276,6 +278,17 @@ impl PlannedMove {
 pub enum Effect {
     /// Insert an item.
     CreateItem(ItemSpec),
+    /// Insert a packaging of an item.
+    CreatePackaging {
+        /// Item.
+        item_id: i64,
+        /// Name, unique for the item.
+        name: String,
+        /// Its own GTIN.
+        gtin: Gtin,
+        /// Smallest units of the item in one packaging.
+        units: i64,
+    },
     /// Insert a location.
     CreateLocation {
         /// Path.
@@ -673,6 +686,7 @@ impl Planner<'_> {
         let req = self.req;
         match &req.command {
             Command::DefineItem(spec) => self.define_item(spec),
+            Command::DefinePackaging { sku, name, gtin, quantity } => self.define_packaging(sku, name, gtin, quantity),
             Command::DefineLocation { path, kind, time_zone } => self.define_location(path, *kind, time_zone.as_ref()),
             Command::DefinePartner { code, name, kind, min_shelf_life_days } => {
                 self.define_partner(code, name, *kind, *min_shelf_life_days)
@@ -1089,12 +1103,51 @@ impl Planner<'_> {
         if self.view.item(&spec.sku)?.is_some() {
             return err(Rule::AlreadyExists, "sku", format!("item {} already exists", spec.sku));
         }
-        if let Some(g) = &spec.gtin
-            && let Some(other) = self.view.item_by_gtin(g)?
-        {
-            return err(Rule::AlreadyExists, "gtin", format!("GTIN {g} already belongs to item {}", other.spec.sku));
+        if let Some(g) = &spec.gtin {
+            self.gtin_free(g)?;
         }
         self.plan.effects.push(Effect::CreateItem(spec.clone()));
+        Ok(())
+    }
+
+    /// A GTIN names one thing: an item or one packaging of an item.
+    fn gtin_free(&mut self, g: &Gtin) -> PResult<()> {
+        if let Some(other) = self.view.item_by_gtin(g)? {
+            return err(Rule::AlreadyExists, "gtin", format!("GTIN {g} already belongs to item {}", other.spec.sku));
+        }
+        if let Some(item_id) = self.view.packaging_gtin(g)? {
+            let other = self.view.item_by_id(item_id)?;
+            return err(
+                Rule::AlreadyExists,
+                "gtin",
+                format!("GTIN {g} already belongs to a packaging of item {}", other.spec.sku),
+            );
+        }
+        Ok(())
+    }
+
+    fn define_packaging(
+        &mut self,
+        sku: &Sku,
+        name: &str,
+        gtin: &str,
+        quantity: &crate::command::Amount,
+    ) -> PResult<()> {
+        let item = self.item(sku, "sku")?;
+        if item.spec.tracking.needs_serial() {
+            return err(
+                Rule::InvalidValue,
+                "sku",
+                format!("{sku} moves by serial; a scanned packaging cannot name its serials, so it has none"),
+            );
+        }
+        if name.trim().is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+            return err(Rule::InvalidValue, "name", "a packaging name is 1 to 50 printable characters");
+        }
+        let gtin = crate::item::parse_gtin(gtin).map_err(|e| DomainError::invalid("gtin", e))?;
+        self.gtin_free(&gtin)?;
+        let units = quantity.to_qty(item.spec.scale).map_err(|e| DomainError::invalid("quantity", e))?.units();
+        self.plan.effects.push(Effect::CreatePackaging { item_id: item.id, name: name.to_owned(), gtin, units });
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use tracelot_core::codes::OwnCode;
 use tracelot_core::command::{Amount, Line, ReceiveLine, ReceiveUnits, Units};
 use tracelot_core::{Command, DomainError, LocationPath, LotCode, LotDetails, PlaceRef, Rule, Serial, Sku};
 use tracelot_gs1::{Carrier, Gs1Date, Gtin, Message, Options, Scan, parse_scan};
-use tracelot_store::{ItemRow, Store};
+use tracelot_store::{ItemRow, PackagingRow, Store};
 
 use crate::ReportError;
 
@@ -143,8 +143,12 @@ pub struct Reading {
     /// A location label's path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationPath>,
+    /// The packaging whose GTIN was scanned (a case of 12): each scan of
+    /// it stands for its quantity of the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packaging: Option<PackagingRow>,
     /// The SKU the scan names: from a tracelot code or a SKU barcode, or
-    /// the SKU of the item that carries its GTIN.
+    /// the SKU of the item (or packaging) that carries its GTIN.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<Sku>,
     /// The item, when the ledger knows it.
@@ -278,7 +282,19 @@ pub fn read(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<Re
 fn resolve(store: &dyn Store, raw: &str, field: &str, today: Date) -> Result<(Reading, Option<ItemRow>), ReportError> {
     let mut r = parse(raw, field, today)?;
     let row = match (&r.gtin, &r.sku) {
-        (Some(gtin), _) => Gtin::parse(gtin).ok().map(|g| store.item_by_gtin(&g)).transpose()?.flatten(),
+        (Some(gtin), _) => match Gtin::parse(gtin).ok() {
+            Some(g) => match store.item_by_gtin(&g)? {
+                Some(row) => Some(row),
+                None => {
+                    r.packaging = store.packaging_by_gtin(&g)?;
+                    match &r.packaging {
+                        Some(p) => store.item(&p.sku)?,
+                        None => None,
+                    }
+                }
+            },
+            None => None,
+        },
         (None, Some(sku)) => store.item(sku)?,
         (None, None) => None,
     };
@@ -590,12 +606,17 @@ fn variable_measure(gtin: Option<&str>) -> bool {
 /// converted exactly from its unit (lb to kg, for example) and rounded to
 /// the item's smallest unit, halves away from zero; a scan without such a
 /// measure is refused, as is a variable-measure GTIN without its measure.
-/// Other items book the count of AI (30)/(37), else one.
+/// Other items book the count of AI (30)/(37), else one; a packaging's
+/// GTIN books that many packagings' worth (for a measured item, when the
+/// scan carries no measure of its own).
 fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, ReportError> {
     let (scale, uom) = (row.spec.scale, row.spec.uom.as_str());
     if let Some((dimension, _, _)) = measure_unit(uom) {
         let same = |m: &&MeasureValue| measure_unit(&m.unit).is_some_and(|(d, _, _)| d == dimension);
         let measured = reading.measures.iter().filter(same).min_by_key(|m| !m.what.starts_with("NET"));
+        if let (None, Some(p)) = (measured, &reading.packaging) {
+            return packagings_worth(reading, p, uom, field);
+        }
         let Some(m) = measured else {
             return Err(invalid(
                 field,
@@ -623,8 +644,20 @@ fn units_of(reading: &Reading, row: &ItemRow, field: &str) -> Result<i64, Report
             ),
         ));
     }
+    if let Some(p) = &reading.packaging {
+        return packagings_worth(reading, p, uom, field);
+    }
     let text = reading.count.unwrap_or(1).to_string();
     scale.parse_signed(&text).map_err(|e| invalid(field, format!("{text} {uom}: {e}")))
+}
+
+/// What a scanned packaging stands for: its quantity of the item, times
+/// the count (AI 30/37) a case label carries.
+fn packagings_worth(reading: &Reading, p: &PackagingRow, uom: &str, field: &str) -> Result<i64, ReportError> {
+    let count = reading.count.unwrap_or(1);
+    i64::try_from(count).ok().and_then(|n| n.checked_mul(p.units)).ok_or_else(|| {
+        invalid(field, format!("{count} × {} of {} {uom} is more than tracelot can hold", p.name, p.quantity))
+    })
 }
 
 fn build(

@@ -43,8 +43,9 @@ pub fn split_meta(prefix: &str, mut fields: Map<String, Value>) -> Result<(Meta,
 }
 
 /// Every command kind, as its `type` tag and in the generic transaction body.
-pub const KINDS: [&str; 20] = [
+pub const KINDS: [&str; 21] = [
     "define_item",
+    "define_packaging",
     "define_location",
     "define_partner",
     "define_lot",
@@ -122,6 +123,15 @@ struct Relabel {
     quantity: tracelot_core::command::Amount,
     #[serde(default)]
     details: LotDetails,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefinePackaging {
+    sku: Sku,
+    name: String,
+    gtin: String,
+    quantity: tracelot_core::command::Amount,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +269,10 @@ pub fn command(kind: &str, prefix: &str, fields: Map<String, Value>) -> Result<C
             let b: CloseSerialRecall = from_value(prefix, v)?;
             Command::CloseSerialRecall { sku: b.sku, serials: b.serials, decision: b.decision }
         }
+        "define_packaging" => {
+            let b: DefinePackaging = from_value(prefix, v)?;
+            Command::DefinePackaging { sku: b.sku, name: b.name, gtin: b.gtin, quantity: b.quantity }
+        }
         "arrive" => {
             let b: Arrive = from_value(prefix, v)?;
             Command::Arrive { dispatch: b.dispatch, to: b.to, lines: b.lines }
@@ -375,6 +389,7 @@ mod tests {
             serde_json::json!({"type": "reverse", "tx": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e"}),
             serde_json::json!({"type": "set_serial_status", "sku": "CAR", "serials": ["V1"], "status": "on_hold"}),
             serde_json::json!({"type": "close_serial_recall", "sku": "CAR", "serials": ["V1"], "decision": "released"}),
+            serde_json::json!({"type": "define_packaging", "sku": "X", "name": "case", "gtin": "10012345000017", "quantity": "12"}),
             serde_json::json!({"type": "arrive", "dispatch": "0192f0c4-7c1e-7b3a-8d2e-1f2a3b4c5d6e", "to": "WH/B", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
             serde_json::json!({"type": "relabel", "at": "WH/A", "sku": "X", "from_lot": "L1", "to_lot": "L2", "quantity": "3"}),
             serde_json::json!({"type": "release", "from": "QUARANTINE", "to": "WH/A", "lines": [{"sku": "X", "units": {"quantity": "1"}}]}),
@@ -390,7 +405,7 @@ mod tests {
             let direct: Command = serde_json::from_value(sample.clone()).expect("direct");
             assert_eq!(cmd, direct, "{kind}");
         }
-        assert_eq!(KINDS.len(), 20);
+        assert_eq!(KINDS.len(), 21);
     }
 
     #[test]

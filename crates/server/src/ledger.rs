@@ -318,9 +318,10 @@ pub async fn set_lot_status(
     post_one(&app, &caller, &headers, meta, cmd).await
 }
 
-/// `POST /api/v1/serials/{sku}/status` and `.../recall-closure`: the
-/// item from the path, the serials and the status or decision in the body.
-async fn post_for_serials(
+/// `POST /api/v1/serials/{sku}/status`, `.../recall-closure` and
+/// `/api/v1/items/{sku}/packagings`: the item from the path, the rest of
+/// the command in the body.
+async fn post_with_sku(
     app: App,
     caller: Caller,
     params: Params,
@@ -344,7 +345,7 @@ pub async fn set_serial_status(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    post_for_serials(app, caller, params, headers, body, "set_serial_status").await
+    post_with_sku(app, caller, params, headers, body, "set_serial_status").await
 }
 
 /// `POST /api/v1/serials/{sku}/recall-closure`.
@@ -355,7 +356,18 @@ pub async fn close_serial_recall(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    post_for_serials(app, caller, params, headers, body, "close_serial_recall").await
+    post_with_sku(app, caller, params, headers, body, "close_serial_recall").await
+}
+
+/// `POST /api/v1/items/{sku}/packagings`.
+pub async fn define_packaging(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    post_with_sku(app, caller, params, headers, body, "define_packaging").await
 }
 
 /// `POST /api/v1/transactions/{id}/reversal`.

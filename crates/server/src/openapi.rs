@@ -235,6 +235,11 @@ fn schemas() -> Value {
             "serials": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
             "decision": { "enum": ["destroyed", "returned_to_supplier", "released"] }
         })),
+        "DefinePackaging": posting(&["name", "gtin", "quantity"], json!({
+            "name": text("Unique for the item: case, pallet."),
+            "gtin": text("The packaging's own GTIN, check digit verified; no item or other packaging may carry it."),
+            "quantity": amount
+        })),
         "Arrive": posting(&["dispatch", "to"], json!({
             "dispatch": { "type": "string", "format": "uuid", "description": "The transfer that sent the stock into transit." },
             "to": place,

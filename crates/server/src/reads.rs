@@ -40,6 +40,21 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
     Ok(Json(row).into_response())
 }
 
+/// `GET /api/v1/items/{sku}/packagings`.
+pub async fn packagings(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let (known, rows) = read(&app, {
+        let sku = sku.clone();
+        move |s| Ok::<_, tracelot_store::StoreError>((s.item(&sku)?.is_some(), s.packagings(&sku)?))
+    })
+    .await?;
+    if !known {
+        return Err(Problem::not_found("sku", format!("no item has SKU {sku}")));
+    }
+    Ok(Json(rows).into_response())
+}
+
 /// `GET /api/v1/locations`.
 pub async fn locations(State(app): State<App>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;

@@ -238,6 +238,10 @@ pub const ROUTES: &[Route] = &[
         .body("DefineItem")
         .returns(201, "Posted"),
     r("get", "/api/v1/items/{sku}", "item", "master data", "One item.", READ),
+    r("get", "/api/v1/items/{sku}/packagings", "packagings", "master data", "An item's packagings.", READ),
+    r("post", "/api/v1/items/{sku}/packagings", "define_packaging", "master data", "Add a packaging with its own GTIN.", MANAGE)
+        .body("DefinePackaging")
+        .returns(201, "Posted"),
     r("get", "/api/v1/locations", "locations", "master data", "List locations.", READ).query(PAGE).returns(200, "Page"),
     r("post", "/api/v1/locations", "define_location", "master data", "Define a location.", MANAGE)
         .body("DefineLocation")
@@ -339,6 +343,8 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "items" => get(reads::items),
         "define_item" => post(ledger::define_item),
         "item" => get(reads::item),
+        "packagings" => get(reads::packagings),
+        "define_packaging" => post(ledger::define_packaging),
         "locations" => get(reads::locations),
         "define_location" => post(ledger::define_location),
         "partners" => get(reads::partners),

@@ -26,8 +26,8 @@ use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize,
-    Link, LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError,
-    SubmitError, Unit, VerifyReport, WhereRow, Window, WriterStats,
+    Link, LocationRow, LotRow, PackagingRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store,
+    StoreError, SubmitError, Unit, VerifyReport, WhereRow, Window, WriterStats,
 };
 
 use crate::db::Conn;
@@ -164,6 +164,16 @@ impl Store for PgStore {
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
         let gtin = gtin.clone();
         self.read(move |c| queries::item_by_gtin(c, &gtin))
+    }
+
+    fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError> {
+        let sku = sku.clone();
+        self.read(move |c| queries::packagings(c, &sku))
+    }
+
+    fn packaging_by_gtin(&self, gtin: &Gtin) -> Result<Option<PackagingRow>, StoreError> {
+        let gtin = gtin.clone();
+        self.read(move |c| queries::packaging_by_gtin(c, &gtin))
     }
 
     fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError> {

@@ -7,7 +7,7 @@ use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
+    PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::db::{Conn, Error, Result};
@@ -40,6 +40,34 @@ pub(crate) fn item_by_gtin(c: &mut Conn, gtin: &Gtin) -> Result<Option<ItemRow>>
     let rows = c.query(&format!("SELECT {} FROM items WHERE gtin = $1", rows::ITEM_COLS), &[&gtin.as_str()])?;
     Ok(item_rows(rows)?.pop())
 }
+
+fn packaging_row(r: &postgres::Row) -> Result<PackagingRow> {
+    let units: i64 = r.try_get(3)?;
+    Ok(PackagingRow {
+        sku: parsed(r, 0)?,
+        name: r.try_get(1)?,
+        gtin: r.try_get(2)?,
+        quantity: scale(r, 4)?.format(units),
+        units,
+    })
+}
+
+pub(crate) fn packagings(c: &mut Conn, sku: &Sku) -> Result<Vec<PackagingRow>> {
+    c.query(&format!("{} WHERE i.sku = $1 ORDER BY p.name COLLATE \"C\"", PACKAGINGS), &[&sku.as_str()])?
+        .iter()
+        .map(packaging_row)
+        .collect()
+}
+
+pub(crate) fn packaging_by_gtin(c: &mut Conn, gtin: &Gtin) -> Result<Option<PackagingRow>> {
+    c.query_opt(&format!("{} WHERE p.gtin = $1", PACKAGINGS), &[&gtin.as_str()])?
+        .as_ref()
+        .map(packaging_row)
+        .transpose()
+}
+
+const PACKAGINGS: &str =
+    "SELECT i.sku, p.name, p.gtin, p.units, i.scale FROM packagings p JOIN items i ON i.id = p.item_id";
 
 pub(crate) fn locations(c: &mut Conn, w: &Window<String>) -> Result<Vec<LocationRow>> {
     c.query(
@@ -399,7 +427,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 12] = [
+const SNAPSHOT: [(&str, &str); 13] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -433,6 +461,11 @@ const SNAPSHOT: [(&str, &str); 12] = [
                 CASE WHEN e.installed THEN 'installed' ELSE 'removed' END
          FROM assembly_lot_events e JOIN items pi ON pi.id = e.parent_item JOIN serials ps ON ps.id = e.parent_serial
          JOIN items ci ON ci.id = e.component_item JOIN lots lo ON lo.id = e.component_lot",
+    ),
+    (
+        "packaging",
+        "SELECT p.gtin, i.sku, p.name, CAST(p.units AS TEXT), CAST(p.created_seq AS TEXT)
+         FROM packagings p JOIN items i ON i.id = p.item_id",
     ),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (

@@ -659,6 +659,14 @@ impl LedgerView for WriteView<'_> {
             .collect()
     }
 
+    fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>> {
+        let row = self
+            .conn
+            .query_opt("SELECT item_id FROM packagings WHERE gtin = $1", &[&gtin.as_str()])
+            .map_err(view_err)?;
+        row.map(|r| r.try_get(0).map_err(pg_err)).transpose()
+    }
+
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
         let row = self
             .conn

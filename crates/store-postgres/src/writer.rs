@@ -457,6 +457,22 @@ impl Writer {
                             })
                         })?;
                 }
+                Effect::CreatePackaging { item_id, name, gtin, units } => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO packagings (item_id, name, gtin, units, created_seq) VALUES ($1, $2, $3, $4, $5)",
+                            &[item_id, name, &gtin.as_str(), units, &seq],
+                        )
+                        .map_err(|e| {
+                            refusal(e, || {
+                                DomainError::at(
+                                    Rule::AlreadyExists,
+                                    "name",
+                                    format!("the item has a packaging {name:?} already, or GTIN {gtin} is taken"),
+                                )
+                            })
+                        })?;
+                }
                 Effect::CreateLocation { path, kind, zone } => {
                     let parent = match path.parent() {
                         Some(p) => self.view().location(&p).map_err(storage)?.map(|l| l.id),

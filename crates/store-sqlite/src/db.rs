@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_serial_status_and_qc.sql"),
     include_str!("../migrations/0008_transit_arrivals.sql"),
     include_str!("../migrations/0009_lot_components.sql"),
+    include_str!("../migrations/0010_packagings.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -26,8 +26,8 @@ use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::{
     AssemblyEvent, Direction, ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize,
-    Link, LocationRow, LotRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store, StoreError,
-    SubmitError, TraceGraph, Unit, VerifyReport, WhereRow, Window, WriterStats,
+    Link, LocationRow, LotRow, PackagingRow, PartnerMove, PartnerRow, Posted, Reply, StockQuery, StockRow, Store,
+    StoreError, SubmitError, TraceGraph, Unit, VerifyReport, WhereRow, Window, WriterStats,
 };
 
 use crate::writer::Writer;
@@ -206,6 +206,14 @@ impl Store for SqliteStore {
 
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
         self.read(|c| queries::item_by_gtin(c, gtin))
+    }
+
+    fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError> {
+        self.read(|c| queries::packagings(c, sku))
+    }
+
+    fn packaging_by_gtin(&self, gtin: &Gtin) -> Result<Option<PackagingRow>, StoreError> {
+        self.read(|c| queries::packaging_by_gtin(c, gtin))
     }
 
     fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError> {

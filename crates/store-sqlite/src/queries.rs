@@ -8,7 +8,7 @@ use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
     ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
+    PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
@@ -33,6 +33,30 @@ pub(crate) fn item(c: &Connection, sku: &Sku) -> rusqlite::Result<Option<ItemRow
 pub(crate) fn item_by_gtin(c: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<ItemRow>> {
     let sql = format!("SELECT {} FROM items WHERE gtin = ?1", rows::ITEM_COLS);
     c.prepare_cached(&sql)?.query_row([gtin.as_str()], |r| Ok(ItemRow { spec: rows::item(r)?.spec })).optional()
+}
+
+fn packaging_row(r: &rusqlite::Row) -> rusqlite::Result<PackagingRow> {
+    let units: i64 = r.get(3)?;
+    Ok(PackagingRow {
+        sku: parsed(r, 0)?,
+        name: r.get(1)?,
+        gtin: r.get(2)?,
+        quantity: scale(r, 4)?.format(units),
+        units,
+    })
+}
+
+pub(crate) fn packagings(c: &Connection, sku: &Sku) -> rusqlite::Result<Vec<PackagingRow>> {
+    c.prepare_cached("SELECT i.sku, p.name, p.gtin, p.units, i.scale FROM packagings p JOIN items i ON i.id = p.item_id WHERE i.sku = ?1 ORDER BY p.name",
+    )?
+    .query_map([sku.as_str()], packaging_row)?
+    .collect()
+}
+
+pub(crate) fn packaging_by_gtin(c: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<PackagingRow>> {
+    c.prepare_cached("SELECT i.sku, p.name, p.gtin, p.units, i.scale FROM packagings p JOIN items i ON i.id = p.item_id WHERE p.gtin = ?1")?
+        .query_row([gtin.as_str()], packaging_row)
+        .optional()
 }
 
 pub(crate) fn locations(c: &Connection, w: &Window<String>) -> rusqlite::Result<Vec<LocationRow>> {
@@ -364,7 +388,7 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 12] = [
+const SNAPSHOT: [(&str, &str); 13] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
@@ -398,6 +422,11 @@ const SNAPSHOT: [(&str, &str); 12] = [
                 CASE WHEN e.installed THEN 'installed' ELSE 'removed' END
          FROM assembly_lot_events e JOIN items pi ON pi.id = e.parent_item JOIN serials ps ON ps.id = e.parent_serial
          JOIN items ci ON ci.id = e.component_item JOIN lots lo ON lo.id = e.component_lot",
+    ),
+    (
+        "packaging",
+        "SELECT p.gtin, i.sku, p.name, CAST(p.units AS TEXT), CAST(p.created_seq AS TEXT)
+         FROM packagings p JOIN items i ON i.id = p.item_id",
     ),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (

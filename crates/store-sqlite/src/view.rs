@@ -463,6 +463,13 @@ impl LedgerView for WriteView<'_> {
             .map_err(view_err)
     }
 
+    fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT item_id FROM packagings WHERE gtin = ?1")
+            .and_then(|mut s| s.query_row([gtin.as_str()], |r| r.get(0)).optional())
+            .map_err(view_err)
+    }
+
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {
         self.conn
             .prepare_cached("SELECT arrival_seq FROM arrivals WHERE dispatch_seq = ?1")

@@ -320,6 +320,22 @@ impl<'c> Writer<'c> {
                         })
                         .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "sku", format!("item {} or its GTIN already exists", spec.sku))))?;
                 }
+                Effect::CreatePackaging { item_id, name, gtin, units } => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO packagings (item_id, name, gtin, units, created_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )
+                        .and_then(|mut s| s.execute(params![item_id, name, gtin.as_str(), units, seq]))
+                        .map_err(|e| {
+                            constraint(e, || {
+                                DomainError::at(
+                                    Rule::AlreadyExists,
+                                    "name",
+                                    format!("the item has a packaging {name:?} already, or GTIN {gtin} is taken"),
+                                )
+                            })
+                        })?;
+                }
                 Effect::CreateLocation { path, kind, zone } => {
                     let parent = match path.parent() {
                         Some(p) => WriteView { conn: self.conn, cache: &mut self.cache }

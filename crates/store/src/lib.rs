@@ -93,6 +93,21 @@ pub struct ItemRow {
     pub spec: ItemSpec,
 }
 
+/// A packaging of an item: its own GTIN and how much of the item it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackagingRow {
+    /// The item inside.
+    pub sku: Sku,
+    /// Its name (`case`, `pallet`).
+    pub name: String,
+    /// Its GTIN.
+    pub gtin: String,
+    /// How much of the item one packaging holds, in the item's unit.
+    pub quantity: String,
+    /// The same in the item's smallest units.
+    pub units: i64,
+}
+
 /// A location as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LocationRow {
@@ -540,6 +555,10 @@ pub trait Store: Send + Sync {
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError>;
     /// The item carrying this GTIN (GTINs are unique), for scans.
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError>;
+    /// An item's packagings, by name.
+    fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError>;
+    /// The packaging that carries a GTIN, if any.
+    fn packaging_by_gtin(&self, gtin: &Gtin) -> Result<Option<PackagingRow>, StoreError>;
     /// Locations by path, within the window (keyed by path).
     fn locations(&self, w: &Window<String>) -> Result<Vec<LocationRow>, StoreError>;
     /// The distinct time zones of the sites holding stock, or of the site

@@ -79,6 +79,7 @@ macro_rules! conformance_tests {
             a_held_unit_stays_out_of_saleable_stock,
             a_relabel_is_traced_through,
             lot_parts_are_traced_into_their_parent,
+            packagings_carry_their_own_gtin,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -870,6 +871,39 @@ pub fn lot_parts_are_traced_into_their_parent(factory: &Factory) {
     assert!(backward.units.iter().any(|t| t.unit == bolts), "{:?}", backward.units);
     c.ok_because(Command::SetLotStatus { sku: sku("LOTTED"), lot: lot("BOLTS"), status: LotStatus::OnHold }, "torque");
     c.refused(ship("WH/A", "C1", serial_line("SER", &["P1"])), None, Rule::LotBlocked);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A packaging has a GTIN of its own that no item or other packaging
+/// carries, and reads back with its quantity in the item's unit.
+pub fn packagings_carry_their_own_gtin(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let pack = |name: &str, gtin: &str, q: &str| Command::DefinePackaging {
+        sku: sku("LOTTED"),
+        name: name.into(),
+        gtin: gtin.into(),
+        quantity: amount(q),
+    };
+    c.ok(pack("case", "14012345000013", "12"));
+    c.refused(pack("crate", "14012345000013", "6"), None, Rule::AlreadyExists);
+    c.refused(pack("crate", "14012345000012", "6"), None, Rule::InvalidValue);
+    c.refused(
+        Command::DefinePackaging {
+            sku: sku("SER"),
+            name: "box".into(),
+            gtin: "24012345000010".into(),
+            quantity: amount("1"),
+        },
+        None,
+        Rule::InvalidValue,
+    );
+    let rows = c.store.packagings(&sku("LOTTED")).expect("packagings");
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].name.as_str(), rows[0].units), ("case", 12));
+    let gtin = Gtin::parse("14012345000013").expect("gtin");
+    assert_eq!(c.store.packaging_by_gtin(&gtin).expect("by gtin").map(|p| p.sku), Some(sku("LOTTED")));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
