@@ -418,6 +418,35 @@ pub enum LotVerb {
         #[command(flatten)]
         posting: Posting,
     },
+    /// Attach a document (a certificate of analysis, a lab report) to a
+    /// lot: its bytes are stored by SHA-256 and the hash enters the chain.
+    Attach {
+        /// The item.
+        sku: String,
+        /// The lot code.
+        lot: String,
+        /// The file.
+        file: PathBuf,
+        /// What it is: coa, lab_result, ...
+        #[arg(long, default_value = "coa")]
+        kind: String,
+        /// The QC result it states (pass, fail, moisture 11.2 %).
+        #[arg(long)]
+        result: Option<String>,
+        /// Its media type (default: from the file name's extension).
+        #[arg(long)]
+        media_type: Option<String>,
+        #[command(flatten)]
+        posting: Posting,
+    },
+    /// Write a stored document's bytes to a file.
+    Document {
+        /// The document's SHA-256.
+        sha256: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `receive`.

@@ -68,6 +68,19 @@ fn not_found(field: &str, what: String) -> anyhow::Error {
 }
 
 /// Keeps a report's refusal a [`DomainError`], so that it exits 1 with its rule's code.
+/// A media type from a file name's extension, for documents.
+fn media_type_of(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("txt") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
 fn refused_or<T>(r: Result<T, tracelot_reports::ReportError>) -> anyhow::Result<T> {
     r.map_err(|e| match e {
         tracelot_reports::ReportError::Refused(d) => d.into(),
@@ -294,6 +307,35 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
             let row =
                 open(cli)?.lot(&sku, &code)?.ok_or_else(|| not_found("lot", format!("unknown lot {code} of {sku}")))?;
             out.emit(&row, || reports::lot(&row))?;
+        }
+        Verb::Lot(LotVerb::Attach { sku, lot, file, kind, result, media_type, posting }) => {
+            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let size = u32::try_from(bytes.len())
+                .ok()
+                .filter(|n| usize::try_from(*n).is_ok_and(|n| n <= tracelot_core::document::MAX_DOCUMENT_BYTES))
+                .with_context(|| format!("{} is larger than 20 MiB", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let store = open(cli)?;
+            let sha256 = store.put_document(&bytes)?;
+            let document = tracelot_core::document::Attachment {
+                kind: kind.clone(),
+                media_type: media_type.clone().unwrap_or_else(|| media_type_of(&name).to_owned()),
+                name,
+                sha256,
+                size,
+                result: result.clone(),
+            };
+            let cmd =
+                Command::AttachDocument { sku: rq::sku(sku)?, lot: rq::field("lot", lot, LotCode::parse)?, document };
+            return post(cli, out, rq::request(cmd, posting)?);
+        }
+        Verb::Lot(LotVerb::Document { sha256, out: path }) => {
+            let hash = rq::field("sha256", sha256, tracelot_core::document::DocumentHash::parse)?;
+            let bytes =
+                open(cli)?.document(&hash)?.ok_or_else(|| not_found("sha256", format!("no document {hash}")))?;
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            let doc = serde_json::json!({ "file": path.display().to_string(), "bytes": bytes.len(), "sha256": hash });
+            out.emit(&doc, || format!("wrote {} ({} bytes)", path.display(), bytes.len()))?;
         }
         Verb::Lot(LotVerb::SetStatus { sku, lot, status, posting }) => {
             let cmd = Command::SetLotStatus {

@@ -119,6 +119,25 @@ pub fn lot(l: &LotRow) -> String {
         })
         .collect();
     s.push_str(&table(&["when", "status", "user", "reason", "transaction"], &rows));
+    if !l.documents.is_empty() {
+        let rows: Vec<Vec<String>> = l
+            .documents
+            .iter()
+            .map(|d| {
+                let doc = &d.document;
+                vec![
+                    d.occurred_at.to_string(),
+                    doc.kind.clone(),
+                    doc.name.clone(),
+                    cell(&doc.result),
+                    doc.sha256.to_string(),
+                    d.user.clone(),
+                ]
+            })
+            .collect();
+        s.push_str("\ndocuments:\n");
+        s.push_str(&table(&["when", "kind", "name", "result", "sha256", "user"], &rows));
+    }
     s
 }
 

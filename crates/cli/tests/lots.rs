@@ -272,3 +272,75 @@ fn a_relabel_keeps_the_link_in_the_trace() {
     assert!(y3.contains("Y1"), "{y3}");
     d.ok(&["verify"]);
 }
+
+/// A certificate of analysis attached to a lot: stored once by its hash,
+/// listed with the lot, read back byte for byte, and covered by verify: a
+/// document whose bytes are changed in the database is named.
+#[test]
+fn a_certificate_of_analysis_is_attached_by_its_hash() {
+    let d = Db::new();
+    for args in [
+        vec!["location", "add", "PLANT"],
+        vec!["item", "add", "FLOUR", "--tracking", "lot", "--uom", "kg"],
+        vec!["receive", "FLOUR", "--to", "PLANT", "--lot", "F1", "--qty", "100"],
+    ] {
+        d.ok(&args);
+    }
+    let pdf = d.path("coa-F1.pdf");
+    let content = b"%PDF-1.4\n% certificate of analysis, lot F1: moisture 11.2 %, pass\n%%EOF\n".to_vec();
+    std::fs::write(&pdf, &content).expect("write");
+    let file = pdf.to_str().expect("utf-8");
+    d.refused(&["lot", "attach", "FLOUR", "NOPE", file], "not_found");
+    d.ok(&["lot", "attach", "FLOUR", "F1", file, "--kind", "coa", "--result", "pass"]);
+    let lot = d.ok(&["lot", "show", "FLOUR", "F1"]);
+    let doc = &lot["documents"][0];
+    assert_eq!((doc["kind"].as_str(), doc["result"].as_str()), (Some("coa"), Some("pass")), "{lot}");
+    assert_eq!(doc["media_type"], "application/pdf");
+    let sha = doc["sha256"].as_str().expect("sha256").to_owned();
+    let back = d.path("back.pdf");
+    d.ok(&["lot", "document", &sha, "--out", back.to_str().expect("utf-8")]);
+    assert_eq!(std::fs::read(&back).expect("read"), content);
+    d.ok(&["verify"]);
+    // Someone swaps the certificate's bytes in the file: verify names it.
+    let c = rusqlite::Connection::open(&d.db).expect("open");
+    c.execute_batch("DROP TRIGGER documents_immutable").expect("drop trigger");
+    let forged = String::from_utf8(content.clone()).expect("utf-8").replace("pass", "fail");
+    c.execute("UPDATE documents SET bytes = ?1", [forged.as_bytes()]).expect("edit");
+    drop(c);
+    let out = support::tracelot(&d.db, &["verify"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let problems = report["problems"].to_string();
+    assert!(problems.contains("cannot be replayed") && problems.contains(&sha), "{report}");
+}
+
+#[test]
+fn documents_over_http() {
+    let s = support::Server::start();
+    let c = support::Server::client();
+    s.standard();
+    let receipt =
+        serde_json::json!({"to": "WH/A", "lines": [{"sku": "SAUCE", "lot": "K1", "units": {"quantity": "4"}}]});
+    assert_eq!(s.post(&c, "/api/v1/receipts", "operator", &receipt).0, 201);
+    let upload = |role: &str| {
+        s.req(&c, "POST", "/api/v1/lots/SAUCE/K1/documents?kind=coa&name=coa.pdf&result=pass", Some(role))
+            .header("content-type", "application/pdf")
+            .body(b"%PDF-1.4 lab report\n".to_vec())
+            .send()
+            .expect("send")
+    };
+    assert_eq!(upload("operator").status().as_u16(), 403);
+    let (st, posted) = support::status_json(upload("qc"));
+    assert_eq!(st, 201, "{posted}");
+    let (st, lot) = s.get(&c, "/api/v1/lots/SAUCE/K1", "viewer");
+    assert_eq!(st, 200);
+    let sha = lot["documents"][0]["sha256"].as_str().expect("sha").to_owned();
+    let bytes = s
+        .req(&c, "GET", &format!("/api/v1/documents/{sha}"), Some("viewer"))
+        .send()
+        .expect("send")
+        .bytes()
+        .expect("bytes");
+    assert_eq!(bytes.as_ref(), b"%PDF-1.4 lab report\n");
+    s.verify_ok();
+}

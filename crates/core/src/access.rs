@@ -109,9 +109,10 @@ impl Command {
             | Command::Assemble { .. }
             | Command::Relabel { .. }
             | Command::Arrive { .. } => Permission::Move,
-            Command::SetLotStatus { .. } | Command::SetSerialStatus { .. } | Command::Release { .. } => {
-                Permission::Release
-            }
+            Command::SetLotStatus { .. }
+            | Command::SetSerialStatus { .. }
+            | Command::Release { .. }
+            | Command::AttachDocument { .. } => Permission::Release,
             Command::DefineItem(_)
             | Command::DefineLocation { .. }
             | Command::DefinePackaging { .. }

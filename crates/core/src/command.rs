@@ -261,6 +261,16 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "LotDetails::is_empty")]
         details: LotDetails,
     },
+    /// Attach a stored document (a certificate of analysis) to a lot, by
+    /// its hash: the chain covers the document's content.
+    AttachDocument {
+        /// The item.
+        sku: Sku,
+        /// The lot.
+        lot: LotCode,
+        /// The document.
+        document: crate::document::Attachment,
+    },
     /// Change a lot's status (needs a reason).
     SetLotStatus {
         /// The item.
@@ -408,6 +418,7 @@ impl Command {
             Command::Release { .. } => "release",
             Command::Relabel { .. } => "relabel",
             Command::Arrive { .. } => "arrive",
+            Command::AttachDocument { .. } => "attach_document",
             Command::Receive { .. } => "receive",
             Command::Transfer { .. } => "transfer",
             Command::Ship { .. } => "ship",

@@ -10,6 +10,7 @@ pub mod access;
 pub mod chain;
 pub mod codes;
 pub mod command;
+pub mod document;
 pub mod error;
 pub mod ids;
 pub mod item;

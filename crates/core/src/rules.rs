@@ -193,6 +193,8 @@ pub trait LedgerView {
     /// The lot-tracked parts installed in a parent now: (item id, lot id,
     /// quantity installed less quantity removed), each above zero.
     fn lots_in(&mut self, parent_item: i64, parent_serial: i64) -> ViewResult<Vec<(i64, i64, i64)>>;
+    /// The size of a stored document, if it is stored.
+    fn document_size(&mut self, sha256: &crate::document::DocumentHash) -> ViewResult<Option<u32>>;
     /// The item (by id) whose packaging carries a GTIN, if any.
     fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>>;
     /// The arrival (by chain position) of a dispatch into transit, if any.
@@ -278,6 +280,13 @@ impl PlannedMove {
 pub enum Effect {
     /// Insert an item.
     CreateItem(ItemSpec),
+    /// Record a document attached to a lot.
+    AttachDocument {
+        /// Lot.
+        lot_id: i64,
+        /// The document.
+        document: crate::document::Attachment,
+    },
     /// Insert a packaging of an item.
     CreatePackaging {
         /// Item.
@@ -700,6 +709,30 @@ impl Planner<'_> {
             }
             Command::Release { from, to, lines } => self.release(from, to, lines),
             Command::Arrive { dispatch, to, lines } => self.arrive(dispatch, to, lines),
+            Command::AttachDocument { sku, lot, document } => {
+                document.check().map_err(|e| DomainError::invalid("document", e))?;
+                let item = self.item(sku, "sku")?;
+                let lot = self.existing_lot(&item, lot, "lot")?;
+                match self.view.document_size(&document.sha256)? {
+                    Some(size) if size == document.size => {}
+                    Some(size) => {
+                        return err(
+                            Rule::InvalidValue,
+                            "document.size",
+                            format!("document {} has {size} bytes, not {}", document.sha256, document.size),
+                        );
+                    }
+                    None => {
+                        return err(
+                            Rule::NotFound,
+                            "document.sha256",
+                            format!("no document {} is stored; upload its bytes first", document.sha256),
+                        );
+                    }
+                }
+                self.plan.effects.push(Effect::AttachDocument { lot_id: lot.id, document: document.clone() });
+                Ok(())
+            }
             Command::Relabel { at, sku, from_lot, to_lot, quantity, details } => {
                 self.relabel(at, sku, (from_lot, to_lot), quantity, details)
             }

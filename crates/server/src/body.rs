@@ -21,6 +21,11 @@ pub async fn bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum
             ));
         }
     }
+    raw(body, limit).await
+}
+
+/// Reads a body of any type (a document's bytes) up to `limit` bytes.
+pub async fn raw(body: Body, limit: usize) -> Result<axum::body::Bytes, Problem> {
     let mut body = body;
     let mut buf = Vec::new();
     let mut total = 0usize;

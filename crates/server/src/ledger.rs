@@ -359,6 +359,60 @@ pub async fn close_serial_recall(
     post_with_sku(app, caller, params, headers, body, "close_serial_recall").await
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachParams {
+    kind: Option<String>,
+    name: Option<String>,
+    result: Option<String>,
+    id: Option<String>,
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/lots/{sku}/{lot}/documents?kind=coa&name=F&result=R`:
+/// the body is the document's bytes and its content type the document's.
+/// The bytes are stored by hash, then one transaction attaches them.
+pub async fn attach_document(
+    State(app): State<App>,
+    caller: Caller,
+    params: Params,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    caller.require(tracelot_core::Permission::Release)?;
+    let sku = params.value("sku", Sku::parse)?;
+    let lot = params.value("lot", LotCode::parse)?;
+    let p: AttachParams = crate::body::query(q.as_deref())?;
+    let media_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let bytes = crate::body::raw(body, tracelot_core::document::MAX_DOCUMENT_BYTES).await?;
+    let size = u32::try_from(bytes.len()).map_err(|_| Problem::bad_request("body_too_large", "at most 20 MiB"))?;
+    let store = app.store.clone();
+    let sha256 = crate::blocking(move || store.put_document(&bytes)).await?;
+    let document = tracelot_core::document::Attachment {
+        kind: p.kind.unwrap_or_else(|| "coa".into()),
+        name: p.name.unwrap_or_else(|| format!("{sha256}.bin")),
+        media_type,
+        sha256,
+        size,
+        result: p.result,
+    };
+    let meta = Meta {
+        id: p
+            .id
+            .as_deref()
+            .map(|i| TxId::parse(i).map_err(|e| Problem::bad_request("invalid_parameter", e.to_string()).at("id")))
+            .transpose()?,
+        reason: p.reason,
+        ..Meta::default()
+    };
+    post_one(&app, &caller, &headers, meta, Command::AttachDocument { sku, lot, document }).await
+}
+
 /// `POST /api/v1/items/{sku}/packagings`.
 pub async fn define_packaging(
     State(app): State<App>,

@@ -40,6 +40,19 @@ pub async fn item(State(app): State<App>, caller: Caller, params: Params) -> Res
     Ok(Json(row).into_response())
 }
 
+/// `GET /api/v1/documents/{sha256}`: a stored document's bytes.
+pub async fn document(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
+    caller.require(Permission::Read)?;
+    let sha256 = params.value("sha256", tracelot_core::document::DocumentHash::parse)?;
+    let found = read(&app, {
+        let sha256 = sha256.clone();
+        move |s| s.document(&sha256)
+    })
+    .await?;
+    let bytes = found.ok_or_else(|| Problem::not_found("sha256", format!("no document {sha256} is stored")))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
 /// `GET /api/v1/items/{sku}/packagings`.
 pub async fn packagings(State(app): State<App>, caller: Caller, params: Params) -> Result<Response, Problem> {
     caller.require(Permission::Read)?;

@@ -254,6 +254,10 @@ pub const ROUTES: &[Route] = &[
         .body("DefineLot")
         .returns(201, "Posted"),
     r("get", "/api/v1/lots/{sku}/{lot}", "lot", "master data", "A lot with its status history.", READ),
+    r("post", "/api/v1/lots/{sku}/{lot}/documents", "attach_document", "traceability", "Attach a document (the body) to a lot.", RELEASE)
+        .query(&["kind", "name", "result", "id", "reason"])
+        .returns(201, "Posted"),
+    r("get", "/api/v1/documents/{sha256}", "document", "traceability", "A stored document's bytes.", READ),
     r("post", "/api/v1/lots/{sku}/{lot}/status", "set_lot_status", "master data", "Change a lot's status.", RELEASE)
         .body("LotStatus")
         .returns(201, "Posted"),
@@ -352,6 +356,8 @@ fn handler(op: &str) -> Option<MethodRouter<App>> {
         "define_lot" => post(ledger::define_lot),
         "lot" => get(reads::lot),
         "set_lot_status" => post(ledger::set_lot_status),
+        "attach_document" => post(ledger::attach_document),
+        "document" => get(reads::document),
         "set_serial_status" => post(ledger::set_serial_status),
         "close_serial_recall" => post(ledger::close_serial_recall),
         "release" => post(ledger::release),

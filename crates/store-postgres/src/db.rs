@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_transit_arrivals.sql"),
     include_str!("../migrations/0009_lot_components.sql"),
     include_str!("../migrations/0010_packagings.sql"),
+    include_str!("../migrations/0011_documents.sql"),
 ];
 
 /// The advisory lock every ledger writer holds for its whole database

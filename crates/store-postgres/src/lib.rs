@@ -21,6 +21,7 @@ mod writer;
 
 use std::thread::JoinHandle;
 
+use tracelot_core::document::DocumentHash;
 use tracelot_core::time::{ClockPolicy, SiteZone};
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
@@ -164,6 +165,24 @@ impl Store for PgStore {
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
         let gtin = gtin.clone();
         self.read(move |c| queries::item_by_gtin(c, &gtin))
+    }
+
+    fn put_document(&self, bytes: &[u8]) -> Result<DocumentHash, StoreError> {
+        let hash = DocumentHash::of(bytes);
+        let (h, bytes) = (hash.clone(), bytes.to_vec());
+        let size = i64::try_from(bytes.len()).map_err(|e| StoreError::Storage(e.to_string()))?;
+        self.read(move |c| {
+            c.execute(
+                "INSERT INTO documents (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+                &[&h.as_str(), &size, &bytes],
+            )
+        })?;
+        Ok(hash)
+    }
+
+    fn document(&self, sha256: &DocumentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        let sha256 = sha256.clone();
+        self.read(move |c| queries::document(c, &sha256))
     }
 
     fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError> {

@@ -1,13 +1,14 @@
 //! Read queries, each on a pooled connection of its own.
 
 use postgres::types::ToSql;
+use tracelot_core::document::{Attachment, DocumentHash};
 use tracelot_core::time::{SiteZone, to_micros};
 use tracelot_core::{LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction, TxId};
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
-    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
+    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotDocument,
+    LotRow, PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::db::{Conn, Error, Result};
@@ -154,7 +155,38 @@ pub(crate) fn lot(c: &mut Conn, sku: &Sku, code: &LotCode) -> Result<Option<LotR
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Some(LotRow { sku: sku.clone(), code: lot.code, details: lot.details, status: lot.status, status_history }))
+    let documents = c
+        .query(
+            "SELECT d.kind, d.name, d.media_type, d.sha256, d.size, d.result, t.id, t.occurred_at, t.user_name
+             FROM lot_documents d JOIN transactions t ON t.seq = d.tx_seq WHERE d.lot_id = $1 ORDER BY d.tx_seq",
+            &[&lot.id],
+        )?
+        .iter()
+        .map(|r| {
+            let size: i64 = r.try_get(4)?;
+            Ok(LotDocument {
+                document: Attachment {
+                    kind: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    media_type: r.try_get(2)?,
+                    sha256: parsed(r, 3)?,
+                    size: u32::try_from(size).map_err(|e| Error::Data(e.to_string()))?,
+                    result: r.try_get(5)?,
+                },
+                tx_id: tx_id(r, 6)?,
+                occurred_at: instant(r, 7)?,
+                user: r.try_get(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (code, details, status) = (lot.code, lot.details, lot.status);
+    Ok(Some(LotRow { sku: sku.clone(), code, details, status, status_history, documents }))
+}
+
+pub(crate) fn document(c: &mut Conn, sha256: &DocumentHash) -> Result<Option<Vec<u8>>> {
+    Ok(c.query_opt("SELECT bytes FROM documents WHERE sha256 = $1", &[&sha256.as_str()])?
+        .map(|r| r.try_get(0))
+        .transpose()?)
 }
 
 /// A query's text and its parameters, built filter by filter.
@@ -427,7 +459,7 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 13] = [
+const SNAPSHOT: [(&str, &str); 14] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
@@ -466,6 +498,12 @@ const SNAPSHOT: [(&str, &str); 13] = [
         "packaging",
         "SELECT p.gtin, i.sku, p.name, CAST(p.units AS TEXT), CAST(p.created_seq AS TEXT)
          FROM packagings p JOIN items i ON i.id = p.item_id",
+    ),
+    (
+        "lot document",
+        "SELECT i.sku || ' lot ' || lo.code || ' #' || d.tx_seq, d.kind, d.name, d.media_type, d.sha256,
+                CAST(d.size AS TEXT), d.result
+         FROM lot_documents d JOIN lots lo ON lo.id = d.lot_id JOIN items i ON i.id = lo.item_id",
     ),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (

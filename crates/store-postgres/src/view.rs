@@ -659,6 +659,15 @@ impl LedgerView for WriteView<'_> {
             .collect()
     }
 
+    fn document_size(&mut self, sha256: &tracelot_core::document::DocumentHash) -> ViewResult<Option<u32>> {
+        let row = self
+            .conn
+            .query_opt("SELECT size FROM documents WHERE sha256 = $1", &[&sha256.as_str()])
+            .map_err(view_err)?;
+        let size: Option<i64> = row.map(|r| r.try_get(0).map_err(pg_err)).transpose()?;
+        size.map(|s| u32::try_from(s).map_err(|e| ViewError(e.to_string()))).transpose()
+    }
+
     fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>> {
         let row = self
             .conn

@@ -457,6 +457,16 @@ impl Writer {
                             })
                         })?;
                 }
+                Effect::AttachDocument { lot_id, document: d } => {
+                    let size = i64::from(d.size);
+                    self.conn
+                        .execute(
+                            "INSERT INTO lot_documents (lot_id, tx_seq, kind, name, media_type, sha256, size, result)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            &[lot_id, &seq, &d.kind, &d.name, &d.media_type, &d.sha256.as_str(), &size, &d.result],
+                        )
+                        .map_err(storage)?;
+                }
                 Effect::CreatePackaging { item_id, name, gtin, units } => {
                     self.conn
                         .execute(

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_transit_arrivals.sql"),
     include_str!("../migrations/0009_lot_components.sql"),
     include_str!("../migrations/0010_packagings.sql"),
+    include_str!("../migrations/0011_documents.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

@@ -21,6 +21,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
+use tracelot_core::document::DocumentHash;
 use tracelot_core::time::{ClockPolicy, SiteZone};
 use tracelot_core::{LocationPath, LotCode, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
@@ -206,6 +207,25 @@ impl Store for SqliteStore {
 
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError> {
         self.read(|c| queries::item_by_gtin(c, gtin))
+    }
+
+    fn put_document(&self, bytes: &[u8]) -> Result<DocumentHash, StoreError> {
+        let hash = DocumentHash::of(bytes);
+        let mut guard = self.accounts_conn.lock().map_err(|_| StoreError::Storage("poisoned lock".into()))?;
+        if guard.is_none() {
+            *guard = Some(db::open_side_writer(&self.path)?);
+        }
+        let c = guard.as_ref().ok_or_else(|| StoreError::Storage("no side connection".into()))?;
+        c.execute(
+            "INSERT INTO documents (sha256, size, bytes) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
+            rusqlite::params![hash.as_str(), i64::try_from(bytes.len()).unwrap_or(i64::MAX), bytes],
+        )
+        .map_err(|e| StoreError::Storage(e.to_string()))?;
+        Ok(hash)
+    }
+
+    fn document(&self, sha256: &DocumentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| queries::document(c, sha256))
     }
 
     fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError> {

@@ -2,13 +2,14 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use tracelot_core::document::{Attachment, DocumentHash};
 use tracelot_core::time::{SiteZone, to_micros};
 use tracelot_core::{LocationKind, LocationPath, LotCode, LotStatus, Request, Serial, Sku, Transaction};
 use tracelot_gs1::Gtin;
 use tracelot_store::replay::SnapshotRow;
 use tracelot_store::{
-    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotRow,
-    PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
+    ExpiringQuery, ExpiringRow, HistoryQuery, HistoryRow, ItemRow, LedgerEntry, LedgerSize, LocationRow, LotDocument,
+    LotRow, PackagingRow, PartnerRow, StatusChange, StockQuery, StockRow, Stretch, WhereRow, Window,
 };
 
 use crate::rows::{self, instant, parsed, parsed_opt, tx_id};
@@ -138,7 +139,35 @@ pub(crate) fn lot(c: &Connection, sku: &Sku, code: &LotCode) -> rusqlite::Result
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Some(LotRow { sku: sku.clone(), code: lot.code, details: lot.details, status: lot.status, status_history }))
+    let documents = c
+        .prepare_cached(
+            "SELECT d.kind, d.name, d.media_type, d.sha256, d.size, d.result, t.id, t.occurred_at, t.user_name
+             FROM lot_documents d JOIN transactions t ON t.seq = d.tx_seq WHERE d.lot_id = ?1 ORDER BY d.tx_seq",
+        )?
+        .query_map([lot.id], |r| {
+            Ok(LotDocument {
+                document: Attachment {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    media_type: r.get(2)?,
+                    sha256: parsed(r, 3)?,
+                    size: r.get(4)?,
+                    result: r.get(5)?,
+                },
+                tx_id: tx_id(r, 6)?,
+                occurred_at: instant(r, 7)?,
+                user: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (code, details, status) = (lot.code, lot.details, lot.status);
+    Ok(Some(LotRow { sku: sku.clone(), code, details, status, status_history, documents }))
+}
+
+pub(crate) fn document(c: &Connection, sha256: &DocumentHash) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT bytes FROM documents WHERE sha256 = ?1")?
+        .query_row([sha256.as_str()], |r| r.get(0))
+        .optional()
 }
 
 /// Adds `AND <clause>` with its parameter when a filter is given.
@@ -388,7 +417,7 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 13] = [
+const SNAPSHOT: [(&str, &str); 14] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
@@ -427,6 +456,12 @@ const SNAPSHOT: [(&str, &str); 13] = [
         "packaging",
         "SELECT p.gtin, i.sku, p.name, CAST(p.units AS TEXT), CAST(p.created_seq AS TEXT)
          FROM packagings p JOIN items i ON i.id = p.item_id",
+    ),
+    (
+        "lot document",
+        "SELECT i.sku || ' lot ' || lo.code || ' #' || d.tx_seq, d.kind, d.name, d.media_type, d.sha256,
+                CAST(d.size AS TEXT), d.result
+         FROM lot_documents d JOIN lots lo ON lo.id = d.lot_id JOIN items i ON i.id = lo.item_id",
     ),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (

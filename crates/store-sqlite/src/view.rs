@@ -463,6 +463,13 @@ impl LedgerView for WriteView<'_> {
             .map_err(view_err)
     }
 
+    fn document_size(&mut self, sha256: &tracelot_core::document::DocumentHash) -> ViewResult<Option<u32>> {
+        self.conn
+            .prepare_cached("SELECT size FROM documents WHERE sha256 = ?1")
+            .and_then(|mut s| s.query_row([sha256.as_str()], |r| r.get(0)).optional())
+            .map_err(view_err)
+    }
+
     fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>> {
         self.conn
             .prepare_cached("SELECT item_id FROM packagings WHERE gtin = ?1")

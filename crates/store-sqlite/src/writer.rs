@@ -320,6 +320,26 @@ impl<'c> Writer<'c> {
                         })
                         .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "sku", format!("item {} or its GTIN already exists", spec.sku))))?;
                 }
+                Effect::AttachDocument { lot_id, document: d } => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO lot_documents (lot_id, tx_seq, kind, name, media_type, sha256, size, result)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                lot_id,
+                                seq,
+                                d.kind,
+                                d.name,
+                                d.media_type,
+                                d.sha256.as_str(),
+                                d.size,
+                                d.result
+                            ])
+                        })
+                        .map_err(storage)?;
+                }
                 Effect::CreatePackaging { item_id, name, gtin, units } => {
                     self.conn
                         .prepare_cached(

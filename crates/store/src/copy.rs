@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::{AccountError, Backend, NewToken, Posted, Store, StoreError, SubmitError};
+use crate::{AccountError, Backend, LedgerEntry, NewToken, Posted, Store, StoreError, SubmitError};
 
 /// Transactions read and posted per round.
 const CHUNK: usize = 2000;
@@ -97,6 +97,21 @@ pub fn copy_installation(
     Ok(report)
 }
 
+/// Copies the bytes of the documents that `entries` attach, before the
+/// entries themselves: the target stores them under the hash of the bytes
+/// it was given, so a document whose bytes were changed in the source no
+/// longer matches the hash its transaction names, and is refused there.
+fn copy_documents(from: &dyn Store, to: &dyn Store, entries: &[LedgerEntry]) -> Result<(), StoreError> {
+    for e in entries {
+        if let tracelot_core::Command::AttachDocument { document, .. } = &e.tx.request.command
+            && let Some(bytes) = from.document(&document.sha256)?
+        {
+            to.put_document(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// Posts every transaction of `from`'s chain, in order, into `to` with its
 /// recorded time, position and hash; `posted` hears each result.
 pub fn copy_ledger(from: &dyn Store, to: &dyn Store, mut posted: impl FnMut(Posted)) -> Result<(), CopyError> {
@@ -105,6 +120,7 @@ pub fn copy_ledger(from: &dyn Store, to: &dyn Store, mut posted: impl FnMut(Post
         let entries = from.ledger_entries(after, CHUNK)?;
         let Some(last) = entries.last() else { return Ok(()) };
         after = last.seq;
+        copy_documents(from, to, &entries)?;
         let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
         for (seq, result) in seqs.into_iter().zip(to.import_batch(entries)) {
             posted(result.map_err(|error| CopyError::Refused { seq, error })?);

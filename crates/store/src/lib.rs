@@ -150,6 +150,22 @@ pub struct LotRow {
     pub status: LotStatus,
     /// Every status change: when, who, why.
     pub status_history: Vec<StatusChange>,
+    /// Documents attached to it (certificates of analysis), oldest first.
+    pub documents: Vec<LotDocument>,
+}
+
+/// A document attached to a lot, with the transaction that attached it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotDocument {
+    /// The attachment as the ledger records it.
+    #[serde(flatten)]
+    pub document: tracelot_core::document::Attachment,
+    /// The transaction that attached it.
+    pub tx_id: TxId,
+    /// When.
+    pub occurred_at: Timestamp,
+    /// Who.
+    pub user: String,
 }
 
 /// One recorded lot status change.
@@ -555,6 +571,11 @@ pub trait Store: Send + Sync {
     fn item(&self, sku: &Sku) -> Result<Option<ItemRow>, StoreError>;
     /// The item carrying this GTIN (GTINs are unique), for scans.
     fn item_by_gtin(&self, gtin: &Gtin) -> Result<Option<ItemRow>, StoreError>;
+    /// Stores a document's bytes under their SHA-256 (once: the same bytes
+    /// again change nothing) and answers the hash.
+    fn put_document(&self, bytes: &[u8]) -> Result<tracelot_core::document::DocumentHash, StoreError>;
+    /// A stored document's bytes.
+    fn document(&self, sha256: &tracelot_core::document::DocumentHash) -> Result<Option<Vec<u8>>, StoreError>;
     /// An item's packagings, by name.
     fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError>;
     /// The packaging that carries a GTIN, if any.

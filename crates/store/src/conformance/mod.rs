@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             a_relabel_is_traced_through,
             lot_parts_are_traced_into_their_parent,
             packagings_carry_their_own_gtin,
+            documents_are_stored_by_hash,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -904,6 +905,37 @@ pub fn packagings_carry_their_own_gtin(factory: &Factory) {
     assert_eq!((rows[0].name.as_str(), rows[0].units), ("case", 12));
     let gtin = Gtin::parse("14012345000013").expect("gtin");
     assert_eq!(c.store.packaging_by_gtin(&gtin).expect("by gtin").map(|p| p.sku), Some(sku("LOTTED")));
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A document's bytes are stored once under their hash and attached to a
+/// lot by a transaction that names the hash; an unknown hash is refused.
+pub fn documents_are_stored_by_hash(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("5"))));
+    let bytes = b"%PDF-1.4 certificate".to_vec();
+    let hash = c.store.put_document(&bytes).expect("put");
+    assert_eq!(c.store.put_document(&bytes).expect("again"), hash, "the same bytes, the same hash");
+    let attach = |sha256: tracelot_core::document::DocumentHash| Command::AttachDocument {
+        sku: sku("LOTTED"),
+        lot: lot("K1"),
+        document: tracelot_core::document::Attachment {
+            kind: "coa".into(),
+            name: "coa.pdf".into(),
+            media_type: "application/pdf".into(),
+            sha256,
+            size: 20,
+            result: Some("pass".into()),
+        },
+    };
+    c.refused(attach(tracelot_core::document::DocumentHash::of(b"never stored")), None, Rule::NotFound);
+    c.ok(attach(hash.clone()));
+    let row = c.store.lot(&sku("LOTTED"), &lot("K1")).expect("lot").expect("exists");
+    assert_eq!(row.documents.len(), 1);
+    assert_eq!(row.documents[0].document.sha256, hash);
+    assert_eq!(c.store.document(&hash).expect("document"), Some(bytes));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
