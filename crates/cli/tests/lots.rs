@@ -236,6 +236,9 @@ fn a_relabel_keeps_the_link_in_the_trace() {
     d.ok(&["ship", "KETCHUP", "--from", "PLANT", "--to", "SHOP", "--lot", "K1", "--qty", "10"]);
     let forward = d.ok(&["trace", "forward", "TOMATO", "--lot", "001"]).to_string();
     assert!(forward.contains("T-2611") && forward.contains("K1") && forward.contains("SHOP"), "{forward}");
+    assert!(forward.contains("\"kind\":\"relabel\""), "the link says what it was: {forward}");
+    let from_new = d.ok(&["trace", "forward", "TOMATO", "--lot", "T-2611"]);
+    assert_eq!(from_new["supplier_lots"]["TOMATO T-2611"], "001", "the trace shows the supplier's code: {from_new}");
     let backward = d.ok(&["trace", "backward", "KETCHUP", "--lot", "K1"]).to_string();
     assert!(backward.contains("\"001\"") && backward.contains("FARM1"), "{backward}");
     // A held lot is not relabelled out of its hold.

@@ -223,5 +223,16 @@ fn site_time_and_date_rules_over_http() {
     assert_eq!((st, doc["code"].as_str()), (409, Some("lot_expired")), "{doc}");
     let (st, item) = s.get(&c, "/api/v1/items/PILLS", "viewer");
     assert_eq!((st, item["date_rule"].as_str()), (200, Some("hard_expiry")), "{item}");
+    // Defect 5 over HTTP: a lot defined ahead has no dates until it arrives.
+    let (st, doc) = s.post(&c, "/api/v1/lots", "manager", &json!({"sku": "PILLS", "lot": "P2"}));
+    assert_eq!(st, 201, "{doc}");
+    let (_, lot) = s.get(&c, "/api/v1/lots/PILLS/P2", "viewer");
+    assert!(lot["expires_on"].is_null(), "{lot}");
+    let later = utc_today_plus(90).to_string();
+    let arrival = json!({"to": "SYD/A", "lines": [{"sku": "PILLS", "lot": "P2", "details": {"expires_on": later}, "units": {"quantity": "5"}}]});
+    let (st, doc) = s.post(&c, "/api/v1/receipts", "operator", &arrival);
+    assert_eq!(st, 201, "{doc}");
+    let (_, lot) = s.get(&c, "/api/v1/lots/PILLS/P2", "viewer");
+    assert_eq!(lot["expires_on"].as_str(), Some(later.as_str()), "{lot}");
     s.verify_ok();
 }

@@ -25,6 +25,9 @@ pub struct Trace {
     pub links: Vec<Link>,
     /// Their receipts, shipments and returns.
     pub partner_moves: Vec<PartnerMove>,
+    /// The supplier's own lot code of each reached lot that has one, by
+    /// `SKU LOT`: what a supplier's recall notice and a customer name.
+    pub supplier_lots: BTreeMap<String, String>,
 }
 
 /// Checks that the start names something stored.
@@ -52,7 +55,18 @@ fn exists(store: &dyn Store, u: &Unit) -> Result<(), ReportError> {
 pub fn trace(store: &dyn Store, start: Unit, direction: Direction) -> Result<Trace, ReportError> {
     exists(store, &start)?;
     let g = store.trace(&start, direction)?;
-    Ok(Trace { start, direction, units: g.units, links: g.links, partner_moves: g.partner_moves })
+    let mut supplier_lots = BTreeMap::new();
+    for u in &g.units {
+        let Some(code) = &u.unit.lot else { continue };
+        let key = format!("{} {code}", u.unit.sku);
+        if supplier_lots.contains_key(&key) {
+            continue;
+        }
+        if let Some(s) = store.lot(&u.unit.sku, code)?.and_then(|l| l.details.supplier_lot) {
+            supplier_lots.insert(key, s);
+        }
+    }
+    Ok(Trace { start, direction, units: g.units, links: g.links, partner_moves: g.partner_moves, supplier_lots })
 }
 
 /// Units shipped to one customer, summed.
@@ -116,7 +130,8 @@ impl Trace {
         };
         let _ = writeln!(s, "trace {dir} from {}: {} units, {} links", self.start, self.units.len(), self.links.len());
         for t in &self.units {
-            let _ = writeln!(s, "{}{}", "  ".repeat(t.depth as usize), t.unit);
+            let theirs = self.supplier_lot(&t.unit).map(|s| format!(" (supplier lot {s})")).unwrap_or_default();
+            let _ = writeln!(s, "{}{}{theirs}", "  ".repeat(t.depth as usize), t.unit);
         }
         for l in &self.links {
             let _ = writeln!(
@@ -148,13 +163,24 @@ impl Trace {
         s
     }
 
+    /// The supplier's lot code of a reached unit's lot, if it has one.
+    fn supplier_lot(&self, u: &Unit) -> Option<&String> {
+        u.lot.as_ref().and_then(|l| self.supplier_lots.get(&format!("{} {l}", u.sku)))
+    }
+
     /// The graph in Graphviz DOT.
     pub fn dot(&self) -> String {
         let mut s = String::from("digraph trace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
         let id = |u: &Unit| format!("\"{}\"", u.to_string().replace('"', "'"));
         for t in &self.units {
             let style = if t.depth == 0 { ", style=bold" } else { "" };
-            let _ = writeln!(s, "  {} [label={}{style}];", id(&t.unit), id(&t.unit));
+            let label = match self.supplier_lot(&t.unit) {
+                Some(theirs) => {
+                    format!("\"{}\\nsupplier lot {}\"", t.unit.to_string().replace('"', "'"), theirs.replace('"', "'"))
+                }
+                None => id(&t.unit),
+            };
+            let _ = writeln!(s, "  {} [label={label}{style}];", id(&t.unit));
         }
         for l in &self.links {
             let _ = writeln!(s, "  {} -> {} [label=\"{} #{}\"];", id(&l.input), id(&l.output), l.kind, l.seq);
@@ -175,8 +201,12 @@ impl Trace {
         const GAP_X: i64 = 70;
         const GAP_Y: i64 = 14;
         let mut columns: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        let mut theirs: BTreeMap<String, &String> = BTreeMap::new();
         for t in &self.units {
             columns.entry(t.depth).or_default().push(t.unit.to_string());
+            if let Some(s) = self.supplier_lot(&t.unit) {
+                theirs.insert(t.unit.to_string(), s);
+            }
         }
         let exposures = self.exposures();
         let customers: Vec<String> =
@@ -203,8 +233,8 @@ impl Trace {
                 let (sx, sy, ex, ey) = (x1 + W, y1 + H / 2, *x2, y2 + H / 2);
                 let _ = writeln!(
                     s,
-                    "<line x1=\"{sx}\" y1=\"{sy}\" x2=\"{ex}\" y2=\"{ey}\" stroke=\"#567\" marker-end=\"url(#a)\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#567\">{}</text>",
-                    (sx + ex) / 2 - 20,
+                    "<line x1=\"{sx}\" y1=\"{sy}\" x2=\"{ex}\" y2=\"{ey}\" stroke=\"#567\" marker-end=\"url(#a)\"/><text x=\"{}\" y=\"{}\" font-size=\"9\" fill=\"#567\" text-anchor=\"middle\">{}</text>",
+                    (sx + ex) / 2,
                     (sy + ey) / 2 - 3,
                     esc(label)
                 );
@@ -218,15 +248,25 @@ impl Trace {
         }
         for (name, (x, y)) in &pos {
             let start = *name == self.start.to_string();
+            let second = theirs.get(name);
             let _ = writeln!(
                 s,
                 "<rect x=\"{x}\" y=\"{y}\" width=\"{W}\" height=\"{H}\" rx=\"5\" fill=\"{}\" stroke=\"#234\" stroke-width=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>",
                 if start { "#fde9c9" } else { "#eef3f8" },
                 if start { 2 } else { 1 },
                 x + 8,
-                y + H / 2 + 4,
+                if second.is_some() { y + 15 } else { y + H / 2 + 4 },
                 esc(name)
             );
+            if let Some(code) = second {
+                let _ = writeln!(
+                    s,
+                    "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#456\">supplier lot {}</text>",
+                    x + 8,
+                    y + 28,
+                    esc(code)
+                );
+            }
         }
         s.push_str("</svg>\n");
         s

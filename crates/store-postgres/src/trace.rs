@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use postgres::Row;
 use tracelot_core::{LotCode, Scale, Serial, Sku};
-use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, UnitIds as Ids};
+use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, RunOf, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::db::{Conn, Error, Result};
@@ -150,7 +150,7 @@ fn produce_sql(direction: Direction) -> String {
     format!(
         "SELECT t.seq, t.id, t.occurred_at, t.reference,
                 mi.line, mi.item_id, mi.lot_id, mi.serial_id, mi.qty,
-                mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty
+                mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty, t.kind = 'relabel'
          FROM {FRONTIER}
          JOIN movements {near} ON {near}.item_id = j.item AND {near}.lot_id = j.lot
          JOIN transactions t ON t.seq = {near}.tx_seq
@@ -226,7 +226,8 @@ pub(crate) fn links(c: &mut Conn, units: &[Unit], direction: Direction) -> Resul
     let mut found = LinkRows::default();
     for r in query_frontier(c, &produce_sql(direction), &f)? {
         let input = (ids_at(&r, 5)?, r.try_get(4)?, r.try_get(8)?);
-        found.produced(link_tx(&r)?, input, (ids_at(&r, 10)?, r.try_get(9)?, r.try_get(13)?));
+        let run = RunOf { tx: link_tx(&r)?, relabel: r.try_get(14)? };
+        found.produced(run, input, (ids_at(&r, 10)?, r.try_get(9)?, r.try_get(13)?));
     }
     for r in query_frontier(c, &assembly_sql(direction), &f)? {
         found.installed(link_tx(&r)?, ids_at(&r, 4)?, ids_at(&r, 7)?);

@@ -215,7 +215,12 @@ impl Genealogy {
                     Some(r) => *r,
                     None => {
                         let run = self.runs.len();
-                        self.runs.push(Run { kind: "produce", seq, inputs: Vec::new(), outputs: Vec::new() });
+                        let kind = if self.txs.get(seq).is_some_and(|t| &*t.kind == "relabel") {
+                            "relabel"
+                        } else {
+                            "produce"
+                        };
+                        self.runs.push(Run { kind, seq, inputs: Vec::new(), outputs: Vec::new() });
                         self.run_by_seq.insert(seq, run);
                         run
                     }
@@ -347,7 +352,7 @@ impl Genealogy {
         let mut assemble = Vec::new();
         let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
         for (_, r, run) in runs {
-            if run.kind == "produce" && self.reversed.contains(&run.seq) {
+            if run.kind != "assemble" && self.reversed.contains(&run.seq) {
                 continue;
             }
             let Some(tx) = self.txs.get(run.seq) else { continue };
@@ -368,7 +373,7 @@ impl Genealogy {
                         output: *o,
                         output_units: *oq,
                     };
-                    if run.kind == "produce" { produce.push(link) } else { assemble.push(link) }
+                    if run.kind == "assemble" { assemble.push(link) } else { produce.push(link) }
                 }
             }
         }

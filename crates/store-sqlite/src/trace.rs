@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use tracelot_core::{LotCode, Scale, Serial, Sku};
-use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, UnitIds as Ids};
+use tracelot_store::trace::{self, LinkRows, LinkTx, Namer, PartnerRow, RunOf, UnitIds as Ids};
 use tracelot_store::{AssemblyEvent, Direction, Link, PartnerMove, Quantity, Unit};
 
 use crate::rows::{instant, parsed, tx_id};
@@ -146,7 +146,7 @@ fn ids_at(r: &Row, at: usize) -> rusqlite::Result<Ids> {
 const PRODUCE_FORWARD: &str = "
     SELECT t.seq, t.id, t.occurred_at, t.reference,
            mi.line, mi.item_id, mi.lot_id, mi.serial_id, mi.qty,
-           mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty
+           mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty, t.kind = 'relabel'
     FROM json_each(?1) j
     JOIN movements mi ON mi.item_id = j.value ->> 0 AND mi.lot_id = j.value ->> 1
     JOIN transactions t ON t.seq = mi.tx_seq
@@ -160,7 +160,7 @@ const PRODUCE_FORWARD: &str = "
 const PRODUCE_BACKWARD: &str = "
     SELECT t.seq, t.id, t.occurred_at, t.reference,
            mi.line, mi.item_id, mi.lot_id, mi.serial_id, mi.qty,
-           mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty
+           mo.line, mo.item_id, mo.lot_id, mo.serial_id, mo.qty, t.kind = 'relabel'
     FROM json_each(?1) j
     JOIN movements mo ON mo.item_id = j.value ->> 0 AND mo.lot_id = j.value ->> 1
     JOIN transactions t ON t.seq = mo.tx_seq
@@ -239,7 +239,8 @@ pub(crate) fn links(c: &Connection, units: &[Unit], direction: Direction) -> rus
     let mut stmt = c.prepare_cached(sql)?;
     let mut rows = stmt.query([&json])?;
     while let Some(r) = rows.next()? {
-        found.produced(link_tx(r)?, (ids_at(r, 5)?, r.get(4)?, r.get(8)?), (ids_at(r, 10)?, r.get(9)?, r.get(13)?));
+        let run = RunOf { tx: link_tx(r)?, relabel: r.get(14)? };
+        found.produced(run, (ids_at(r, 5)?, r.get(4)?, r.get(8)?), (ids_at(r, 10)?, r.get(9)?, r.get(13)?));
     }
     drop(rows);
     let sql = match direction {

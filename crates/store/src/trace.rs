@@ -72,7 +72,7 @@ pub enum Direction {
 /// over the run's lines), or a component was installed in a parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
-    /// `produce` or `assemble`.
+    /// `produce`, `relabel` or `assemble`.
     pub kind: &'static str,
     /// The run's chain position.
     pub seq: i64,
@@ -238,8 +238,20 @@ pub struct LinkTx {
 }
 
 /// One production run being gathered from query rows.
+/// The transaction of a run row, and whether it is a relabel (a run from
+/// one lot code of an item to another) rather than a production run.
+#[derive(Debug, Clone)]
+pub struct RunOf {
+    /// The run's transaction.
+    pub tx: LinkTx,
+    /// Whether it relabels.
+    pub relabel: bool,
+}
+
 struct Run {
     tx: LinkTx,
+    /// `produce` or `relabel`.
+    kind: &'static str,
     /// (unit ids) → (line → units), so a line joined many times counts once.
     inputs: std::collections::BTreeMap<UnitIds, std::collections::BTreeMap<i64, i64>>,
     outputs: std::collections::BTreeMap<UnitIds, std::collections::BTreeMap<i64, i64>>,
@@ -255,9 +267,10 @@ pub struct LinkRows {
 
 impl LinkRows {
     /// A row of a production run: one input line joined with one output line.
-    pub fn produced(&mut self, tx: LinkTx, input: (UnitIds, i64, i64), output: (UnitIds, i64, i64)) {
-        let run = self.runs.entry(tx.seq).or_insert_with(|| Run {
-            tx,
+    pub fn produced(&mut self, of: RunOf, input: (UnitIds, i64, i64), output: (UnitIds, i64, i64)) {
+        let run = self.runs.entry(of.tx.seq).or_insert_with(|| Run {
+            tx: of.tx,
+            kind: if of.relabel { "relabel" } else { "produce" },
             inputs: Default::default(),
             outputs: Default::default(),
         });
@@ -298,7 +311,7 @@ impl LinkRows {
             for (input, in_lines) in &run.inputs {
                 let in_units: i64 = in_lines.values().sum();
                 for (output, out_lines) in &run.outputs {
-                    out.push(link("produce", &run.tx, *input, in_units, *output, out_lines.values().sum())?);
+                    out.push(link(run.kind, &run.tx, *input, in_units, *output, out_lines.values().sum())?);
                 }
             }
         }
