@@ -203,6 +203,10 @@ pub struct UnitArgs {
     /// A serial or a range A..B; repeat for more.
     #[arg(long = "serial")]
     pub serials: Vec<String>,
+    /// For a catch-weight item: the line's actual weight, in the item's
+    /// weight unit, next to its --qty.
+    #[arg(long, requires = "qty")]
+    pub weight: Option<String>,
 }
 
 /// `serial` verbs.
@@ -314,6 +318,11 @@ pub struct ItemAddArgs {
     /// earlier of the shelf life and the inputs' expiry) or shelf_life.
     #[arg(long, default_value = "earliest_input")]
     pub output_expiry: String,
+    /// Makes a catch-weight item (counted, sold by weight): the unit its
+    /// actual weights are recorded in, such as kg. Its receipts and
+    /// shipments then carry --weight next to --qty.
+    #[arg(long)]
+    pub catch_weight_uom: Option<String>,
     #[command(flatten)]
     pub posting: Posting,
 }

@@ -99,12 +99,20 @@ pub fn details(d: &LotDetailArgs) -> Result<(LotDetails, Option<LotStatus>), Dom
     Ok((details, opt("--status", d.status.as_ref(), from_str::<LotStatus>)?))
 }
 
+/// A catch-weight line's `--weight`.
+fn weight(u: &UnitArgs) -> Result<Option<Amount>, DomainError> {
+    opt("--weight", u.weight.as_ref(), Amount::parse)
+}
+
 /// One line of a transfer, shipment, return or scrap.
 pub fn line(sku_text: &str, u: &UnitArgs) -> Result<Line, DomainError> {
     let sku = sku(sku_text)?;
     let lot = opt("--lot", u.lot.as_ref(), LotCode::parse)?;
     let units = match (&u.qty, u.serials.is_empty()) {
-        (Some(q), true) => Units::Quantity(field("--qty", q, Amount::parse)?),
+        (Some(q), true) => match weight(u)? {
+            Some(weight) => Units::Weighed { quantity: field("--qty", q, Amount::parse)?, weight },
+            None => Units::Quantity(field("--qty", q, Amount::parse)?),
+        },
         (None, false) => Units::Serials(serials(&u.serials)?),
         (Some(_), false) => {
             return Err(DomainError::at(Rule::InvalidValue, "--qty", "give --qty or --serial, not both"));
@@ -128,7 +136,10 @@ pub fn receive(
     let sku = sku(sku_text)?;
     let lot = opt("--lot", u.lot.as_ref(), LotCode::parse)?;
     let units = match (&u.qty, u.serials.is_empty(), generate) {
-        (Some(q), true, None) => ReceiveUnits::Quantity(field("--qty", q, Amount::parse)?),
+        (Some(q), true, None) => match weight(u)? {
+            Some(weight) => ReceiveUnits::Weighed { quantity: field("--qty", q, Amount::parse)?, weight },
+            None => ReceiveUnits::Quantity(field("--qty", q, Amount::parse)?),
+        },
         (None, false, None) => ReceiveUnits::Serials(serials(&u.serials)?),
         (None, true, Some(n)) => ReceiveUnits::Generate(n),
         _ => {
@@ -252,6 +263,7 @@ pub fn item(a: &ItemAddArgs) -> Result<Command, DomainError> {
         date_rule: field("--date-rule", &a.date_rule, from_str)?,
         min_remaining_days: a.min_remaining_days,
         output_expiry: field("--output-expiry", &a.output_expiry, from_str)?,
+        catch_weight_uom: a.catch_weight_uom.clone(),
     }))
 }
 

@@ -319,3 +319,64 @@ fn packagings_over_http() {
     assert_eq!((st, doc["quantity"].as_str()), (200, Some("6.500 kg")), "{doc}");
     s.verify_ok();
 }
+
+/// Catch weight: cheese wheels are counted and sold by weight. Receipts
+/// and shipments record each line's actual weight next to its count, and
+/// the history shows both.
+#[test]
+fn catch_weight_lines_record_their_actual_weight() {
+    let db = Db::new();
+    for args in [
+        vec!["location", "add", "MAIN/COLD"],
+        vec!["partner", "add", "DELI", "--kind", "customer"],
+        vec!["item", "add", "GOUDA", "--tracking", "lot", "--catch-weight-uom", "kg"],
+        vec!["item", "add", "BRIE", "--tracking", "lot"],
+    ] {
+        db.ok(&args);
+    }
+    let receive = ["receive", "GOUDA", "--to", "MAIN/COLD", "--lot", "G1", "--qty", "12"];
+    let doc = db.refused(&receive, "invalid_value");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("weight in kg"), "{doc}");
+    let mut weighed = receive.to_vec();
+    weighed.extend(["--weight", "131.4"]);
+    db.ok(&weighed);
+    db.refused(
+        &["receive", "BRIE", "--to", "MAIN/COLD", "--lot", "B1", "--qty", "2", "--weight", "2.5"],
+        "invalid_value",
+    );
+    db.refused(
+        &["receive", "GOUDA", "--to", "MAIN/COLD", "--lot", "G1", "--qty", "1", "--weight", "1.0001"],
+        "invalid_value",
+    );
+    db.ok(&["ship", "GOUDA", "--from", "MAIN/COLD", "--to", "DELI", "--lot", "G1", "--qty", "2", "--weight", "21.95"]);
+    // A transfer inside the warehouse may go without weighing.
+    db.ok(&["location", "add", "MAIN/SHOP"]);
+    db.ok(&["transfer", "GOUDA", "--from", "MAIN/COLD", "--to", "MAIN/SHOP", "--lot", "G1", "--qty", "1"]);
+    let history = db.ok(&["history", "GOUDA"]);
+    let weights: Vec<Option<&str>> = history.as_array().expect("rows").iter().map(|r| r["weight"].as_str()).collect();
+    assert_eq!(weights, [Some("131.400 kg"), Some("21.950 kg"), None], "{history}");
+    assert_eq!(
+        stock(&db, "GOUDA").iter().map(|r| r["quantity"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        ["9", "1"]
+    );
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn catch_weight_over_http() {
+    let s = Server::start();
+    let c = Server::client();
+    s.standard();
+    let item =
+        json!({"sku": "HAM", "name": "Ham", "tracking": "lot", "uom": "ea", "scale": 0, "catch_weight_uom": "kg"});
+    assert_eq!(s.post(&c, "/api/v1/items", "manager", &item).0, 201);
+    let receipt = json!({"to": "WH/A", "lines": [{"sku": "HAM", "lot": "H1", "units": {"weighed": {"quantity": "4", "weight": "30.125"}}}]});
+    let (st, doc) = s.post(&c, "/api/v1/receipts", "operator", &receipt);
+    assert_eq!(st, 201, "{doc}");
+    let bare = json!({"from": "WH/A", "to": "C1", "lines": [{"sku": "HAM", "lot": "H1", "units": {"quantity": "1"}}]});
+    let (st, doc) = s.post(&c, "/api/v1/shipments", "operator", &bare);
+    assert_eq!((st, doc["code"].as_str()), (422, Some("invalid_value")), "{doc}");
+    let (st, page) = s.get(&c, "/api/v1/history?sku=HAM", "viewer");
+    assert_eq!((st, page["items"][0]["weight"].as_str()), (200, Some("30.125 kg")), "{page}");
+    s.verify_ok();
+}

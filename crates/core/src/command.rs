@@ -74,6 +74,14 @@ pub enum Units {
     Quantity(Amount),
     /// These serials, one unit each.
     Serials(Vec<Serial>),
+    /// A quantity of a catch-weight item with its actual weight (cheese
+    /// wheels: 12 counted, 131.4 kg weighed), in the item's weight unit.
+    Weighed {
+        /// The count, in the item's unit.
+        quantity: Amount,
+        /// The weight, in the item's catch-weight unit (up to 3 decimals).
+        weight: Amount,
+    },
 }
 
 /// One item's part of a movement.
@@ -99,6 +107,13 @@ pub enum ReceiveUnits {
     Serials(Vec<Serial>),
     /// This many new serials numbered by the item's serial pattern.
     Generate(u32),
+    /// A quantity of a catch-weight item with its actual weight.
+    Weighed {
+        /// The count, in the item's unit.
+        quantity: Amount,
+        /// The weight, in the item's catch-weight unit (up to 3 decimals).
+        weight: Amount,
+    },
 }
 
 /// One item's part of a receipt, with the lot's details when it is new.

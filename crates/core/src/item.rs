@@ -323,6 +323,11 @@ pub struct ItemSpec {
     /// How a produced lot's default expiry is set.
     #[serde(default, skip_serializing_if = "OutputExpiry::is_default")]
     pub output_expiry: OutputExpiry,
+    /// For a catch-weight item (counted in units, sold by weight): the unit
+    /// its actual weights are recorded in, such as `kg`. Receipts and
+    /// shipments of it carry each line's weight next to its count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_weight_uom: Option<String>,
 }
 
 impl ItemSpec {
@@ -343,6 +348,7 @@ impl ItemSpec {
             date_rule: DateRule::BestBefore,
             min_remaining_days: None,
             output_expiry: OutputExpiry::EarliestInput,
+            catch_weight_uom: None,
         }
     }
 
@@ -361,6 +367,22 @@ impl ItemSpec {
                 "shelf_life_days",
                 format!("shelf life is at most {} days (100 years)", crate::time::MAX_DAYS),
             ));
+        }
+        if let Some(u) = &self.catch_weight_uom {
+            if u.is_empty() || u.len() > 16 || !u.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "catch_weight_uom",
+                    "a weight unit is 1 to 16 letters or digits",
+                ));
+            }
+            if self.tracking.needs_serial() {
+                return Err(DomainError::at(
+                    Rule::InvalidValue,
+                    "catch_weight_uom",
+                    "catch weights are recorded on quantity lines; a serialized item has none",
+                ));
+            }
         }
         if self.min_remaining_days.is_some_and(|d| d > crate::time::MAX_DAYS) {
             return Err(DomainError::at(

@@ -259,6 +259,9 @@ pub struct PlannedMove {
     /// The request field this movement comes from, for error messages
     /// (shared by every serial of a line).
     pub field: Arc<str>,
+    /// For a catch-weight item, the line's actual weight in thousandths
+    /// of the item's weight unit.
+    pub weight: Option<i64>,
 }
 
 impl PlannedMove {
@@ -901,7 +904,7 @@ impl Planner<'_> {
             let before = self.plan.effects.len();
             for (i, line) in lines.iter().enumerate() {
                 let f = format!("{field}[{i}]");
-                if matches!(line.units, Units::Quantity(_)) {
+                if matches!(line.units, Units::Quantity(_) | Units::Weighed { .. }) {
                     let part = self.item(&line.sku, &format!("{f}.sku"))?;
                     if part.spec.tracking != crate::item::Tracking::Lot {
                         return err(
@@ -1792,7 +1795,44 @@ impl Planner<'_> {
             to: to.clone(),
             qty,
             field,
+            weight: None,
         }));
+        Ok(())
+    }
+
+    /// Records a catch-weight line's weight on the move just planned. A
+    /// catch-weight item's receipts and shipments need it; other items
+    /// have none.
+    fn weigh(
+        &mut self,
+        item: &ItemRecord,
+        weight: Option<&crate::command::Amount>,
+        needed: bool,
+        field: &str,
+    ) -> PResult<()> {
+        let sku = &item.spec.sku;
+        let (Some(w), Some(_)) = (weight, &item.spec.catch_weight_uom) else {
+            return match (weight, &item.spec.catch_weight_uom) {
+                (Some(_), None) => err(
+                    Rule::InvalidValue,
+                    format!("{field}.units.weighed"),
+                    format!("{sku} is not a catch-weight item; give its quantity alone"),
+                ),
+                (None, Some(uom)) if needed => err(
+                    Rule::InvalidValue,
+                    format!("{field}.units"),
+                    format!("{sku} is a catch-weight item: give the line's weight in {uom} next to its count"),
+                ),
+                _ => Ok(()),
+            };
+        };
+        let grams = w
+            .to_qty(crate::quantity::Scale::new(3).map_err(|e| DomainError::invalid("weight", e))?)
+            .map_err(|e| DomainError::invalid(format!("{field}.units.weighed.weight"), e))?
+            .units();
+        if let Some(Effect::Move(m)) = self.plan.effects.last_mut() {
+            m.weight = Some(grams);
+        }
         Ok(())
     }
 
@@ -1827,7 +1867,7 @@ impl Planner<'_> {
         field: &str,
     ) -> PResult<()> {
         let item = self.item(&line.sku, &format!("{field}.sku"))?;
-        let by_serial = !matches!(line.units, ReceiveUnits::Quantity(_));
+        let by_serial = matches!(line.units, ReceiveUnits::Serials(_) | ReceiveUnits::Generate(_));
         self.check_units(&item, by_serial, field)?;
         self.check_lot_presence(&item, line.lot.as_ref(), false, field)?;
         let lot = match &line.lot {
@@ -1850,11 +1890,16 @@ impl Planner<'_> {
             None => None,
         };
         match &line.units {
-            ReceiveUnits::Quantity(a) => {
+            ReceiveUnits::Quantity(a) | ReceiveUnits::Weighed { quantity: a, .. } => {
                 let qty = a
                     .to_qty(item.spec.scale)
                     .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
                 self.push_move(&item, lot, None, (from, to), qty.units(), field.into())?;
+                let weight = match &line.units {
+                    ReceiveUnits::Weighed { weight, .. } => Some(weight),
+                    _ => None,
+                };
+                self.weigh(&item, weight, from.kind == LocationKind::Supplier, field)?;
             }
             ReceiveUnits::Serials(serials) => {
                 let base = format!("{field}.units.serials");
@@ -1984,7 +2029,7 @@ impl Planner<'_> {
         self.check_units(&item, by_serial, field)?;
         self.check_lot_presence(&item, line.lot.as_ref(), by_serial, field)?;
         match &line.units {
-            Units::Quantity(a) => {
+            Units::Quantity(a) | Units::Weighed { quantity: a, .. } => {
                 let qty = a
                     .to_qty(item.spec.scale)
                     .map_err(|e| DomainError::invalid(format!("{field}.units.quantity"), e))?;
@@ -2017,6 +2062,11 @@ impl Planner<'_> {
                     }
                 }
                 self.push_move(&item, lot.map(LotRef::Existing), None, (from, to), qty.units(), field.into())?;
+                let weight = match &line.units {
+                    Units::Weighed { weight, .. } => Some(weight),
+                    _ => None,
+                };
+                self.weigh(&item, weight, matches!(leaving, Leaving::Shipment { .. }), field)?;
             }
             Units::Serials(serials) => {
                 let base = format!("{field}.units.serials");

@@ -84,13 +84,19 @@ fn schemas() -> Value {
         "Units": {
             "oneOf": [
                 obj(&["quantity"], json!({ "quantity": amount })),
-                obj(&["serials"], json!({ "serials": serials }))
+                obj(&["serials"], json!({ "serials": serials })),
+                obj(&["weighed"], json!({ "weighed": refs("Weighed") }))
             ]
         },
+        "Weighed": obj(&["quantity", "weight"], json!({
+            "quantity": amount,
+            "weight": { "allOf": [amount], "description": "A catch-weight item's actual weight in its weight unit, up to 3 decimals." }
+        })),
         "ReceiveUnits": {
             "oneOf": [
                 obj(&["quantity"], json!({ "quantity": amount })),
                 obj(&["serials"], json!({ "serials": serials })),
+                obj(&["weighed"], json!({ "weighed": refs("Weighed") })),
                 obj(&["generate"], json!({ "generate": { "type": "integer", "minimum": 1 } }))
             ]
         },
@@ -213,7 +219,8 @@ fn schemas() -> Value {
             "min_remaining_days": { "type": "integer", "minimum": 0,
                 "description": "Days of shelf life a lot must have left to ship to anyone; a customer may require more." },
             "output_expiry": { "enum": ["earliest_input", "shelf_life"], "default": "earliest_input",
-                "description": "A produced lot's default expiry: the earlier of its shelf life and its inputs' earliest expiry, or its shelf life alone." }
+                "description": "A produced lot's default expiry: the earlier of its shelf life and its inputs' earliest expiry, or its shelf life alone." },
+            "catch_weight_uom": text("Makes a catch-weight item: the unit (kg) its receipts' and shipments' actual weights are given in, next to their count.")
         })),
         "DefineLocation": posting(&["path", "kind"], json!({
             "path": text("Slash-separated path."), "kind": refs("LocationKind"),

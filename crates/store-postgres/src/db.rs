@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_lot_components.sql"),
     include_str!("../migrations/0010_packagings.sql"),
     include_str!("../migrations/0011_documents.sql"),
+    include_str!("../migrations/0012_catch_weight.sql"),
 ];
 
 /// The advisory lock every ledger writer holds for its whole database

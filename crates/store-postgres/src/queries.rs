@@ -335,7 +335,9 @@ pub(crate) fn where_is(c: &mut Conn, sku: &Sku, serial: &Serial) -> Result<Optio
 /// The columns and joins of a movement as history shows it.
 const HISTORY_SELECT: &str =
     "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
-            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
+            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line,
+            (SELECT w.weight FROM movement_weights w WHERE w.tx_seq = m.tx_seq AND w.line = m.line),
+            i.catch_weight_uom
      FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
      LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
      JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
@@ -363,7 +365,14 @@ fn history_row(r: &postgres::Row) -> Result<HistoryRow> {
         to_kind: parsed(r, 17)?,
         units,
         quantity: scale(r, 15)?.format(units),
+        weight: weight_text(r.try_get(19)?, r.try_get(20)?),
     })
+}
+
+/// A catch weight as read: thousandths of the item's weight unit.
+fn weight_text(weight: Option<i64>, uom: Option<String>) -> Option<String> {
+    let thousandths = tracelot_core::Scale::new(3).ok()?;
+    Some(format!("{} {}", thousandths.format(weight?), uom.unwrap_or_default()))
 }
 
 pub(crate) fn history(c: &mut Conn, q: &HistoryQuery) -> Result<Vec<HistoryRow>> {
@@ -459,11 +468,12 @@ pub(crate) fn ledger_entries(c: &mut Conn, after: i64, limit: usize) -> Result<V
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 14] = [
+const SNAPSHOT: [(&str, &str); 15] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, scale::text, shelf_life_days::text, warranty_months::text,
-                serial_kind, serial_pattern, created_seq::text, date_rule, min_remaining_days::text, output_expiry
+                serial_kind, serial_pattern, created_seq::text, date_rule, min_remaining_days::text, output_expiry,
+                catch_weight_uom
          FROM items",
     ),
     (
@@ -505,6 +515,7 @@ const SNAPSHOT: [(&str, &str); 14] = [
                 CAST(d.size AS TEXT), d.result
          FROM lot_documents d JOIN lots lo ON lo.id = d.lot_id JOIN items i ON i.id = lo.item_id",
     ),
+    ("movement weight", "SELECT '#' || w.tx_seq || '.' || w.line, CAST(w.weight AS TEXT) FROM movement_weights w"),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (
         "serial status",

@@ -81,7 +81,7 @@ pub(crate) fn scale_at(r: &Row, idx: usize) -> Result<Scale> {
 
 /// Columns read by [`item`].
 pub(crate) const ITEM_COLS: &str = "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern, \
-     date_rule, min_remaining_days, output_expiry";
+     date_rule, min_remaining_days, output_expiry, catch_weight_uom";
 
 /// An item from [`ITEM_COLS`].
 pub(crate) fn item(r: &Row) -> Result<ItemRecord> {
@@ -103,6 +103,7 @@ pub(crate) fn item(r: &Row) -> Result<ItemRecord> {
             date_rule: parsed(r, 11)?,
             min_remaining_days: u32_opt(r, 12)?,
             output_expiry: parsed(r, 13)?,
+            catch_weight_uom: r.try_get(14)?,
         },
     })
 }

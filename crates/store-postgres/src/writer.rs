@@ -428,8 +428,9 @@ impl Writer {
                     self.conn
                         .execute(
                             "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
-                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry)
-                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry,
+                              catch_weight_uom)
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                             &[
                                 &spec.sku.as_str(),
                                 &spec.name,
@@ -445,6 +446,7 @@ impl Writer {
                                 &spec.date_rule.as_str(),
                                 &spec.min_remaining_days.map(i64::from),
                                 &spec.output_expiry.as_str(),
+                                &spec.catch_weight_uom,
                             ],
                         )
                         .map_err(|e| {
@@ -620,6 +622,14 @@ impl Writer {
                 Effect::Move(m) => {
                     let lot = lot_id(&m.lot, &new_lots)?;
                     let (serial, _) = serial_id(&m.serial, &new_serials)?;
+                    if let Some(weight) = m.weight {
+                        self.conn
+                            .execute(
+                                "INSERT INTO movement_weights (tx_seq, line, weight) VALUES ($1, $2, $3)",
+                                &[&seq, &line, &weight],
+                            )
+                            .map_err(storage)?;
+                    }
                     self.add_move(seq, line, occurred_at, m, lot, serial);
                     let nz = |v: i64| (v != 0).then_some(v);
                     movements.push(MovementRecord {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_lot_components.sql"),
     include_str!("../migrations/0010_packagings.sql"),
     include_str!("../migrations/0011_documents.sql"),
+    include_str!("../migrations/0012_catch_weight.sql"),
 ];
 
 pub(crate) fn storage(e: rusqlite::Error) -> StoreError {

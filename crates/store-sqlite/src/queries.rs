@@ -290,7 +290,9 @@ pub(crate) fn where_is(c: &Connection, sku: &Sku, serial: &Serial) -> rusqlite::
 /// The columns and joins of a movement as history shows it.
 const HISTORY_SELECT: &str =
     "SELECT t.seq, t.id, t.kind, t.occurred_at, t.recorded_at, t.user_name, t.reference, t.reason, rt.id,
-            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line
+            i.sku, lo.code, s.serial, lf.path, lt.path, m.qty, i.scale, lf.kind, lt.kind, m.line,
+            (SELECT w.weight FROM movement_weights w WHERE w.tx_seq = m.tx_seq AND w.line = m.line),
+            i.catch_weight_uom
      FROM movements m JOIN transactions t ON t.seq = m.tx_seq JOIN items i ON i.id = m.item_id
      LEFT JOIN lots lo ON lo.id = m.lot_id LEFT JOIN serials s ON s.id = m.serial_id
      JOIN locations lf ON lf.id = m.from_id JOIN locations lt ON lt.id = m.to_id
@@ -319,7 +321,14 @@ fn history_row(r: &rusqlite::Row) -> rusqlite::Result<HistoryRow> {
         to_kind: parsed(r, 17)?,
         units,
         quantity: scale(r, 15)?.format(units),
+        weight: weight_text(r.get(19)?, r.get(20)?),
     })
+}
+
+/// A catch weight as read: thousandths of the item's weight unit.
+fn weight_text(weight: Option<i64>, uom: Option<String>) -> Option<String> {
+    let thousandths = tracelot_core::Scale::new(3).ok()?;
+    Some(format!("{} {}", thousandths.format(weight?), uom.unwrap_or_default()))
 }
 
 pub(crate) fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
@@ -417,12 +426,12 @@ pub(crate) fn ledger_entries(c: &Connection, after: i64, limit: usize) -> rusqli
 
 /// The rows kept beside the ledger, each query's first column the natural
 /// key and the rest its values as text.
-const SNAPSHOT: [(&str, &str); 14] = [
+const SNAPSHOT: [(&str, &str); 15] = [
     (
         "item",
         "SELECT sku, name, tracking, gtin, uom, CAST(scale AS TEXT), CAST(shelf_life_days AS TEXT),
                 CAST(warranty_months AS TEXT), serial_kind, serial_pattern, CAST(created_seq AS TEXT),
-                date_rule, CAST(min_remaining_days AS TEXT), output_expiry FROM items",
+                date_rule, CAST(min_remaining_days AS TEXT), output_expiry, catch_weight_uom FROM items",
     ),
     (
         "location",
@@ -463,6 +472,7 @@ const SNAPSHOT: [(&str, &str); 14] = [
                 CAST(d.size AS TEXT), d.result
          FROM lot_documents d JOIN lots lo ON lo.id = d.lot_id JOIN items i ON i.id = lo.item_id",
     ),
+    ("movement weight", "SELECT '#' || w.tx_seq || '.' || w.line, CAST(w.weight AS TEXT) FROM movement_weights w"),
     ("arrival", "SELECT '#' || a.dispatch_seq, CAST(a.arrival_seq AS TEXT) FROM arrivals a"),
     (
         "serial status",

@@ -50,7 +50,7 @@ pub(crate) fn instant(r: &Row, idx: usize) -> rusqlite::Result<jiff::Timestamp> 
 
 /// Columns read by [`item`].
 pub(crate) const ITEM_COLS: &str = "id, sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months, serial_kind, serial_pattern, \
-     date_rule, min_remaining_days, output_expiry";
+     date_rule, min_remaining_days, output_expiry, catch_weight_uom";
 
 /// An item from [`ITEM_COLS`].
 pub(crate) fn item(r: &Row) -> rusqlite::Result<ItemRecord> {
@@ -72,6 +72,7 @@ pub(crate) fn item(r: &Row) -> rusqlite::Result<ItemRecord> {
             date_rule: parsed(r, 11)?,
             min_remaining_days: r.get(12)?,
             output_expiry: parsed(r, 13)?,
+            catch_weight_uom: r.get(14)?,
         },
     })
 }

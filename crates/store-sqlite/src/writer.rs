@@ -297,8 +297,9 @@ impl<'c> Writer<'c> {
                     self.conn
                         .prepare_cached(
                             "INSERT INTO items (sku, name, tracking, gtin, uom, scale, shelf_life_days, warranty_months,
-                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry)
-                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                              serial_kind, serial_pattern, created_seq, date_rule, min_remaining_days, output_expiry,
+                              catch_weight_uom)
+                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                         )
                         .and_then(|mut s| {
                             s.execute(params![
@@ -316,6 +317,7 @@ impl<'c> Writer<'c> {
                                 spec.date_rule.as_str(),
                                 spec.min_remaining_days,
                                 spec.output_expiry.as_str(),
+                                spec.catch_weight_uom,
                             ])
                         })
                         .map_err(|e| constraint(e, || DomainError::at(Rule::AlreadyExists, "sku", format!("item {} or its GTIN already exists", spec.sku))))?;
@@ -567,6 +569,12 @@ impl<'c> Writer<'c> {
             out.and_then(|_| upsert.execute(params![item, lot, serial, m.to.id, m.to.kind.is_internal(), m.qty]));
         if let Err(e) = into {
             return Err(self.explain_balance_failure(e, m, lot, serial));
+        }
+        if let Some(weight) = m.weight {
+            self.conn
+                .prepare_cached("INSERT INTO movement_weights (tx_seq, line, weight) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![seq, line, weight]))
+                .map_err(storage)?;
         }
         let number = m.serial.as_ref().map(SerialRef::serial);
         self.cache.moved((item, lot, serial), number, &m.from, &m.to, m.qty, fresh.then_some(lot));

@@ -370,6 +370,9 @@ pub struct HistoryRow {
     pub units: i64,
     /// Decimal quantity.
     pub quantity: String,
+    /// For a catch-weight item, the line's actual weight with its unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
 }
 
 /// A stretch of a list, read in the database so that a page never costs the

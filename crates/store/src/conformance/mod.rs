@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
             lot_parts_are_traced_into_their_parent,
             packagings_carry_their_own_gtin,
             documents_are_stored_by_hash,
+            catch_weights_are_recorded_per_line,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -936,6 +937,39 @@ pub fn documents_are_stored_by_hash(factory: &Factory) {
     assert_eq!(row.documents.len(), 1);
     assert_eq!(row.documents[0].document.sha256, hash);
     assert_eq!(c.store.document(&hash).expect("document"), Some(bytes));
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A catch-weight item's receipt records the line's weight next to its
+/// count, in a batch with other lines, and the history reads it back.
+pub fn catch_weights_are_recorded_per_line(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let mut cheese = spec("CHEESE", Tracking::Lot);
+    cheese.catch_weight_uom = Some("kg".into());
+    c.ok(Command::DefineItem(cheese));
+    let weighed = |q: &str, w: &str| ReceiveUnits::Weighed { quantity: amount(q), weight: amount(w) };
+    let results = c.store.submit_batch(vec![
+        c.tx(Request::new(receive("WH/A", "CHEESE", Some("C1"), LotDetails::default(), weighed("3", "24.5")))),
+        c.tx(Request::new(receive(
+            "WH/A",
+            "LOTTED",
+            Some("K1"),
+            LotDetails::default(),
+            ReceiveUnits::Quantity(amount("2")),
+        ))),
+        c.tx(Request::new(receive("WH/B", "CHEESE", Some("C1"), LotDetails::default(), weighed("1", "8.25")))),
+    ]);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    c.refused(
+        receive("WH/A", "CHEESE", Some("C1"), LotDetails::default(), ReceiveUnits::Quantity(amount("1"))),
+        None,
+        Rule::InvalidValue,
+    );
+    let rows = c.store.history(&HistoryQuery::of(sku("CHEESE"))).expect("history");
+    let weights: Vec<Option<String>> = rows.iter().map(|r| r.weight.clone()).collect();
+    assert_eq!(weights, [Some("24.500 kg".to_owned()), Some("8.250 kg".to_owned())]);
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
