@@ -67,7 +67,6 @@ fn not_found(field: &str, what: String) -> anyhow::Error {
     DomainError::at(Rule::NotFound, field, what).into()
 }
 
-/// Keeps a report's refusal a [`DomainError`], so that it exits 1 with its rule's code.
 /// A media type from a file name's extension, for documents.
 fn media_type_of(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
@@ -81,6 +80,7 @@ fn media_type_of(name: &str) -> &'static str {
     }
 }
 
+/// Keeps a report's refusal a [`DomainError`], so that it exits 1 with its rule's code.
 fn refused_or<T>(r: Result<T, tracelot_reports::ReportError>) -> anyhow::Result<T> {
     r.map_err(|e| match e {
         tracelot_reports::ReportError::Refused(d) => d.into(),
@@ -314,8 +314,17 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 .ok()
                 .filter(|n| usize::try_from(*n).is_ok_and(|n| n <= tracelot_core::document::MAX_DOCUMENT_BYTES))
                 .with_context(|| format!("{} is larger than 20 MiB", file.display()))?;
+            if size == 0 {
+                bail!("{} is empty", file.display());
+            }
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let store = open(cli)?;
+            let (sku, lot) = (rq::sku(sku)?, rq::field("lot", lot, LotCode::parse)?);
+            // Checked before the bytes are stored: a refused attachment
+            // leaves nothing behind.
+            if store.lot(&sku, &lot)?.is_none() {
+                return Err(not_found("lot", format!("unknown lot {lot} of {sku}")));
+            }
             let sha256 = store.put_document(&bytes)?;
             let document = tracelot_core::document::Attachment {
                 kind: kind.clone(),
@@ -325,8 +334,7 @@ fn run(cli: &Cli, out: Out) -> anyhow::Result<ExitCode> {
                 size,
                 result: result.clone(),
             };
-            let cmd =
-                Command::AttachDocument { sku: rq::sku(sku)?, lot: rq::field("lot", lot, LotCode::parse)?, document };
+            let cmd = Command::AttachDocument { sku, lot, document };
             return post(cli, out, rq::request(cmd, posting)?);
         }
         Verb::Lot(LotVerb::Document { sha256, out: path }) => {

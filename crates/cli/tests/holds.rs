@@ -264,6 +264,10 @@ fn stock_leaves_quarantine_only_by_a_release() {
     d.ok(&with_reason);
     d.ok(&["lot", "set-status", "SAUCE", "K7", "on_hold", "--reason", "second sample"]);
     d.refused(&with_reason, "lot_blocked");
+    d.ok(&["location", "add", "TRANSIT/X", "--kind", "transit"]);
+    let to_transit =
+        ["release", "SAUCE", "--from", "QUARANTINE", "--to", "TRANSIT/X", "--lot", "K7", "--qty", "1", "--reason", "x"];
+    d.refused(&to_transit, "lot_blocked");
     d.refused(
         &[
             "release",

@@ -25,6 +25,9 @@ fn produced_lots_record_their_day_and_never_outlive_their_inputs() {
         vec!["produce", "--at", "PLANT", "--consume", "MILK:M1:10", "--output", "CHEESE:C1:2"],
         // Rework: an old yogurt lot reprocessed keeps the old lot's expiry.
         vec!["produce", "--at", "PLANT", "--consume", "YOGURT:Y1:20", "--output", "YOGURT:Y1R:20"],
+        // A lot defined ahead is dated by the run that makes it.
+        vec!["lot", "add", "YOGURT", "YP"],
+        vec!["produce", "--at", "PLANT", "--consume", "MILK:M1:5", "--output", "YOGURT:YP:10"],
     ] {
         d.ok(&args);
     }
@@ -34,6 +37,12 @@ fn produced_lots_record_their_day_and_never_outlive_their_inputs() {
     assert_eq!(yogurt["expires_on"], milk_expiry, "30 days of shelf life, capped by the milk's expiry: {yogurt}");
     assert_eq!(details("CHEESE", "C1")["expires_on"], today_plus(5), "its own shelf life is shorter");
     assert_eq!(details("YOGURT", "Y1R")["expires_on"], milk_expiry, "rework does not restart the clock");
+    let yp = details("YOGURT", "YP");
+    assert_eq!(
+        (yp["produced_on"].as_str(), yp["expires_on"].as_str()),
+        (Some(today_plus(0).as_str()), Some(milk_expiry.as_str())),
+        "{yp}"
+    );
     d.ok(&["verify"]);
 }
 
@@ -217,6 +226,8 @@ fn a_relabel_keeps_the_link_in_the_trace() {
             "100",
             "--expires-on",
             &expiry,
+            "--supplier-lot",
+            "F-001",
         ],
     ] {
         d.ok(&args);
@@ -229,7 +240,7 @@ fn a_relabel_keeps_the_link_in_the_trace() {
     let new = d.ok(&["lot", "show", "TOMATO", "T-2611"]);
     assert_eq!(
         (new["expires_on"].as_str(), new["supplier_lot"].as_str()),
-        (Some(expiry.as_str()), Some("001")),
+        (Some(expiry.as_str()), Some("F-001")),
         "{new}"
     );
     d.ok(&["produce", "--at", "PLANT", "--consume", "TOMATO:T-2611:50", "--output", "KETCHUP:K1:100"]);
@@ -238,9 +249,21 @@ fn a_relabel_keeps_the_link_in_the_trace() {
     assert!(forward.contains("T-2611") && forward.contains("K1") && forward.contains("SHOP"), "{forward}");
     assert!(forward.contains("\"kind\":\"relabel\""), "the link says what it was: {forward}");
     let from_new = d.ok(&["trace", "forward", "TOMATO", "--lot", "T-2611"]);
-    assert_eq!(from_new["supplier_lots"]["TOMATO T-2611"], "001", "the trace shows the supplier's code: {from_new}");
+    assert_eq!(from_new["supplier_lots"]["TOMATO T-2611"], "F-001", "the trace shows the supplier's code: {from_new}");
     let backward = d.ok(&["trace", "backward", "KETCHUP", "--lot", "K1"]).to_string();
     assert!(backward.contains("\"001\"") && backward.contains("FARM1"), "{backward}");
+    // A new label neither extends the stock's life nor changes its status.
+    let later = today_plus(80);
+    let mut longer = with_reason.clone();
+    longer[7] = "T-NEW";
+    longer[9] = "1";
+    longer.extend(["--expires-on", &later]);
+    d.refused(&longer, "invalid_value");
+    d.ok(&["lot", "add", "TOMATO", "T-Q", "--status", "quarantine"]);
+    let mut into_quarantined = with_reason.clone();
+    into_quarantined[7] = "T-Q";
+    into_quarantined[9] = "1";
+    d.refused(&into_quarantined, "lot_conflict");
     // A held lot is not relabelled out of its hold.
     d.ok(&["lot", "set-status", "TOMATO", "001", "on_hold", "--reason", "pesticide test"]);
     let mut held = with_reason.clone();

@@ -88,6 +88,12 @@ fn a_bare_date_means_the_end_of_that_day_at_the_site() {
     assert_eq!(on_hand("SYD/A"), 0, "in Sydney the receipt happened the next day");
     assert_eq!(on_hand("LON/A"), 1, "in UTC it happened that day");
     d.refused(&["stock", "--as-of", &day.to_string()], "invalid_value");
+    // One site with a zone: a bare date means that site's day.
+    let one = Db::new();
+    one.ok(&["location", "add", "SYD/A", "--time-zone", "Australia/Sydney"]);
+    one.ok(&["item", "add", "TEA"]);
+    one.ok(&["receive", "TEA", "--to", "SYD/A", "--qty", "3", "--occurred-at", &format!("{day}T20:00:00Z")]);
+    assert_eq!(one.ok(&["stock", "--as-of", &day.to_string()]).as_array().map(Vec::len), Some(0));
     let instant = format!("{}T00:00:00Z", utc_today_plus(-4));
     assert_eq!(d.ok(&["stock", "--as-of", &instant]).as_array().expect("rows").len(), 2);
 }

@@ -88,6 +88,8 @@ fn stock_between_sites_arrives_against_its_dispatch() {
     assert_eq!(at("TRANSIT/A-B"), None, "nothing is left in transit: {stock}");
     assert_eq!(at("ADJUSTMENT"), Some(serde_json::json!("2")), "{stock}");
     d.refused(&strs(&arrive("OIL:O1:1", &[])), "already_arrived");
+    d.refused(&["reverse", &id, "--reason", "sent in error"], "not_reversible");
+    d.refused(&["reverse", posted["id"].as_str().expect("id"), "--reason", "wrong"], "not_reversible");
     let receipt_id = receipt["id"].as_str().expect("id");
     d.refused(&["arrive", receipt_id, "--to", "B/BIN", "--line", "OIL:O1:1"], "invalid_value");
     // Units: one of two phones arrives; the other is written off by serial.

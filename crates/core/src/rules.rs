@@ -1066,7 +1066,14 @@ impl Planner<'_> {
     fn output_details(&mut self, line: &ReceiveLine, earliest_input: Option<Date>, day: Date) -> PResult<LotDetails> {
         let Some(code) = &line.lot else { return Ok(line.details.clone()) };
         let Some(item) = self.view.item(&line.sku)? else { return Ok(line.details.clone()) };
-        if self.new_lots.contains_key(&(item.id, code.clone())) || self.view.lot(item.id, code)?.is_some() {
+        if self.new_lots.contains_key(&(item.id, code.clone())) {
+            return Ok(line.details.clone());
+        }
+        // A lot defined ahead without dates is dated by the run that makes
+        // it, as a new lot would be; a lot with dates keeps its own.
+        if let Some(stored) = self.view.lot(item.id, code)?
+            && (stored.details.produced_on.is_some() || stored.details.ship_by().is_some())
+        {
             return Ok(line.details.clone());
         }
         let mut details = line.details.clone();
@@ -1435,7 +1442,7 @@ impl Planner<'_> {
         let mut missing: Vec<_> = missing.into_iter().filter(|(_, q)| *q > 0).collect();
         missing.sort_unstable();
         if !missing.is_empty() {
-            self.reason("reason")?;
+            self.reason("writing off what was sent and did not arrive")?;
         }
         let field: Arc<str> = "lines".into();
         for ((item_id, lot_id, serial_id), qty) in missing {
@@ -1480,20 +1487,48 @@ impl Planner<'_> {
             return err(Rule::InvalidValue, "to_lot", format!("lot {to_lot} is the lot the stock is under already"));
         }
         let old = self.existing_lot(&item, from_lot, "from_lot")?;
+        let day = at.zone.day(self.occurred_at);
+        if let Some(by) = old.details.ship_by().filter(|by| *by < day && item.spec.date_rule == DateRule::HardExpiry) {
+            return err(
+                Rule::LotExpired,
+                "from_lot",
+                format!("lot {from_lot} expired on {by} (a hard expiry); a new label cannot give it a new life"),
+            );
+        }
         let units = Units::Quantity(quantity.clone());
         let taken = Line { sku: sku.clone(), lot: Some(from_lot.clone()), units };
         self.line(&taken, "from_lot", &at, &production, Leaving::Plain)?;
-        let inherited = LotDetails {
-            supplier_lot: old.details.supplier_lot.clone().or_else(|| Some(old.code.to_string())),
-            attributes: Default::default(),
-            ..old.details.clone()
-        };
+        let inherited = LotDetails { attributes: Default::default(), ..old.details.clone() };
         // A new lot keeps the old one's status: stock awaiting inspection
-        // is not released by a new label.
-        let (new_details, status) = match self.view.lot(item.id, to_lot)? {
-            Some(_) => (details.clone(), None),
-            None => (details.with_unknown_from(&inherited), Some(old.status)),
-        };
+        // is not released by a new label; an existing lot must have it.
+        // Either way, dates the target does not know come from the old lot.
+        let existing = self.view.lot(item.id, to_lot)?;
+        if let Some(e) = existing.as_ref().filter(|e| e.status != old.status) {
+            return err(
+                Rule::LotConflict,
+                "to_lot",
+                format!(
+                    "lot {to_lot} is {}, lot {from_lot} is {}; stock goes only under a lot of its own status",
+                    e.status.as_str(),
+                    old.status.as_str()
+                ),
+            );
+        }
+        let new_details = details.with_unknown_from(&inherited);
+        let status = if existing.is_some() { None } else { Some(old.status) };
+        // Nor does a new label extend the stock's life.
+        let target_by = existing.as_ref().and_then(|e| e.details.ship_by()).or(new_details.ship_by());
+        if let (Some(was), Some(now)) = (old.details.ship_by(), target_by)
+            && now > was
+        {
+            return err(
+                Rule::InvalidValue,
+                "to_lot",
+                format!(
+                    "lot {to_lot} would be dated {now}, later than lot {from_lot}'s {was}; a new label does not extend the stock's life"
+                ),
+            );
+        }
         let made = ReceiveLine {
             sku: sku.clone(),
             lot: Some(to_lot.clone()),
@@ -1517,7 +1552,37 @@ impl Planner<'_> {
             "to",
             "a release puts stock into saleable or in-transit stock",
         )?;
-        self.lines(lines, &from, &to, Leaving::Plain)
+        let before = self.plan.effects.len();
+        self.lines(lines, &from, &to, Leaving::Plain)?;
+        // Transit takes held stock on its way to another quarantine, but a
+        // release is a decision that the stock is fit: none of it may be held.
+        let held = self.view.held_serials()?;
+        for e in self.plan.effects.get(before..).unwrap_or_default() {
+            let Effect::Move(m) = e else { continue };
+            if let Some(LotRef::Existing(l)) = &m.lot
+                && l.status.is_blocked()
+            {
+                return err(
+                    Rule::LotBlocked,
+                    m.field.to_string(),
+                    format!(
+                        "lot {} is {}; a release cannot free it (its status changes first)",
+                        l.code,
+                        l.status.as_str()
+                    ),
+                );
+            }
+            if let Some(SerialRef::Existing(id, s)) = &m.serial
+                && let Some(status) = held.get(id)
+            {
+                return err(
+                    Rule::SerialBlocked,
+                    m.field.to_string(),
+                    format!("{} {s} is {}; a release cannot free it", m.item.spec.sku, status.as_str()),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// A held, recalled or rejected unit may go only where a blocked lot
@@ -2168,11 +2233,8 @@ impl Planner<'_> {
         )
     }
 
-    /// A serialized unit ships, or goes into production, only if nothing
-    /// installed in it, at any depth, belongs to a held, recalled or
-    /// rejected lot.
-    /// Refuses a unit that holds `what` (a component or a part) of a held,
-    /// recalled or rejected lot.
+    /// Refuses a unit that holds `what` (a component or a part) of a lot
+    /// that is not released.
     fn check_part_lot(
         &mut self,
         (item, serial): (&ItemRecord, &Serial),
@@ -2181,10 +2243,14 @@ impl Planner<'_> {
         field: At<'_>,
     ) -> PResult<()> {
         let lot = self.view.lot_by_id(lot_id)?;
-        if !lot.status.is_blocked() {
+        if lot.status == LotStatus::Released {
             return Ok(());
         }
-        let rule = if lot.status == LotStatus::Recalled { Rule::LotRecalled } else { Rule::LotBlocked };
+        let rule = match lot.status {
+            LotStatus::Recalled => Rule::LotRecalled,
+            LotStatus::Quarantine => Rule::LotNotReleased,
+            _ => Rule::LotBlocked,
+        };
         err(
             rule,
             field.to_string(),
@@ -2197,6 +2263,9 @@ impl Planner<'_> {
         )
     }
 
+    /// A serialized unit ships, or goes into production, only if nothing
+    /// installed in it, at any depth, is held, recalled or rejected, or
+    /// belongs to a lot that is not released.
     fn check_components(&mut self, item: &ItemRecord, serial_id: i64, serial: &Serial, field: At<'_>) -> PResult<()> {
         let mut todo = vec![(item.id, serial_id)];
         let mut seen = HashSet::new();
@@ -2583,6 +2652,22 @@ impl Planner<'_> {
                 Rule::NotReversible,
                 "tx",
                 format!("transaction {id} changed an assembly; undo it with another assemble command"),
+            );
+        }
+        if tx.kind == "arrive" {
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!(
+                    "transaction {id} is an arrival, which closes its dispatch; correct it with a transfer at the site"
+                ),
+            );
+        }
+        if let Some(arrival) = self.view.arrival_of(tx.seq)? {
+            return err(
+                Rule::NotReversible,
+                "tx",
+                format!("dispatch {id} arrived already (#{arrival}); its stock is no longer in transit"),
             );
         }
         if tx.movements.is_empty() {

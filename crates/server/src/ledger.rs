@@ -391,6 +391,16 @@ pub async fn attach_document(
         .to_owned();
     let bytes = crate::body::raw(body, tracelot_core::document::MAX_DOCUMENT_BYTES).await?;
     let size = u32::try_from(bytes.len()).map_err(|_| Problem::bad_request("body_too_large", "at most 20 MiB"))?;
+    if size == 0 {
+        return Err(Problem::bad_request("empty_body", "the body is the document; it is empty"));
+    }
+    // Checked before the bytes are stored: a refused attachment leaves
+    // nothing behind.
+    let store = app.store.clone();
+    let (s, l) = (sku.clone(), lot.clone());
+    if crate::blocking(move || store.lot(&s, &l)).await?.is_none() {
+        return Err(Problem::not_found("lot", format!("unknown lot {lot} of {sku}")));
+    }
     let store = app.store.clone();
     let sha256 = crate::blocking(move || store.put_document(&bytes)).await?;
     let document = tracelot_core::document::Attachment {

@@ -20,3 +20,18 @@ CREATE TRIGGER assembly_lot_events_append_only BEFORE UPDATE OR DELETE ON assemb
 FOR EACH ROW EXECUTE FUNCTION tracelot_refuse('the ledger is append-only: assembly events cannot change');
 CREATE TRIGGER assembly_lot_events_no_truncate BEFORE TRUNCATE ON assembly_lot_events
 FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('the ledger is append-only: assembly events cannot be truncated');
+
+-- A row belongs to a transaction written by the same database transaction
+-- (or savepoint), never to an old one: both rows carry the same xmin.
+CREATE FUNCTION tracelot_lot_part_of_its_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM assembly_lot_events r JOIN transactions t ON t.seq = r.seq
+                   WHERE r.seq = NEW.seq AND r.line = NEW.line AND r.xmin = t.xmin) THEN
+        RAISE EXCEPTION 'an assembly event belongs to the transaction being written'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER assembly_lot_events_of_their_transaction AFTER INSERT ON assembly_lot_events
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tracelot_lot_part_of_its_transaction();

@@ -14,3 +14,5 @@ CREATE TABLE packagings (
 );
 CREATE TRIGGER packagings_immutable BEFORE UPDATE OR DELETE ON packagings
 FOR EACH ROW EXECUTE FUNCTION tracelot_refuse('packagings cannot be changed in place');
+CREATE TRIGGER packagings_no_truncate BEFORE TRUNCATE ON packagings
+FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('packagings cannot be truncated');

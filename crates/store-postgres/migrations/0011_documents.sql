@@ -24,3 +24,22 @@ CREATE TABLE lot_documents (
 );
 CREATE TRIGGER lot_documents_append_only BEFORE UPDATE OR DELETE ON lot_documents
 FOR EACH ROW EXECUTE FUNCTION tracelot_refuse('ledger is append-only: lot documents cannot change');
+
+-- A row belongs to a transaction written by the same database transaction
+-- (or savepoint), never to an old one: both rows carry the same xmin.
+CREATE FUNCTION tracelot_lot_document_of_its_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM lot_documents r JOIN transactions t ON t.seq = r.tx_seq
+                   WHERE r.lot_id = NEW.lot_id AND r.tx_seq = NEW.tx_seq AND r.xmin = t.xmin) THEN
+        RAISE EXCEPTION 'a lot document belongs to the transaction being written'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER lot_documents_of_their_transaction AFTER INSERT ON lot_documents
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tracelot_lot_document_of_its_transaction();
+CREATE TRIGGER lot_documents_no_truncate BEFORE TRUNCATE ON lot_documents
+FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('ledger is append-only: lot documents cannot be truncated');
+CREATE TRIGGER documents_no_truncate BEFORE TRUNCATE ON documents
+FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('documents cannot be truncated');

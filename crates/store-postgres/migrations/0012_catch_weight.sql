@@ -13,3 +13,20 @@ CREATE TABLE movement_weights (
 );
 CREATE TRIGGER movement_weights_append_only BEFORE UPDATE OR DELETE ON movement_weights
 FOR EACH ROW EXECUTE FUNCTION tracelot_refuse('ledger is append-only: movement weights cannot change');
+
+-- A row belongs to a transaction written by the same database transaction
+-- (or savepoint), never to an old one: both rows carry the same xmin.
+CREATE FUNCTION tracelot_weight_of_its_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM movement_weights r JOIN transactions t ON t.seq = r.tx_seq
+                   WHERE r.tx_seq = NEW.tx_seq AND r.line = NEW.line AND r.xmin = t.xmin) THEN
+        RAISE EXCEPTION 'a movement weight belongs to the transaction being written'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER movement_weights_of_their_transaction AFTER INSERT ON movement_weights
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tracelot_weight_of_its_transaction();
+CREATE TRIGGER movement_weights_no_truncate BEFORE TRUNCATE ON movement_weights
+FOR EACH STATEMENT EXECUTE FUNCTION tracelot_refuse('ledger is append-only: movement weights cannot be truncated');

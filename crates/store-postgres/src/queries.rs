@@ -84,11 +84,12 @@ pub(crate) fn locations(c: &mut Conn, w: &Window<String>) -> Result<Vec<Location
     .collect()
 }
 
-/// Distinct site zones of stock-holding locations (all, or `location`'s).
+/// Distinct zones of the sites (internal locations; the shared virtual
+/// roots such as QUARANTINE keep none), all or `location`'s.
 pub(crate) fn site_zones(c: &mut Conn, location: Option<&LocationPath>) -> Result<Vec<SiteZone>> {
     c.query(
         "SELECT DISTINCT coalesce(time_zone, 'UTC') FROM locations
-         WHERE kind IN ('internal', 'quarantine', 'transit') AND ($1::text IS NULL OR path = $1)",
+         WHERE kind = 'internal' AND ($1::text IS NULL OR path = $1)",
         &[&location.map(LocationPath::as_str)],
     )?
     .iter()

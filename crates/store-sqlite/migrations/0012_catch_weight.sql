@@ -15,3 +15,6 @@ CREATE TRIGGER movement_weights_append_only_update BEFORE UPDATE ON movement_wei
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only: movement weights cannot be updated'); END;
 CREATE TRIGGER movement_weights_append_only_delete BEFORE DELETE ON movement_weights
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only: movement weights cannot be deleted'); END;
+CREATE TRIGGER movement_weights_of_the_newest BEFORE INSERT ON movement_weights
+WHEN NEW.tx_seq IS NOT (SELECT max(seq) FROM transactions)
+BEGIN SELECT RAISE(ABORT, 'a movement weight belongs to the transaction being written'); END;

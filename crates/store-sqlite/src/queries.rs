@@ -76,11 +76,12 @@ pub(crate) fn locations(c: &Connection, w: &Window<String>) -> rusqlite::Result<
     .collect()
 }
 
-/// Distinct site zones of stock-holding locations (all, or `location`'s).
+/// Distinct zones of the sites (internal locations; the shared virtual
+/// roots such as QUARANTINE keep none), all or `location`'s.
 pub(crate) fn site_zones(c: &Connection, location: Option<&LocationPath>) -> rusqlite::Result<Vec<SiteZone>> {
     let mut stmt = c.prepare_cached(
         "SELECT DISTINCT coalesce(time_zone, 'UTC') FROM locations
-         WHERE kind IN ('internal', 'quarantine', 'transit') AND (?1 IS NULL OR path = ?1)",
+         WHERE kind = 'internal' AND (?1 IS NULL OR path = ?1)",
     )?;
     stmt.query_map(params![location.map(LocationPath::as_str)], |r| parsed(r, 0))?.collect()
 }

@@ -237,7 +237,6 @@ pub struct LinkTx {
     pub reference: Option<String>,
 }
 
-/// One production run being gathered from query rows.
 /// The transaction of a run row, and whether it is a relabel (a run from
 /// one lot code of an item to another) rather than a production run.
 #[derive(Debug, Clone)]
@@ -248,6 +247,7 @@ pub struct RunOf {
     pub relabel: bool,
 }
 
+/// One production run being gathered from query rows.
 struct Run {
     tx: LinkTx,
     /// `produce` or `relabel`.

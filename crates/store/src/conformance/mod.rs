@@ -82,6 +82,7 @@ macro_rules! conformance_tests {
             packagings_carry_their_own_gtin,
             documents_are_stored_by_hash,
             catch_weights_are_recorded_per_line,
+            a_dispatch_arrives_once,
             a_parent_with_a_held_component_does_not_ship,
             a_lot_is_one_suppliers,
             a_count_by_lot_shows_both_sides,
@@ -824,7 +825,11 @@ pub fn a_relabel_is_traced_through(factory: &Factory) {
     let fresh = factory();
     let c = Ctx::new(&fresh);
     c.standard();
-    let dated = LotDetails { expires_on: Some(jiff::civil::date(2031, 3, 1)), ..Default::default() };
+    let dated = LotDetails {
+        expires_on: Some(jiff::civil::date(2031, 3, 1)),
+        supplier_lot: Some("FARM-7".into()),
+        ..Default::default()
+    };
     c.ok(receive("WH/A", "LOTTED", Some("SUP-1"), dated, ReceiveUnits::Quantity(amount("8"))));
     let relabel = Command::Relabel {
         at: place("WH/A"),
@@ -844,7 +849,7 @@ pub fn a_relabel_is_traced_through(factory: &Factory) {
     assert!(reached("K9", crate::trace::Direction::Backward).contains(&unit("SUP-1")));
     let k9 = c.store.lot(&sku("LOTTED"), &lot("K9")).expect("lot").expect("exists");
     assert_eq!(k9.details.expires_on, Some(jiff::civil::date(2031, 3, 1)));
-    assert_eq!(k9.details.supplier_lot.as_deref(), Some("SUP-1"));
+    assert_eq!(k9.details.supplier_lot.as_deref(), Some("FARM-7"));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
@@ -970,6 +975,35 @@ pub fn catch_weights_are_recorded_per_line(factory: &Factory) {
     let rows = c.store.history(&HistoryQuery::of(sku("CHEESE"))).expect("history");
     let weights: Vec<Option<String>> = rows.iter().map(|r| r.weight.clone()).collect();
     assert_eq!(weights, [Some("24.500 kg".to_owned()), Some("8.250 kg".to_owned())]);
+    assert!(c.store.verify().expect("verify").is_ok());
+}
+
+/// A dispatch into transit arrives once, less what was lost on the way
+/// (written off with the reason), and neither step can then be reversed.
+pub fn a_dispatch_arrives_once(factory: &Factory) {
+    let fresh = factory();
+    let c = Ctx::new(&fresh);
+    c.standard();
+    let transit = LocationPath::parse("TRANSIT/T").expect("path");
+    c.ok(Command::DefineLocation { path: transit, kind: LocationKind::Transit, time_zone: None });
+    c.ok(receive("WH/A", "LOTTED", Some("K1"), LotDetails::default(), ReceiveUnits::Quantity(amount("10"))));
+    let out = c.ok(Command::Transfer {
+        from: place("WH/A"),
+        to: place("TRANSIT/T"),
+        lines: vec![qty_line("LOTTED", Some("K1"), "10")],
+    });
+    let arrive = |q: &str| Command::Arrive {
+        dispatch: out.id,
+        to: place("WH/B"),
+        lines: vec![qty_line("LOTTED", Some("K1"), q)],
+    };
+    c.refused(arrive("11"), Some("x"), Rule::InvalidValue);
+    c.refused(arrive("9"), None, Rule::ReasonRequired);
+    let arrived = c.ok_because(arrive("9"), "one broke");
+    c.refused(arrive("1"), Some("x"), Rule::AlreadyArrived);
+    c.refused(Command::Reverse { tx: out.id }, Some("x"), Rule::NotReversible);
+    c.refused(Command::Reverse { tx: arrived.id }, Some("x"), Rule::NotReversible);
+    assert_eq!((c.on_hand("WH/B", "LOTTED", Some("K1")), c.on_hand("TRANSIT/T", "LOTTED", Some("K1"))), (9, 0));
     assert!(c.store.verify().expect("verify").is_ok());
 }
 
