@@ -360,7 +360,7 @@ fn fefo_skips_expired_quarantined_and_short_dated_lots() {
     let order: Vec<&str> = hospital["picks"].as_array().expect("p").iter().filter_map(|p| p["lot"].as_str()).collect();
     assert_eq!(order, ["MID", "LATE"], "SOON has 20 days left, the hospital needs 60");
     assert_eq!(hospital["shortfall_units"], 5);
-    assert!(hospital["skipped"].to_string().contains("the customer requires 60"));
+    assert!(hospital["skipped"].to_string().contains("this customer requires 60"));
 
     // Shipping follows the same rule, unless overridden with a reason.
     d.refused(

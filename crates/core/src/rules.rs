@@ -592,6 +592,17 @@ type LotPart = (Arc<ItemRecord>, Arc<LotRecord>, i64, Arc<str>);
 /// A stored unit by ids: item, lot, serial.
 type UnitIds = (i64, Option<i64>, Option<i64>);
 
+/// The days of shelf life a lot must have left to ship: the stricter of
+/// the customer's and the item's requirement, with who requires it.
+pub fn required_shelf_life(customer: Option<u32>, item: Option<u32>) -> Option<(u32, &'static str)> {
+    match (customer, item) {
+        (Some(c), Some(i)) if i > c => Some((i, "the item requires")),
+        (Some(c), _) => Some((c, "this customer requires")),
+        (None, Some(i)) => Some((i, "the item requires")),
+        (None, None) => None,
+    }
+}
+
 fn lot_id_of(lot: &Option<LotRef>) -> Option<i64> {
     match lot {
         Some(LotRef::Existing(l)) => Some(l.id),
@@ -911,7 +922,7 @@ impl Planner<'_> {
                             Rule::SerialRequired,
                             format!("{f}.units"),
                             format!(
-                                "{} is fitted by serial; only lot-tracked parts (bolts, fluids) are fitted by quantity",
+                                "{} is not tracked by lot; a part is fitted by serial, or by lot and quantity (bolts, fluids)",
                                 line.sku
                             ),
                         );
@@ -2346,16 +2357,11 @@ impl Planner<'_> {
         if by < day {
             return self.ship_expired(item, lot, by, allow_expired, field);
         }
-        let required = match (min_days, item.spec.min_remaining_days) {
-            (Some(c), Some(i)) => Some(c.max(i)),
-            (c, i) => c.or(i),
-        };
-        let Some(min) = required else { return Ok(()) };
+        let Some((min, who)) = required_shelf_life(min_days, item.spec.min_remaining_days) else { return Ok(()) };
         let left = day.until(by).map_or(i32::MAX, |span| span.get_days());
         if left >= i32::try_from(min).unwrap_or(i32::MAX) {
             return Ok(());
         }
-        let who = if min_days == Some(min) { "this customer requires" } else { "the item requires" };
         if !allow_short {
             return err(
                 Rule::ShelfLifeTooShort,

@@ -173,7 +173,8 @@ impl Template {
         let mut shapes = Vec::new();
         for (i, e) in self.elements.iter().enumerate() {
             match e {
-                Element::Text { x_mm, y_mm, size_pt, bold, text } => shapes.push(Shape::Text {
+                Element::Text { when: Some(key), .. } if !data.contains_key(key) => {}
+                Element::Text { x_mm, y_mm, size_pt, bold, text, .. } => shapes.push(Shape::Text {
                     x: *x_mm,
                     y: *y_mm,
                     size_pt: *size_pt,
@@ -246,6 +247,32 @@ mod tests {
 
     fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_text_with_when_is_drawn_only_when_its_key_is_there() {
+        let lot = crate::template::builtin("lot").unwrap();
+        let mut d = data(&[
+            ("item.name", "Flour"),
+            ("item.sku", "FLOUR"),
+            ("item.gtin", "09506000134352"),
+            ("lot.code", "F1"),
+            ("lot.expires_on", "2027-06-30"),
+        ]);
+        let texts = |d: &BTreeMap<String, String>| -> Vec<String> {
+            lot.layout(d)
+                .unwrap()
+                .shapes
+                .into_iter()
+                .filter_map(|s| match s {
+                    Shape::Text { text, .. } => Some(text),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert!(!texts(&d).iter().any(|t| t.contains("SUPPLIER")));
+        d.insert("lot.supplier_lot".into(), "MILL-7731".into());
+        assert!(texts(&d).contains(&"SUPPLIER LOT MILL-7731".to_string()));
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub enum Element {
         bold: bool,
         /// The text, with placeholders.
         text: String,
+        /// Drawn only when the data has this key (a lot's supplier code,
+        /// which most lots do not have); otherwise a missing key is an error.
+        #[serde(default)]
+        when: Option<String>,
     },
     /// A barcode. For GS1 symbologies `data` is bracketed AI text, e.g.
     /// `(01){item.gtin}(10){lot.code}`.

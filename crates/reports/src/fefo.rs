@@ -79,13 +79,8 @@ pub fn fefo(
         }
         None => None,
     };
-    // The same requirement as the shipping rule: the stricter of the
-    // customer's and the item's.
-    let (min_days, who) = match (customer_days, item.spec.min_remaining_days) {
-        (Some(c), Some(i)) if i > c => (Some(i), "the item requires"),
-        (Some(c), _) => (Some(c), "the customer requires"),
-        (None, i) => (i, "the item requires"),
-    };
+    // The same requirement as the shipping rule.
+    let required = tracelot_core::rules::required_shelf_life(customer_days, item.spec.min_remaining_days);
     let rows =
         store.stock(&StockQuery { sku: Some(sku.clone()), location: Some(from.clone()), ..Default::default() })?;
     let mut candidates = Vec::new();
@@ -103,8 +98,8 @@ pub fn fefo(
         } else if ship_by.is_some_and(|d| d < today) {
             Some(format!("expired on {}", ship_by.map(|d| d.to_string()).unwrap_or_default()))
         } else {
-            match (min_days, ship_by) {
-                (Some(min), Some(by)) if (by - today).get_days() < i32::try_from(min).unwrap_or(i32::MAX) => {
+            match (required, ship_by) {
+                (Some((min, who)), Some(by)) if (by - today).get_days() < i32::try_from(min).unwrap_or(i32::MAX) => {
                     Some(format!("{} days left, {who} {min}", (by - today).get_days()))
                 }
                 _ => None,
