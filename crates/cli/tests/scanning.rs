@@ -329,7 +329,7 @@ fn catch_weight_lines_record_their_actual_weight() {
     for args in [
         vec!["location", "add", "MAIN/COLD"],
         vec!["partner", "add", "DELI", "--kind", "customer"],
-        vec!["item", "add", "GOUDA", "--tracking", "lot", "--catch-weight-uom", "kg"],
+        vec!["item", "add", "GOUDA", "--tracking", "lot", "--catch-weight-uom", "kg", "--gtin", "04012345000023"],
         vec!["item", "add", "BRIE", "--tracking", "lot"],
     ] {
         db.ok(&args);
@@ -359,6 +359,13 @@ fn catch_weight_lines_record_their_actual_weight() {
         stock(&db, "GOUDA").iter().map(|r| r["quantity"].as_str().unwrap_or("")).collect::<Vec<_>>(),
         ["9", "1"]
     );
+    // By scan: each wheel's label carries its net weight (AI 3103, kg).
+    let doc = db.refused(&["receive-scans", "--to", "MAIN/COLD", "(01)04012345000023(10)G2"], "invalid_scan");
+    assert!(doc["detail"].as_str().unwrap_or("").contains("no such weight"), "{doc}");
+    let wheels = ["(01)04012345000023(10)G2(3103)010500", "(01)04012345000023(10)G2(3103)011250"];
+    db.ok(&["receive-scans", "--to", "MAIN/COLD", wheels[0], wheels[1]]);
+    let last = db.ok(&["history", "GOUDA", "--lot", "G2"]);
+    assert_eq!((last[0]["quantity"].as_str(), last[0]["weight"].as_str()), (Some("2"), Some("21.750 kg")), "{last}");
     db.ok(&["verify"]);
 }
 

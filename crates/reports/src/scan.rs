@@ -378,6 +378,9 @@ pub struct Ends {
 struct Tally {
     details: LotDetails,
     units: i64,
+    /// For a catch-weight item, the scanned weights' sum in thousandths of
+    /// its weight unit.
+    weight: Option<i64>,
     serials: Vec<Serial>,
     first_scan: usize,
 }
@@ -496,6 +499,10 @@ pub fn command_from_scans(
             tally.serials.push(serial);
         } else {
             tally.units = tally.units.saturating_add(units_of(&reading, &row, &field)?);
+            if let Some(uom) = &row.spec.catch_weight_uom {
+                let w = catch_weight(&reading, uom, &field)?;
+                tally.weight = Some(tally.weight.unwrap_or(0).saturating_add(w));
+            }
         }
         items.insert(sku, row);
     }
@@ -601,6 +608,24 @@ fn variable_measure(gtin: Option<&str>) -> bool {
     gtin.is_some_and(|g| g.len() == 14 && g.starts_with('9'))
 }
 
+/// A catch-weight scan's weight in thousandths of the item's weight unit:
+/// its net measure (AI 310n, 320n ...), converted exactly. A catch-weight
+/// unit scanned without its weight is refused.
+fn catch_weight(reading: &Reading, uom: &str, field: &str) -> Result<i64, ReportError> {
+    let dimension = measure_unit(uom).map(|(d, _, _)| d);
+    let same = |m: &&MeasureValue| measure_unit(&m.unit).map(|(d, _, _)| d) == dimension && dimension.is_some();
+    let Some(m) = reading.measures.iter().filter(same).min_by_key(|m| !m.what.starts_with("NET")) else {
+        return Err(invalid(
+            field,
+            format!(
+                "a catch-weight item is weighed in {uom}; this scan carries no such weight (AI 310n in kg, 320n in lb)"
+            ),
+        ));
+    };
+    convert(&m.value, &m.unit, uom, 3)
+        .ok_or_else(|| invalid(field, format!("{} {} cannot be recorded in {uom}", m.value, m.unit)))
+}
+
 /// The quantity one scan stands for, in the item's smallest units. An item
 /// counted in a measure (kg, l, m ...) books the scan's net measure,
 /// converted exactly from its unit (lb to kg, for example) and rounded to
@@ -683,14 +708,19 @@ fn build(
         };
         Amount::parse(&text).map_err(|e| invalid("scans", e.to_string()))
     };
+    let weight = |thousandths: i64| {
+        let text = tracelot_core::Scale::new(3).map(|s| s.format(thousandths)).unwrap_or_default();
+        Amount::parse(&text).map_err(|e| invalid("scans", e.to_string()))
+    };
     match flow {
         Flow::Receive => {
             let to = ends.to.ok_or_else(|| missing("to"))?;
             let mut lines = Vec::new();
             for ((sku, lot), t) in tallies {
-                let units = match t.serials.is_empty() {
-                    true => ReceiveUnits::Quantity(amount(&sku, t.units)?),
-                    false => ReceiveUnits::Serials(t.serials),
+                let units = match (t.serials.is_empty(), t.weight) {
+                    (true, Some(w)) => ReceiveUnits::Weighed { quantity: amount(&sku, t.units)?, weight: weight(w)? },
+                    (true, None) => ReceiveUnits::Quantity(amount(&sku, t.units)?),
+                    (false, _) => ReceiveUnits::Serials(t.serials),
                 };
                 lines.push(ReceiveLine { sku, lot, details: t.details, status: None, units });
             }
@@ -701,9 +731,10 @@ fn build(
             let to = ends.to.ok_or_else(|| missing("to"))?;
             let mut lines = Vec::new();
             for ((sku, lot), t) in tallies {
-                let units = match t.serials.is_empty() {
-                    true => Units::Quantity(amount(&sku, t.units)?),
-                    false => Units::Serials(t.serials),
+                let units = match (t.serials.is_empty(), t.weight) {
+                    (true, Some(w)) => Units::Weighed { quantity: amount(&sku, t.units)?, weight: weight(w)? },
+                    (true, None) => Units::Quantity(amount(&sku, t.units)?),
+                    (false, _) => Units::Serials(t.serials),
                 };
                 lines.push(Line { sku, lot, units });
             }
