@@ -197,6 +197,10 @@ pub trait LedgerView {
     fn document_size(&mut self, sha256: &crate::document::DocumentHash) -> ViewResult<Option<u32>>;
     /// The item (by id) whose packaging carries a GTIN, if any.
     fn packaging_gtin(&mut self, gtin: &Gtin) -> ViewResult<Option<i64>>;
+    /// The chain position from which today's rules apply; transactions
+    /// before it were accepted under the rules of schema 5 and are planned
+    /// (replayed, copied) under those.
+    fn rules_from(&mut self) -> ViewResult<i64>;
     /// The arrival (by chain position) of a dispatch into transit, if any.
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>>;
 }
@@ -493,12 +497,16 @@ fn err<T>(rule: Rule, field: impl Into<String>, message: impl Into<String>) -> P
     Err(DomainError::at(rule, field, message).into())
 }
 
-/// Turns a request into the effects to write, or refuses it.
-pub fn plan(req: &Request, occurred_at: Timestamp, view: &mut dyn LedgerView) -> PResult<Plan> {
+/// Turns a request into the effects to write, or refuses it. `seq` is
+/// the chain position it will take: a transaction from before today's
+/// rules (an old ledger replayed or copied) is planned as it was accepted.
+pub fn plan(req: &Request, occurred_at: Timestamp, seq: i64, view: &mut dyn LedgerView) -> PResult<Plan> {
     check_texts(req)?;
+    let legacy = seq < view.rules_from()?;
     let mut p = Planner {
         view,
         req,
+        legacy,
         occurred_at,
         plan: Plan {
             kind: req.command.kind(),
@@ -576,6 +584,10 @@ fn check_texts(req: &Request) -> PResult<()> {
 struct Planner<'a> {
     view: &'a mut dyn LedgerView,
     req: &'a Request,
+    /// Planned under the rules of schema 5: lots defined ahead took an
+    /// expiry from the day they were defined, and sites, transit and
+    /// quarantine had no two-step rules.
+    legacy: bool,
     occurred_at: Timestamp,
     plan: Plan,
     filled: HashMap<i64, LotDetails>,
@@ -769,7 +781,7 @@ impl Planner<'_> {
                         format!("a transfer needs two different locations, both are {}", from.path),
                     );
                 }
-                if from.kind == LocationKind::Transit {
+                if from.kind == LocationKind::Transit && !self.legacy {
                     return err(
                         Rule::TransitRequired,
                         "from",
@@ -782,6 +794,7 @@ impl Planner<'_> {
                 if from.kind == LocationKind::Internal
                     && to.kind == LocationKind::Internal
                     && from.path.root() != to.path.root()
+                    && !self.legacy
                 {
                     return err(
                         Rule::TransitRequired,
@@ -792,7 +805,7 @@ impl Planner<'_> {
                         ),
                     );
                 }
-                if from.kind == LocationKind::Quarantine && to.kind != LocationKind::Quarantine {
+                if from.kind == LocationKind::Quarantine && to.kind != LocationKind::Quarantine && !self.legacy {
                     return err(
                         Rule::ReleaseRequired,
                         "to",
@@ -1338,7 +1351,8 @@ impl Planner<'_> {
         if self.view.lot(item.id, code)?.is_some() {
             return err(Rule::AlreadyExists, "lot", format!("lot {code} of {sku} already exists"));
         }
-        self.lot_ref(&item, code, details, status, "details", None)?;
+        let arrival = self.legacy.then(|| crate::time::day(self.occurred_at));
+        self.lot_ref(&item, code, details, status, "details", arrival)?;
         Ok(())
     }
 
@@ -2254,7 +2268,7 @@ impl Planner<'_> {
         field: At<'_>,
     ) -> PResult<()> {
         let lot = self.view.lot_by_id(lot_id)?;
-        if lot.status == LotStatus::Released {
+        if lot.status == LotStatus::Released || (self.legacy && !lot.status.is_blocked()) {
             return Ok(());
         }
         let rule = match lot.status {

@@ -167,6 +167,20 @@ impl Store for PgStore {
         self.read(move |c| queries::item_by_gtin(c, &gtin))
     }
 
+    fn rules_from(&self) -> Result<i64, StoreError> {
+        self.read(|c| Ok(c.query_one("SELECT from_seq FROM rules_from WHERE id = 1", &[])?.try_get(0)?))
+    }
+
+    fn set_rules_from(&self, seq: i64) -> Result<(), StoreError> {
+        self.read(move |c| {
+            c.execute(
+                "UPDATE rules_from SET from_seq = $1 WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM transactions)",
+                &[&seq],
+            )
+        })?;
+        Ok(())
+    }
+
     fn put_document(&self, bytes: &[u8]) -> Result<DocumentHash, StoreError> {
         let hash = DocumentHash::of(bytes);
         let (h, bytes) = (hash.clone(), bytes.to_vec());

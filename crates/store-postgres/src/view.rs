@@ -52,6 +52,8 @@ pub(crate) struct Cache {
     /// Held, recalled and rejected serials; read again after the writer
     /// records a serial status change.
     pub(crate) held_serials: Option<Arc<HashMap<i64, LotStatus>>>,
+    /// Where today's rules begin in the chain (set once, before any write).
+    rules_from: Option<i64>,
 }
 
 impl Cache {
@@ -674,6 +676,16 @@ impl LedgerView for WriteView<'_> {
             .query_opt("SELECT item_id FROM packagings WHERE gtin = $1", &[&gtin.as_str()])
             .map_err(view_err)?;
         row.map(|r| r.try_get(0).map_err(pg_err)).transpose()
+    }
+
+    fn rules_from(&mut self) -> ViewResult<i64> {
+        if let Some(seq) = self.cache.rules_from {
+            return Ok(seq);
+        }
+        let row = self.conn.query_one("SELECT from_seq FROM rules_from WHERE id = 1", &[]).map_err(view_err)?;
+        let seq: i64 = row.try_get(0).map_err(pg_err)?;
+        self.cache.rules_from = Some(seq);
+        Ok(seq)
     }
 
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {

@@ -24,3 +24,14 @@ WHEN (OLD.produced_on IS NOT NULL AND NEW.produced_on IS NOT OLD.produced_on)
   OR NEW.attributes IS NOT OLD.attributes
   OR NEW.created_seq IS NOT OLD.created_seq
 BEGIN SELECT RAISE(ABORT, 'a lot''s known dates and details cannot change in place'); END;
+
+-- The rules above change what some commands do (a lot defined ahead gets
+-- no made-up expiry; later schemas add transit and quarantine steps). A
+-- ledger upgraded from schema 5 keeps planning its older transactions, on
+-- replay and copy, under the rules they were accepted under: those from
+-- this position on follow today's rules.
+CREATE TABLE rules_from (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    from_seq BIGINT  NOT NULL CHECK (from_seq >= 1)
+);
+INSERT INTO rules_from (id, from_seq) SELECT 1, coalesce(max(seq), 0) + 1 FROM transactions;

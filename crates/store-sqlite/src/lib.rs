@@ -209,6 +209,24 @@ impl Store for SqliteStore {
         self.read(|c| queries::item_by_gtin(c, gtin))
     }
 
+    fn rules_from(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.query_row("SELECT from_seq FROM rules_from WHERE id = 1", [], |r| r.get(0)))
+    }
+
+    fn set_rules_from(&self, seq: i64) -> Result<(), StoreError> {
+        let mut guard = self.accounts_conn.lock().map_err(|_| StoreError::Storage("poisoned lock".into()))?;
+        if guard.is_none() {
+            *guard = Some(db::open_side_writer(&self.path)?);
+        }
+        let c = guard.as_ref().ok_or_else(|| StoreError::Storage("no side connection".into()))?;
+        c.execute(
+            "UPDATE rules_from SET from_seq = ?1 WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM transactions)",
+            [seq],
+        )
+        .map_err(|e| StoreError::Storage(e.to_string()))?;
+        Ok(())
+    }
+
     fn put_document(&self, bytes: &[u8]) -> Result<DocumentHash, StoreError> {
         let hash = DocumentHash::of(bytes);
         let mut guard = self.accounts_conn.lock().map_err(|_| StoreError::Storage("poisoned lock".into()))?;

@@ -45,6 +45,8 @@ pub(crate) struct Cache {
     /// Held, recalled and rejected serials; read again after the writer
     /// records a serial status change.
     pub(crate) held_serials: Option<Arc<HashMap<i64, LotStatus>>>,
+    /// Where today's rules begin in the chain (set once, before any write).
+    rules_from: Option<i64>,
 }
 
 /// A cached serial: its id, its lot and the location holding it.
@@ -475,6 +477,19 @@ impl LedgerView for WriteView<'_> {
             .prepare_cached("SELECT item_id FROM packagings WHERE gtin = ?1")
             .and_then(|mut s| s.query_row([gtin.as_str()], |r| r.get(0)).optional())
             .map_err(view_err)
+    }
+
+    fn rules_from(&mut self) -> ViewResult<i64> {
+        if let Some(seq) = self.cache.rules_from {
+            return Ok(seq);
+        }
+        let seq: i64 = self
+            .conn
+            .prepare_cached("SELECT from_seq FROM rules_from WHERE id = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(view_err)?;
+        self.cache.rules_from = Some(seq);
+        Ok(seq)
     }
 
     fn arrival_of(&mut self, dispatch_seq: i64) -> ViewResult<Option<i64>> {

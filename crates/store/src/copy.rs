@@ -115,6 +115,7 @@ fn copy_documents(from: &dyn Store, to: &dyn Store, entries: &[LedgerEntry]) -> 
 /// Posts every transaction of `from`'s chain, in order, into `to` with its
 /// recorded time, position and hash; `posted` hears each result.
 pub fn copy_ledger(from: &dyn Store, to: &dyn Store, mut posted: impl FnMut(Posted)) -> Result<(), CopyError> {
+    to.set_rules_from(from.rules_from()?)?;
     let mut after = 0;
     loop {
         let entries = from.ledger_entries(after, CHUNK)?;

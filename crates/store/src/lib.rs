@@ -579,6 +579,12 @@ pub trait Store: Send + Sync {
     fn put_document(&self, bytes: &[u8]) -> Result<tracelot_core::document::DocumentHash, StoreError>;
     /// A stored document's bytes.
     fn document(&self, sha256: &tracelot_core::document::DocumentHash) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The chain position from which today's rules apply (earlier
+    /// transactions of an upgraded ledger keep the rules of schema 5).
+    fn rules_from(&self) -> Result<i64, StoreError>;
+    /// Sets that position in an empty store, before a copy or replay of a
+    /// ledger that has its own.
+    fn set_rules_from(&self, seq: i64) -> Result<(), StoreError>;
     /// An item's packagings, by name.
     fn packagings(&self, sku: &Sku) -> Result<Vec<PackagingRow>, StoreError>;
     /// The packaging that carries a GTIN, if any.

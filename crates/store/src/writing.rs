@@ -145,13 +145,14 @@ pub fn chain(
         None => Timestamp::now().max(from_micros(head.recorded_at)),
     };
     let occurred_at = Clocks { recorded_at, policy }.occurred_at(req)?;
-    let planned = contained(|| format!("planning transaction {}", req.id), || rules::plan(req, occurred_at, view))?;
+    let seq =
+        head.seq.checked_add(1).ok_or_else(|| SubmitError::Storage("the chain has no sequence numbers left".into()))?;
+    let planned =
+        contained(|| format!("planning transaction {}", req.id), || rules::plan(req, occurred_at, seq, view))?;
     let plan = planned.map_err(|e| match e {
         PlanError::Domain(d) => SubmitError::Refused(d),
         PlanError::View(v) => SubmitError::Storage(v.to_string()),
     })?;
-    let seq =
-        head.seq.checked_add(1).ok_or_else(|| SubmitError::Storage("the chain has no sequence numbers left".into()))?;
     let overrides = serde_json::to_string(&plan.overrides).map_err(|e| SubmitError::Storage(e.to_string()))?;
     let (occurred_at, recorded_at) = (to_micros(occurred_at), to_micros(recorded_at));
     let chain_moves = moves(&plan).enumerate().map(|(i, m)| ChainMove {
