@@ -33,16 +33,54 @@ enum How {
 
 #[derive(Debug, Clone)]
 enum Op {
-    MoveLot { lot: usize, qty: i64, from: usize, to: usize, how: How },
-    MoveSerial { unit: usize, to: usize, how: How },
-    Count { lot: usize, at: usize, counted: i64 },
-    Produce { lot: usize, at: usize },
-    Relabel { lot: usize, at: usize },
-    FoundLot { lot: usize, at: usize },
-    Remove { component: usize, to: usize },
-    Install { component: usize, parent: usize },
-    Arrive { pick: usize, to: usize },
-    Status { target: usize, status: usize },
+    MoveLot {
+        lot: usize,
+        qty: i64,
+        from: usize,
+        to: usize,
+        how: How,
+    },
+    MoveSerial {
+        unit: usize,
+        to: usize,
+        how: How,
+    },
+    Count {
+        lot: usize,
+        at: usize,
+        counted: i64,
+    },
+    Produce {
+        lot: usize,
+        at: usize,
+    },
+    Relabel {
+        lot: usize,
+        at: usize,
+    },
+    FoundLot {
+        lot: usize,
+        at: usize,
+    },
+    Remove {
+        component: usize,
+        to: usize,
+    },
+    Install {
+        component: usize,
+        parent: usize,
+    },
+    /// The arrival of an earlier dispatch into transit: with all it sent
+    /// (`whole`), or with nothing (all written off).
+    Arrive {
+        pick: usize,
+        to: usize,
+        whole: bool,
+    },
+    Status {
+        target: usize,
+        status: usize,
+    },
 }
 
 fn how() -> impl Strategy<Value = How> {
@@ -52,7 +90,9 @@ fn how() -> impl Strategy<Value = How> {
 fn ops() -> impl Strategy<Value = Op> {
     let place = 0..PLACES.len();
     prop_oneof![
-        4 => (0..3usize, 1..30i64, place.clone(), place.clone(), how())
+        // Mostly from WH/A, where the lots are, so that most attempts reach
+        // the rules about their status rather than stopping at "not there".
+        4 => (0..3usize, 1..30i64, prop_oneof![3 => Just(0usize), 2 => place.clone()], place.clone(), how())
             .prop_map(|(lot, qty, from, to, how)| Op::MoveLot { lot, qty, from, to, how }),
         4 => (0..7usize, place.clone(), how()).prop_map(|(unit, to, how)| Op::MoveSerial { unit, to, how }),
         1 => (0..3usize, 0..3usize, 0..80i64).prop_map(|(lot, at, counted)| Op::Count { lot, at, counted }),
@@ -61,7 +101,7 @@ fn ops() -> impl Strategy<Value = Op> {
         1 => (0..3usize, 0..2usize).prop_map(|(lot, at)| Op::FoundLot { lot, at }),
         1 => (0..3usize, 0..3usize).prop_map(|(component, to)| Op::Remove { component, to }),
         1 => (0..3usize, 0..4usize).prop_map(|(component, parent)| Op::Install { component, parent }),
-        1 => (any::<usize>(), 0..3usize).prop_map(|(pick, to)| Op::Arrive { pick, to }),
+        2 => (any::<usize>(), 0..3usize, any::<bool>()).prop_map(|(pick, to, whole)| Op::Arrive { pick, to, whole }),
         2 => (0..10usize, 0..4usize).prop_map(|(target, status)| Op::Status { target, status }),
     ]
 }
@@ -182,7 +222,7 @@ fn status_target(i: usize) -> (&'static str, &'static str) {
     }
 }
 
-fn command(c: &Ctx, op: &Op, dispatches: &[TxId], made: &mut usize) -> Option<Command> {
+fn command(c: &Ctx, op: &Op, dispatches: &[(TxId, Line)], made: &mut usize) -> Option<Command> {
     let at = |i: usize| PLACES.get(i).copied().unwrap_or("WH/A");
     let lot_line = |l: usize, q: i64| qty_line("LOTTED", LOTS.get(l).copied(), &q.to_string());
     Some(match op {
@@ -239,9 +279,10 @@ fn command(c: &Ctx, op: &Op, dispatches: &[TxId], made: &mut usize) -> Option<Co
             let p = SERIALS.get(*parent).copied().unwrap_or("S1");
             assemble(p, vec![serial_line("LS", &[n])], Vec::new(), "WH/A")
         }
-        Op::Arrive { pick, to } => {
-            let dispatch = *dispatches.get(pick.checked_rem(dispatches.len())?)?;
-            Command::Arrive { dispatch, to: place(at(*to)), lines: Vec::new() }
+        Op::Arrive { pick, to, whole } => {
+            let (dispatch, line) = dispatches.get(pick.checked_rem(dispatches.len())?)?;
+            let lines = if *whole { vec![line.clone()] } else { Vec::new() };
+            Command::Arrive { dispatch: *dispatch, to: place(at(*to)), lines }
         }
         Op::Status { target, status } => {
             let (s, n) = status_target(*target);
@@ -289,12 +330,18 @@ fn run_sequence(factory: &Factory, ops: &[Op]) {
     for op in ops {
         let Some(cmd) = command(&c, op, &dispatches, &mut made) else { continue };
         let before = blocked(&c);
-        let into_transit = matches!(op, Op::MoveLot { to: 3, .. } | Op::MoveSerial { to: 3, .. });
+        let sent = match (&cmd, op) {
+            (Command::Transfer { lines, .. } | Command::Release { lines, .. }, Op::MoveLot { to: 3, .. })
+            | (Command::Transfer { lines, .. } | Command::Release { lines, .. }, Op::MoveSerial { to: 3, .. }) => {
+                lines.first().cloned()
+            }
+            _ => None,
+        };
         let request = Request { reason: Some("leak hunt".into()), ..Request::new(cmd) };
         if let Ok(posted) = c.store.submit(c.tx(request)) {
             check(&c, &before, op, &posted);
-            if into_transit {
-                dispatches.push(posted.id);
+            if let Some(line) = sent {
+                dispatches.push((posted.id, line));
             }
         }
     }
