@@ -2386,13 +2386,16 @@ impl Planner<'_> {
                 ),
             );
         }
-        if self.overridden.insert(lot.id) {
-            let reason = self.reason("allow_short_shelf_life")?.to_owned();
-            self.plan.overrides.push(Override {
-                rule: Rule::ShelfLifeTooShort.code().into(),
-                subject: format!("lot {} with {left} days left, {who} {min}", lot.code),
-                reason,
-            });
+        let subject = format!("lot {} with {left} days left, {who} {min}", lot.code);
+        self.record_override(lot.id, Rule::ShelfLifeTooShort, "allow_short_shelf_life", subject)
+    }
+
+    /// Records a rule a shipment overrides for a lot, once per lot, with
+    /// the request's reason (which the override needs).
+    fn record_override(&mut self, lot_id: i64, rule: Rule, flag: &str, subject: String) -> PResult<()> {
+        if self.overridden.insert(lot_id) {
+            let reason = self.reason(flag)?.to_owned();
+            self.plan.overrides.push(Override { rule: rule.code().into(), subject, reason });
         }
         Ok(())
     }
@@ -2427,15 +2430,7 @@ impl Planner<'_> {
                 ),
             );
         }
-        if self.overridden.insert(lot.id) {
-            let reason = self.reason("allow_expired")?.to_owned();
-            self.plan.overrides.push(Override {
-                rule: Rule::LotExpired.code().into(),
-                subject: format!("lot {} expired on {by}", lot.code),
-                reason,
-            });
-        }
-        Ok(())
+        self.record_override(lot.id, Rule::LotExpired, "allow_expired", format!("lot {} expired on {by}", lot.code))
     }
 
     /// Adjustments in: quantities of known lots, and serials that are new

@@ -337,27 +337,29 @@ async fn post_with_sku(
     post_one(&app, &caller, &headers, meta, cmd).await
 }
 
-/// `POST /api/v1/serials/{sku}/status`.
-pub async fn set_serial_status(
-    State(app): State<App>,
-    caller: Caller,
-    params: Params,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, Problem> {
-    post_with_sku(app, caller, params, headers, body, "set_serial_status").await
+/// Endpoints whose path names the item; the rest of the command is the body.
+macro_rules! sku_handlers {
+    ($($name:ident => $kind:literal, $route:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("`POST ", $route, "`.")]
+            pub async fn $name(
+                State(app): State<App>,
+                caller: Caller,
+                params: Params,
+                headers: HeaderMap,
+                body: Body,
+            ) -> Result<Response, Problem> {
+                post_with_sku(app, caller, params, headers, body, $kind).await
+            }
+        )*
+    };
 }
 
-/// `POST /api/v1/serials/{sku}/recall-closure`.
-pub async fn close_serial_recall(
-    State(app): State<App>,
-    caller: Caller,
-    params: Params,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, Problem> {
-    post_with_sku(app, caller, params, headers, body, "close_serial_recall").await
-}
+sku_handlers!(
+    set_serial_status => "set_serial_status", "/api/v1/serials/{sku}/status",
+    close_serial_recall => "close_serial_recall", "/api/v1/serials/{sku}/recall-closure",
+    define_packaging => "define_packaging", "/api/v1/items/{sku}/packagings",
+);
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -421,17 +423,6 @@ pub async fn attach_document(
         ..Meta::default()
     };
     post_one(&app, &caller, &headers, meta, Command::AttachDocument { sku, lot, document }).await
-}
-
-/// `POST /api/v1/items/{sku}/packagings`.
-pub async fn define_packaging(
-    State(app): State<App>,
-    caller: Caller,
-    params: Params,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, Problem> {
-    post_with_sku(app, caller, params, headers, body, "define_packaging").await
 }
 
 /// `POST /api/v1/transactions/{id}/reversal`.
